@@ -1,0 +1,160 @@
+//! The process environment a command runs in: variables, working directory and where its
+//! output goes. Tests build one with captured output; `main` uses the real process's.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Where a stream of output goes.
+#[derive(Debug, Clone)]
+enum Sink {
+    Stdout,
+    Stderr,
+    Buffer(Arc<Mutex<Vec<u8>>>),
+}
+
+impl Sink {
+    fn write_all(&self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            Sink::Stdout => {
+                let mut out = io::stdout().lock();
+                out.write_all(bytes)?;
+                out.flush()
+            }
+            Sink::Stderr => io::stderr().lock().write_all(bytes),
+            Sink::Buffer(buf) => {
+                buf.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .extend_from_slice(bytes);
+                Ok(())
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Sink::Buffer(buf) => {
+                String::from_utf8_lossy(&buf.lock().unwrap_or_else(PoisonError::into_inner))
+                    .into_owned()
+            }
+            Sink::Stdout | Sink::Stderr => String::new(),
+        }
+    }
+}
+
+/// The environment of one command: variables, working directory, output streams and
+/// whether standard output is a terminal (for colours).
+#[derive(Debug, Clone)]
+pub struct Env {
+    vars: BTreeMap<String, String>,
+    cwd: PathBuf,
+    stdout: Sink,
+    stderr: Sink,
+    terminal: bool,
+}
+
+impl Env {
+    /// The real process: its environment variables, working directory, standard output and
+    /// error, and whether standard output is a terminal.
+    pub fn from_process() -> Self {
+        let vars = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        Self {
+            vars,
+            cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            stdout: Sink::Stdout,
+            stderr: Sink::Stderr,
+            terminal: io::stdout().is_terminal(),
+        }
+    }
+
+    /// An environment for tests: no variables, the given working directory, output kept in
+    /// memory (read it with [`Env::stdout_text`] and [`Env::stderr_text`]), not a terminal.
+    pub fn captured(cwd: impl Into<PathBuf>) -> Self {
+        Self {
+            vars: BTreeMap::new(),
+            cwd: cwd.into(),
+            stdout: Sink::Buffer(Arc::default()),
+            stderr: Sink::Buffer(Arc::default()),
+            terminal: false,
+        }
+    }
+
+    /// Sets a variable.
+    #[must_use]
+    pub fn with_var(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.vars.insert(key.into(), value.into());
+        self
+    }
+
+    /// Says whether standard output is a terminal.
+    #[must_use]
+    pub fn with_terminal(mut self, terminal: bool) -> Self {
+        self.terminal = terminal;
+        self
+    }
+
+    /// A variable's value.
+    pub fn var(&self, key: &str) -> Option<&str> {
+        self.vars.get(key).map(String::as_str)
+    }
+
+    /// The working directory, against which relative paths are resolved.
+    pub fn cwd(&self) -> &Path {
+        &self.cwd
+    }
+
+    /// Resolves a path given by the user against the working directory.
+    pub fn resolve(&self, path: impl AsRef<Path>) -> PathBuf {
+        self.cwd.join(path)
+    }
+
+    /// Whether output may be coloured: standard output is a terminal and `NO_COLOR` is unset
+    /// or empty.
+    pub fn color(&self) -> bool {
+        self.terminal && self.var("NO_COLOR").is_none_or(str::is_empty)
+    }
+
+    /// Writes to standard output. Errors (a closed pipe) are ignored, as `print!` would not.
+    pub fn out(&self, text: &str) {
+        let _ = self.stdout.write_all(text.as_bytes());
+    }
+
+    /// Writes to standard error. Errors are ignored.
+    pub fn err(&self, text: &str) {
+        let _ = self.stderr.write_all(text.as_bytes());
+    }
+
+    /// What was written to standard output, for an environment made by [`Env::captured`].
+    pub fn stdout_text(&self) -> String {
+        self.stdout.text()
+    }
+
+    /// What was written to standard error, for an environment made by [`Env::captured`].
+    pub fn stderr_text(&self) -> String {
+        self.stderr.text()
+    }
+}
+
+/// Converts process arguments to strings, naming the first one that is not valid UTF-8.
+///
+/// # Errors
+/// A usage error when an argument is not valid UTF-8.
+pub fn args_to_strings<I>(args: I) -> Result<Vec<String>, crate::Error>
+where
+    I: IntoIterator<Item = OsString>,
+{
+    args.into_iter()
+        .map(|a| {
+            a.into_string().map_err(|bad| {
+                crate::Error::usage(format!(
+                    "argument {:?} is not valid UTF-8; expected text",
+                    bad
+                ))
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,123 @@
+//! The one error type of the runtime.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Where a config value came from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Source {
+    /// The parameter's `#[default(…)]`.
+    Default,
+    /// A named config selected with `with NAME`.
+    NamedConfig(String),
+    /// A config file given with `with PATH`.
+    File(PathBuf),
+    /// A `with KEY=VALUE` update; holds the token as given.
+    CommandLine(String),
+    /// The seed, drawn from the operating system's entropy because none was given.
+    DrawnSeed,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Default => f.write_str("default"),
+            Source::NamedConfig(name) => write!(f, "named config `{name}`"),
+            Source::File(path) => write!(f, "config file `{}`", path.display()),
+            Source::CommandLine(token) => write!(f, "command line `with {token}`"),
+            Source::DrawnSeed => f.write_str("drawn from OS entropy"),
+        }
+    }
+}
+
+/// A config value that is missing, unknown or of the wrong type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The dotted key (`optimizer.lr`).
+    pub key: String,
+    /// The offending value as the user wrote it, or a rendering of it; `None` when missing.
+    pub value: Option<String>,
+    /// What was expected (`f64`, `a known config key`, `a value`).
+    pub expected: String,
+    /// Where the value came from; `None` when the key is missing altogether.
+    pub source: Option<Source>,
+    /// A closing hint: `did you mean …?`, or how to set a missing value.
+    pub hint: Option<String>,
+    /// What went wrong, in a few words (`invalid value`, `unknown config key`).
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} for `{}`", self.problem, self.key)?;
+        if let Some(value) = &self.value {
+            write!(f, ": found {value}")?;
+        }
+        if let Some(source) = &self.source {
+            write!(f, " (from {source})")?;
+        }
+        write!(f, ", expected {}", self.expected)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything that can stop a command before or around the experiment function.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The command line does not follow the grammar: unknown flag or command, a repeated
+    /// flag, a flag value of the wrong form.
+    #[error("{message}")]
+    Usage {
+        /// The full message, hints included.
+        message: String,
+    },
+    /// A config value is missing, unknown or of the wrong type.
+    #[error("{0}")]
+    Config(Box<ConfigError>),
+    /// A config file could not be read or parsed.
+    #[error("cannot load config file `{}`: {reason}", path.display())]
+    ConfigFile {
+        /// The file as given.
+        path: PathBuf,
+        /// Why, in words.
+        reason: String,
+    },
+    /// A file could not be written.
+    #[error("cannot write `{}`: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The operating system could not provide entropy for a seed.
+    #[error("cannot draw a random seed: {0}")]
+    Entropy(String),
+}
+
+impl Error {
+    /// The process exit code for this error: 2 for bad input, 1 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage { .. } | Error::Config(_) | Error::ConfigFile { .. } => 2,
+            Error::Write { .. } | Error::Entropy(_) => 1,
+        }
+    }
+
+    /// A usage error with the given message.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error::Usage {
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::Config(Box::new(e))
+    }
+}

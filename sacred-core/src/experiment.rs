@@ -1,0 +1,132 @@
+//! What the `#[experiment]` macro describes: the static tables of an experiment and the
+//! trait that ties them to the generated config struct.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::run::Run;
+
+/// One parameter of the experiment function, as the macro saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Param {
+    /// The parameter's name, which is also its config key.
+    pub name: &'static str,
+    /// The parameter's type, as written in the source (`u32`, `Vec<f64>`, `Optimizer`).
+    pub ty: &'static str,
+    /// The `///` doc comment on the parameter, trimmed; empty when there is none.
+    pub doc: &'static str,
+    /// Whether the parameter has a `#[default(…)]`. Without one a run must set it.
+    pub has_default: bool,
+}
+
+/// A named config: a set of config values selected on the command line by `with NAME`.
+#[derive(Debug, Clone, Copy)]
+pub struct NamedConfig {
+    /// The name used after `with`.
+    pub name: &'static str,
+    /// The `///` doc comment of the named config's function; empty when there is none.
+    pub doc: &'static str,
+    /// Builds the values. Dotted keys (`"optimizer.lr"`) reach into nested values.
+    pub build: fn() -> Result<serde_json::Value, String>,
+}
+
+/// The static description of an experiment: everything except the config's values.
+#[derive(Debug, Clone, Copy)]
+pub struct ExperimentInfo {
+    /// `#[experiment(name = "…")]`; `None` means the binary's name.
+    pub name: Option<&'static str>,
+    /// The experiment function's doc comment.
+    pub description: &'static str,
+    /// The config parameters in declaration order (the `&Run` parameter is not one of them;
+    /// a user-declared `seed` parameter is).
+    pub params: &'static [Param],
+    /// Named configs, in declaration order.
+    pub named_configs: &'static [NamedConfig],
+    /// The largest seed the `seed` field's type can hold (`u32::MAX` for a `u32` seed).
+    /// Drawn seeds stay below both this and 2^53.
+    pub seed_max: u64,
+}
+
+/// A default value the macro evaluated for one parameter, already serialised.
+#[derive(Debug, Clone)]
+pub struct DefaultValue {
+    /// The parameter's name.
+    pub name: &'static str,
+    /// The serialised default, or why serialising it failed.
+    pub value: Result<serde_json::Value, String>,
+}
+
+impl DefaultValue {
+    /// Serialises a typed default. The type parameter is the parameter's declared type, so a
+    /// default of the wrong type is a compile error at the default's expression.
+    pub fn new<T: Serialize>(name: &'static str, value: T) -> Self {
+        let value = serde_json::to_value(&value).map_err(|e| e.to_string());
+        Self { name, value }
+    }
+}
+
+/// How a run of the experiment function ended, before lifecycle handling.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FunctionOutcome {
+    /// The function returned; `None` for `()`.
+    Returned(Option<serde_json::Value>),
+    /// The function returned `Err`: the error's message and its chain of causes.
+    Failed(Failure),
+}
+
+/// An error returned by the experiment function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The error's `Display` text.
+    pub message: String,
+    /// The `Display` texts of its sources, outermost first (may be empty).
+    pub causes: Vec<String>,
+}
+
+/// Converts what the experiment function returned into a [`FunctionOutcome`].
+///
+/// Implemented for `core::result::Result<T, E>` with `T: Serialize` and `E: Display`.
+/// Plain `T: Serialize` returns go through [`returned`].
+pub trait IntoFunctionOutcome {
+    /// Performs the conversion.
+    fn into_function_outcome(self) -> FunctionOutcome;
+}
+
+impl<T: Serialize, E: std::fmt::Display> IntoFunctionOutcome for Result<T, E> {
+    fn into_function_outcome(self) -> FunctionOutcome {
+        match self {
+            Ok(value) => returned(value),
+            Err(err) => FunctionOutcome::Failed(Failure {
+                message: err.to_string(),
+                causes: Vec::new(),
+            }),
+        }
+    }
+}
+
+/// The outcome for a plain returned value: `()` and `null` are no result.
+pub fn returned<T: Serialize>(value: T) -> FunctionOutcome {
+    match serde_json::to_value(&value) {
+        Ok(serde_json::Value::Null) => FunctionOutcome::Returned(None),
+        Ok(v) => FunctionOutcome::Returned(Some(v)),
+        Err(e) => FunctionOutcome::Failed(Failure {
+            message: format!("the result could not be serialised: {e}"),
+            causes: Vec::new(),
+        }),
+    }
+}
+
+/// An experiment: implemented by the config struct that `#[experiment]` generates.
+///
+/// The struct has one field per config parameter plus `seed`; the impl is constant tables
+/// and one call into the user's function.
+pub trait Experiment: Serialize + DeserializeOwned + Sized {
+    /// The static description.
+    const INFO: ExperimentInfo;
+
+    /// The parameters' defaults, serialised, in declaration order.
+    fn defaults() -> Vec<DefaultValue>;
+
+    /// Runs the experiment function with this config.
+    fn call(self, run: &Run) -> FunctionOutcome;
+}

@@ -1,0 +1,23 @@
+//! The runtime of `sacred`: configuration, command line, seeds and runs.
+//!
+//! Users depend on the `sacred` facade crate; observer authors depend on this crate alone.
+
+pub mod cli;
+pub mod config;
+mod entry;
+mod env;
+mod error;
+pub mod experiment;
+mod run;
+pub mod seed;
+pub mod suggest;
+
+pub use entry::{Outcome, main, run_from};
+pub use env::{Env, args_to_strings};
+pub use error::{ConfigError, Error, Source};
+pub use experiment::{
+    DefaultValue, Experiment, ExperimentInfo, Failure, FunctionOutcome, IntoFunctionOutcome,
+    NamedConfig, Param, returned,
+};
+pub use run::{Run, ScalarPoint};
+pub use seed::SeededRng;

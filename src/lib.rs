@@ -1,0 +1,62 @@
+//! # sacred
+//!
+//! Experiments that are reproducible and inspectable: put `#[experiment]` on a function and
+//! get a typed config, Sacred's command line, seeds that make reruns bit-identical, and a
+//! run record.
+//!
+//! ```no_run
+//! use sacred::prelude::*;
+//!
+//! /// A small training run.
+//! #[experiment]
+//! fn main(
+//!     /// samples per step
+//!     #[default(32)]
+//!     batch_size: u32,
+//!     /// learning rate
+//!     #[default(0.001)]
+//!     lr: f64,
+//!     run: &Run,
+//! ) -> f64 {
+//!     run.log_scalar("training.loss", 0.5);
+//!     lr * f64::from(batch_size)
+//! }
+//! ```
+//!
+//! The crate re-exports the runtime of `sacred-core` and the macros of `sacred-macros`;
+//! `serde` and `rand` are re-exported so an experiment needs no dependency of its own.
+
+pub use rand;
+pub use sacred_core::{
+    ConfigError, Env, Error, Experiment, ExperimentInfo, Failure, Outcome, Run, ScalarPoint,
+    SeededRng, Source, cli, config, run_from, seed,
+};
+pub use sacred_macros::{experiment, named_config};
+pub use serde;
+pub use serde_json;
+
+/// Everything an experiment usually needs: `use sacred::prelude::*;`.
+pub mod prelude {
+    pub use crate::{Run, experiment, named_config};
+    pub use rand::{Rng, RngExt, SeedableRng};
+}
+
+/// Items used by the code that `#[experiment]` and `#[named_config]` generate.
+///
+/// Not a stable API: it changes whenever the macros change.
+#[doc(hidden)]
+pub mod __private {
+    pub use sacred_core::{
+        DefaultValue, Experiment, ExperimentInfo, FunctionOutcome, IntoFunctionOutcome,
+        NamedConfig, Param, Run, main, returned,
+    };
+    pub use serde;
+    pub use serde_json;
+
+    /// Serialises what a named config's function returned.
+    pub fn named_config_value<T: serde::Serialize>(
+        value: T,
+    ) -> ::core::result::Result<serde_json::Value, String> {
+        serde_json::to_value(&value).map_err(|e| e.to_string())
+    }
+}
