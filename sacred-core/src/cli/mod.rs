@@ -33,7 +33,10 @@ impl Command {
             "Print the available named configs and exit.",
         ),
         ("save_config", "Store the updated configuration in a file."),
-        ("help", "Print the help of the experiment or of one command."),
+        (
+            "help",
+            "Print the help of the experiment or of one command.",
+        ),
     ];
 
     /// The name used in log lines (`Running command 'main'`).

@@ -1,2 +1,197 @@
 //! Config resolution: defaults, named configs, config files and command-line updates,
 //! layered with `figment` so every value knows where it came from.
+//!
+//! Order, lowest to highest: the parameters' defaults; named configs and config files in
+//! command-line order; `key=value` updates in command-line order. The seed is drawn last,
+//! only when no layer set it. The merged tree is then deserialised into the experiment's
+//! config struct; every error names the key, the value, the expected type and the source.
+
+mod extract;
+mod file;
+mod layer;
+mod print;
+pub mod render;
+mod save;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use figment::Figment;
+
+use crate::cli::Update;
+use crate::experiment::Experiment;
+use crate::seed::{self, SEED_KEY};
+use crate::suggest;
+use crate::{Env, Error, Source};
+
+pub use file::{EXTENSIONS, default_save_path};
+use layer::Layer;
+pub use print::{PrintOptions, render_config, render_named_configs};
+pub use save::save_config;
+
+/// A resolved config: the recorded values, the defaults they started from, and where each
+/// value came from.
+#[derive(Debug)]
+pub struct Resolved {
+    /// The config as recorded: the typed config serialised back, plus keys added with
+    /// `-f/--force`.
+    pub record: serde_json::Value,
+    /// The parameters' defaults, as an object.
+    pub defaults: serde_json::Value,
+    /// The root seed.
+    pub seed: u64,
+    /// Dotted keys that match no config field, kept in the record with `-f/--force`.
+    pub added: Vec<String>,
+    figment: Figment,
+    sources: HashMap<String, Source>,
+}
+
+impl Resolved {
+    /// Where the value at a dotted key came from; for a key inside a value set as a whole
+    /// (a table from a file), the source of that value.
+    pub fn source_of(&self, key: &str) -> Option<&Source> {
+        let mut path = key;
+        loop {
+            if let Some(meta) = self.figment.find_metadata(path) {
+                return self.sources.get(meta.name.as_ref());
+            }
+            path = path.rsplit_once('.')?.0;
+        }
+    }
+}
+
+/// Resolves the config of experiment `E` from its defaults and the `with` updates.
+///
+/// With `force`, keys that match no config field are a warning (returned in
+/// [`Resolved::added`]) instead of an error; they are recorded but not passed on.
+///
+/// # Errors
+/// A default that failed to serialise, an unknown named config, a missing or malformed
+/// config file, a value of the wrong type, a missing required value or an unknown key.
+pub fn resolve<E: Experiment>(
+    updates: &[Update],
+    force: bool,
+    env: &Env,
+) -> Result<(E, Resolved), Error> {
+    let defaults = defaults_object::<E>()?;
+    let mut layers =
+        vec![
+            Layer::from_json(Source::Default, defaults.clone()).map_err(|reason| {
+                Error::usage(format!("the experiment's defaults are invalid: {reason}"))
+            })?,
+        ];
+    layers.extend(preset_layers::<E>(updates, env)?);
+    layers.extend(updates.iter().filter_map(|u| match u {
+        Update::Set { key, value, token } => Some(Layer::single(
+            Source::CommandLine(token.clone()),
+            key,
+            value.clone(),
+        )),
+        Update::Named(_) => None,
+    }));
+
+    let mut figment = layers
+        .iter()
+        .fold(Figment::new(), |f, l| f.merge(l.clone()));
+    if !figment.contains(SEED_KEY) {
+        let drawn = seed::draw_seed(E::INFO.seed_max).map_err(|e| Error::Entropy(e.to_string()))?;
+        let layer = Layer::single(Source::DrawnSeed, SEED_KEY, drawn.into());
+        figment = figment.merge(layer.clone());
+        layers.push(layer);
+    }
+    let sources = layers.into_iter().map(|l| (l.label(), l.source)).collect();
+    let tree: serde_json::Value = figment
+        .extract()
+        .map_err(|e| Error::usage(format!("the config could not be merged: {e}")))?;
+
+    let mut resolved = Resolved {
+        record: serde_json::Value::Null,
+        defaults,
+        seed: 0,
+        added: Vec::new(),
+        figment,
+        sources,
+    };
+    let (config, record, added) = extract::extract::<E>(&tree, force, &resolved)?;
+    resolved.seed = record
+        .get(SEED_KEY)
+        .and_then(|s| s.as_u64().or_else(|| s.as_i64().map(i64::cast_unsigned)))
+        .unwrap_or(0);
+    resolved.record = record;
+    resolved.added = added;
+    Ok((config, resolved))
+}
+
+fn defaults_object<E: Experiment>() -> Result<serde_json::Value, Error> {
+    let mut map = serde_json::Map::new();
+    for default in E::defaults() {
+        let value = default.value.map_err(|reason| {
+            Error::usage(format!(
+                "the default of `{}` cannot be serialised: {reason}",
+                default.name
+            ))
+        })?;
+        map.insert(default.name.to_owned(), value);
+    }
+    Ok(serde_json::Value::Object(map))
+}
+
+/// The layers of the `with` tokens without `=`: config files and named configs, in order.
+fn preset_layers<E: Experiment>(updates: &[Update], env: &Env) -> Result<Vec<Layer>, Error> {
+    let mut layers = Vec::new();
+    for update in updates {
+        let Update::Named(token) = update else {
+            continue;
+        };
+        let resolved_path = env.resolve(token);
+        if file::looks_like_file(token, &resolved_path) {
+            let value = file::load(Path::new(token), &resolved_path)?;
+            let source = Source::File(token.into());
+            layers.push(
+                Layer::from_json(source, value).map_err(|reason| Error::ConfigFile {
+                    path: token.into(),
+                    reason,
+                })?,
+            );
+            continue;
+        }
+        let Some(named) = E::INFO.named_configs.iter().find(|n| n.name == token) else {
+            return Err(unknown_preset::<E>(token));
+        };
+        let value = (named.build)().map_err(|reason| {
+            Error::usage(format!(
+                "named config `{token}` cannot be serialised: {reason}"
+            ))
+        })?;
+        let source = Source::NamedConfig(token.clone());
+        layers.push(Layer::from_json(source, value).map_err(|reason| {
+            Error::usage(format!("named config `{token}` is invalid: {reason}"))
+        })?);
+    }
+    Ok(layers)
+}
+
+fn unknown_preset<E: Experiment>(token: &str) -> Error {
+    let names: Vec<&str> = E::INFO.named_configs.iter().map(|n| n.name).collect();
+    let available = if names.is_empty() {
+        "this experiment has no named configs".to_owned()
+    } else {
+        format!("named configs: {}", names.join(", "))
+    };
+    let mut message = format!(
+        "`with {token}`: `{token}` is neither a named config nor a config file; expected a \
+         named config, a .toml/.json/.yaml file, or KEY=VALUE ({available})"
+    );
+    let is_key = token == SEED_KEY || E::INFO.params.iter().any(|p| p.name == token);
+    if is_key {
+        message.push_str(&format!(
+            "\n  `{token}` is a config key: set it with `with {token}=VALUE`"
+        ));
+    } else if let Some(hint) = suggest::did_you_mean(token, names.iter().copied()) {
+        message.push_str(&format!("\n  {hint}"));
+    }
+    Error::usage(message)
+}
+
+#[cfg(test)]
+mod tests;

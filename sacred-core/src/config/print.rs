@@ -1,0 +1,236 @@
+//! `print_config` and `print_named_configs`, in Sacred's layout.
+
+use serde_json::Value;
+
+use super::Resolved;
+use super::render::{compact, lookup};
+use crate::Source;
+use crate::experiment::ExperimentInfo;
+use crate::seed::{SEED_DOC, SEED_KEY};
+
+const BLUE: &str = "\x1b[34m";
+const GREEN: &str = "\x1b[32m";
+const RED: &str = "\x1b[31m";
+const DIM: &str = "\x1b[2m";
+const RESET: &str = "\x1b[0m";
+
+/// The column at which docs start: Sacred pads `  key = value` of the top level to 35
+/// characters after the indent, so docs line up at column 37 (counting from 0) on every
+/// level.
+const DOC_COLUMN: usize = 37;
+
+/// How to print a config.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PrintOptions {
+    /// Colour modified, added and typechanged entries and docs with ANSI escapes.
+    pub color: bool,
+    /// Say where each value came from.
+    pub sources: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    Plain,
+    Modified,
+    Added,
+    TypeChanged,
+}
+
+impl Mark {
+    fn color(self) -> Option<&'static str> {
+        match self {
+            Mark::Plain => None,
+            Mark::Modified => Some(BLUE),
+            Mark::Added => Some(GREEN),
+            Mark::TypeChanged => Some(RED),
+        }
+    }
+}
+
+/// Renders a resolved config as Sacred's `print_config` does: a legend line, then per level
+/// the leaves sorted by key, then the sub-tables sorted by key, two spaces of indent per
+/// level, docs from column 35.
+pub fn render_config(resolved: &Resolved, info: &ExperimentInfo, options: PrintOptions) -> String {
+    let mut out = if options.color {
+        format!(
+            "Configuration ({BLUE}modified{RESET}, {GREEN}added{RESET}, \
+             {RED}typechanged{RESET}, {DIM}doc{RESET}):\n"
+        )
+    } else {
+        "Configuration (modified, added, typechanged, doc):\n".to_owned()
+    };
+    let printer = Printer {
+        resolved,
+        info,
+        options,
+    };
+    printer.level(&resolved.record, "", 1, &mut out);
+    out
+}
+
+struct Printer<'a> {
+    resolved: &'a Resolved,
+    info: &'a ExperimentInfo,
+    options: PrintOptions,
+}
+
+impl Printer<'_> {
+    fn level(&self, node: &Value, prefix: &str, depth: usize, out: &mut String) {
+        let Value::Object(map) = node else {
+            return;
+        };
+        let is_table = |v: &Value| matches!(v, Value::Object(m) if !m.is_empty());
+        let mut leaves: Vec<(&String, &Value)> = map.iter().filter(|(_, v)| !is_table(v)).collect();
+        let mut tables: Vec<(&String, &Value)> = map.iter().filter(|(_, v)| is_table(v)).collect();
+        leaves.sort_by(|a, b| a.0.cmp(b.0));
+        tables.sort_by(|a, b| a.0.cmp(b.0));
+        let indent = "  ".repeat(depth);
+        for (key, value) in leaves {
+            let path = join(prefix, key);
+            let entry = format!("{key} = {}", compact(value));
+            self.line(&indent, &entry, &path, Some(value), out);
+        }
+        for (key, value) in tables {
+            let path = join(prefix, key);
+            self.line(&indent, &format!("{key}:"), &path, None, out);
+            self.level(value, &path, depth + 1, out);
+        }
+    }
+
+    fn line(&self, indent: &str, entry: &str, path: &str, leaf: Option<&Value>, out: &mut String) {
+        let mark = self.mark(path, leaf);
+        let doc = self.doc(path);
+        let source = if self.options.sources && leaf.is_some() {
+            Some(
+                self.resolved
+                    .source_of(path)
+                    .cloned()
+                    .unwrap_or(Source::Default),
+            )
+        } else {
+            None
+        };
+        let color = self.options.color;
+        let line_color = mark.color().filter(|_| color);
+        if let Some(c) = line_color {
+            out.push_str(c);
+        }
+        out.push_str(indent);
+        out.push_str(entry);
+        let mut width = indent.len() + entry.chars().count();
+        if let Some(doc) = doc {
+            pad(out, &mut width);
+            if color {
+                out.push_str(&format!("{DIM}# {doc}{RESET}"));
+            } else {
+                out.push_str(&format!("# {doc}"));
+            }
+            width += 2 + doc.chars().count();
+        }
+        if let Some(source) = source {
+            if doc.is_some() {
+                out.push_str("  ");
+            } else {
+                pad(out, &mut width);
+            }
+            out.push_str(&format!("<- {source}"));
+        }
+        if line_color.is_some() {
+            out.push_str(RESET);
+        }
+        out.push('\n');
+    }
+
+    fn doc(&self, path: &str) -> Option<&'static str> {
+        if path == SEED_KEY {
+            let own = self.info.params.iter().find(|p| p.name == SEED_KEY);
+            return Some(
+                own.map(|p| p.doc)
+                    .filter(|d| !d.is_empty())
+                    .unwrap_or(SEED_DOC),
+            );
+        }
+        self.info
+            .params
+            .iter()
+            .find(|p| p.name == path)
+            .map(|p| p.doc)
+            .filter(|d| !d.is_empty())
+    }
+
+    fn mark(&self, path: &str, leaf: Option<&Value>) -> Mark {
+        if self
+            .resolved
+            .added
+            .iter()
+            .any(|a| a == path || path.starts_with(&format!("{a}.")))
+        {
+            return Mark::Added;
+        }
+        let Some(value) = leaf else {
+            return Mark::Plain;
+        };
+        let source = self.resolved.source_of(path);
+        let user_set = !matches!(source, None | Some(Source::Default | Source::DrawnSeed));
+        if let Some(default) = lookup(&self.resolved.defaults, path)
+            && type_changed(default, value)
+        {
+            return Mark::TypeChanged;
+        }
+        if user_set {
+            Mark::Modified
+        } else {
+            Mark::Plain
+        }
+    }
+}
+
+/// Pads to the doc column, with at least one space.
+fn pad(out: &mut String, width: &mut usize) {
+    let spaces = DOC_COLUMN.saturating_sub(*width).max(1);
+    out.push_str(&" ".repeat(spaces));
+    *width += spaces;
+}
+
+/// Sacred's rule: a change of JSON type, ignoring int and float and changes from or to null.
+fn type_changed(old: &Value, new: &Value) -> bool {
+    use std::mem::discriminant;
+    !old.is_null() && !new.is_null() && discriminant(old) != discriminant(new)
+}
+
+fn join(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
+/// Renders `print_named_configs`: `Named Configurations (doc):` then one line per named
+/// config with its doc, or `  No named configs`.
+pub fn render_named_configs(info: &ExperimentInfo, color: bool) -> String {
+    let mut out = if color {
+        format!("Named Configurations ({DIM}doc{RESET}):\n")
+    } else {
+        "Named Configurations (doc):\n".to_owned()
+    };
+    if info.named_configs.is_empty() {
+        out.push_str("  No named configs\n");
+    }
+    for named in info.named_configs {
+        out.push_str("  ");
+        out.push_str(named.name);
+        if !named.doc.is_empty() {
+            let mut width = 2 + named.name.chars().count();
+            pad(&mut out, &mut width);
+            let doc = named.doc.lines().next().unwrap_or_default();
+            if color {
+                out.push_str(&format!("{DIM}# {doc}{RESET}"));
+            } else {
+                out.push_str(&format!("# {doc}"));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}

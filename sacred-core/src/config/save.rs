@@ -1,0 +1,64 @@
+//! `save_config`: the resolved config written to a file, atomically.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::Error;
+
+/// Writes `config` to `path` as JSON (sorted keys, two-space indent), TOML or YAML, chosen by
+/// the extension. The file is written to a temporary file beside it and renamed into place,
+/// so a failure leaves nothing half-written.
+///
+/// # Errors
+/// An unknown extension (before anything is written) or an I/O error.
+pub fn save_config(config: &serde_json::Value, path: &Path) -> Result<(), Error> {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let text = match extension.as_str() {
+        "json" => serde_json::to_string_pretty(config).map(|mut s| {
+            s.push('\n');
+            s
+        }),
+        "toml" => toml::to_string_pretty(config).map_err(serde::ser::Error::custom),
+        "yaml" | "yml" => serde_norway::to_string(config).map_err(serde::ser::Error::custom),
+        other => {
+            return Err(Error::usage(format!(
+                "cannot save the config as `{}`: unknown extension `{other}`; expected one of \
+                 .json, .toml, .yaml, .yml",
+                path.display()
+            )));
+        }
+    }
+    .map_err(|e: serde_json::Error| Error::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    write_atomically(path, text.as_bytes())
+}
+
+/// Writes `bytes` to a temporary file in `path`'s directory, then renames it to `path`.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let fail = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = std::fs::File::create(&temp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&temp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result.map_err(fail)
+}

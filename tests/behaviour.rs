@@ -1,0 +1,463 @@
+//! Behaviour of a generated experiment, driven through `run_from` with an explicit argv and
+//! a captured environment: every command, value form, layer order, error case and the seed
+//! contract.
+
+use std::path::Path;
+
+use sacred::prelude::*;
+use sacred::serde::{Deserialize, Serialize};
+use sacred::serde_json::{Value, json};
+use sacred::{Env, Error, Outcome, run_from};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(crate = "sacred::serde")]
+struct Optimizer {
+    name: String,
+    lr: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(crate = "sacred::serde")]
+enum Schedule {
+    Constant,
+    Step { every: u32 },
+}
+
+/// Small batches.
+#[named_config]
+fn small() -> Value {
+    json!({"batch_size": 8, "optimizer.lr": 0.5})
+}
+
+/// Big batches and a custom name.
+#[named_config]
+fn big() -> Value {
+    json!({"batch_size": 512, "name": "big"})
+}
+
+/// A behaviour-test experiment.
+#[experiment(name = "behave", config = Cfg, named_configs(small, big))]
+fn train(
+    /// samples per step
+    #[default(32)]
+    batch_size: u32,
+    /// learning rate
+    #[default(0.001)]
+    lr: f64,
+    #[default(String::from("run"))] name: String,
+    #[default(Optimizer { name: "adam".into(), lr: 0.01 })] optimizer: Optimizer,
+    #[default(vec![1, 2])] layers: Vec<i64>,
+    #[default(None)] limit: Option<u32>,
+    #[default(Schedule::Constant)] schedule: Schedule,
+    #[default(false)] verbose: bool,
+    #[default(std::collections::BTreeMap::new())] tags: std::collections::BTreeMap<String, Value>,
+    run: &Run,
+) -> Result<Value, String> {
+    if name == "fail" {
+        return Err(format!("asked to fail at lr={lr}"));
+    }
+    run.log_scalar("loss", lr);
+    Ok(json!({
+        "batch_size": batch_size, "lr": lr, "name": name, "optimizer": optimizer,
+        "layers": layers, "limit": limit, "schedule": schedule, "verbose": verbose, "tags": tags,
+        "seed": run.seed(), "data_seed": run.seed_for("data"), "draw": run.rng().next_u64(),
+    }))
+}
+
+/// An experiment with a required parameter and its own `u32` seed.
+#[experiment(config = Required)]
+fn needs(
+    /// where the data lives
+    data: String,
+    #[default(7)] seed: u32,
+) -> String {
+    format!("{data}:{seed}")
+}
+
+fn env_in(dir: &Path) -> Env {
+    Env::captured(dir)
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"))
+}
+
+fn run(args: &[&str]) -> (Result<Outcome, Error>, Env) {
+    let dir = tmp();
+    let env = env_in(dir.path());
+    let mut argv = vec!["behave"];
+    argv.extend_from_slice(args);
+    (run_from::<Cfg, _, _>(argv, &env), env)
+}
+
+fn completed(args: &[&str]) -> Value {
+    match run(args).0 {
+        Ok(Outcome::Completed {
+            result: Some(result),
+            ..
+        }) => result,
+        other => panic!("{args:?}: expected a completed run, got {other:?}"),
+    }
+}
+
+fn error(args: &[&str]) -> Error {
+    match run(args).0 {
+        Err(e) => e,
+        Ok(other) => panic!("{args:?}: expected an error, got {other:?}"),
+    }
+}
+
+#[test]
+fn defaults_run_the_function() {
+    let r = completed(&[]);
+    assert_eq!(r["batch_size"], json!(32));
+    assert_eq!(r["lr"], json!(0.001));
+    assert_eq!(r["optimizer"], json!({"name": "adam", "lr": 0.01}));
+    assert_eq!(r["schedule"], json!("Constant"));
+}
+
+#[test]
+fn value_forms_parse() {
+    let r = completed(&[
+        "with",
+        "batch_size=0x10",
+        "lr=1e3",
+        "layers=[0b101, -0o7, 1_000]",
+    ]);
+    assert_eq!(r["batch_size"], json!(16));
+    assert_eq!(r["lr"], json!(1000.0));
+    assert_eq!(r["layers"], json!([5, -7, 1000]));
+    for (text, want) in [("1.", 1.0), (".1", 0.1), ("-.4e-12", -0.4e-12), ("3", 3.0)] {
+        let r = completed(&["with", &format!("lr={text}")]);
+        assert_eq!(r["lr"], json!(want), "lr={text}");
+    }
+    let r = completed(&["with", "verbose=true", "limit=3", "name='quoted name'"]);
+    assert_eq!(
+        (r["verbose"].clone(), r["limit"].clone()),
+        (json!(true), json!(3))
+    );
+    assert_eq!(r["name"], json!("quoted name"));
+    let r = completed(&["with", "limit=3", "limit=null", "name=bare"]);
+    assert_eq!(
+        (r["limit"].clone(), r["name"].clone()),
+        (Value::Null, json!("bare"))
+    );
+    let r = completed(&["with", "name=a=b=c"]);
+    assert_eq!(r["name"], json!("a=b=c"));
+    let r = completed(&["with", "optimizer={name: 'sgd', lr: 0.5}"]);
+    assert_eq!(r["optimizer"], json!({"name": "sgd", "lr": 0.5}));
+    let r = completed(&["with", "optimizer={\"name\" = \"sgd\", \"lr\" = 1}"]);
+    assert_eq!(r["optimizer"], json!({"name": "sgd", "lr": 1.0}));
+    let r = completed(&["with", "schedule={Step: {every: 3}}", "tags.x=[1, 'a']"]);
+    assert_eq!(r["schedule"], json!({"Step": {"every": 3}}));
+    assert_eq!(r["tags"], json!({"x": [1, "a"]}));
+}
+
+#[test]
+fn dotted_keys_reach_nested_structs() {
+    let r = completed(&["with", "optimizer.lr=0.1"]);
+    assert_eq!(r["optimizer"], json!({"name": "adam", "lr": 0.1}));
+}
+
+#[test]
+fn layers_apply_in_command_line_order_and_updates_win() {
+    let r = completed(&["with", "batch_size=3", "small", "big"]);
+    assert_eq!(r["batch_size"], json!(3));
+    assert_eq!(r["name"], json!("big"));
+    assert_eq!(r["optimizer"]["lr"], json!(0.5));
+    let r = completed(&["with", "big", "small"]);
+    assert_eq!(r["batch_size"], json!(8));
+
+    let dir = tmp();
+    std::fs::write(
+        dir.path().join("c.toml"),
+        "batch_size = 64\n[optimizer]\nname = \"rms\"\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("d.yaml"), "batch_size: 128\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("e.json"), r#"{"name": "json"}"#)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let env = env_in(dir.path());
+    let out = run_from::<Cfg, _, _>(
+        [
+            "behave", "with", "small", "c.toml", "d.yaml", "e.json", "lr=0.2",
+        ],
+        &env,
+    );
+    let Ok(Outcome::Completed {
+        result: Some(r),
+        config,
+    }) = out
+    else {
+        panic!("expected a completed run, got {out:?}");
+    };
+    assert_eq!(r["batch_size"], json!(128));
+    assert_eq!(r["optimizer"], json!({"name": "rms", "lr": 0.5}));
+    assert_eq!(r["name"], json!("json"));
+    assert_eq!(config["lr"], json!(0.2));
+}
+
+#[test]
+fn print_config_shows_sources_and_sacreds_layout() {
+    let dir = tmp();
+    let env = env_in(dir.path());
+    let out = run_from::<Cfg, _, _>(
+        [
+            "behave",
+            "print_config",
+            "--sources",
+            "with",
+            "small",
+            "lr=0.5",
+            "seed=42",
+        ],
+        &env,
+    );
+    assert!(matches!(out, Ok(Outcome::Done)), "{out:?}");
+    let text = env.stdout_text();
+    assert!(
+        text.starts_with("Configuration (modified, added, typechanged, doc):\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  batch_size = 8                     # samples per step  <- named config `small`\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  lr = 0.5                           # learning rate  <- command line `with lr=0.5`\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("  seed = 42                          # the random seed for this experiment  <- command line `with seed=42`\n"), "{text}");
+    assert!(text.contains("  optimizer:\n    lr = 0.5                         <- named config `small`\n    name = \"adam\"                    <- default\n"), "{text}");
+    assert!(!text.contains('\x1b'), "no colours when not on a terminal");
+    let log = env.stderr_text();
+    assert!(
+        log.contains("INFO - behave - Running command 'print_config'"),
+        "{log}"
+    );
+}
+
+#[test]
+fn colours_only_on_a_terminal_and_never_with_no_color() {
+    let dir = tmp();
+    let env = env_in(dir.path()).with_terminal(true);
+    let _ = run_from::<Cfg, _, _>(["behave", "print_config", "with", "lr=0.5"], &env);
+    assert!(
+        env.stdout_text().contains("\x1b[34m  lr = 0.5"),
+        "{}",
+        env.stdout_text()
+    );
+    let env = env_in(dir.path())
+        .with_terminal(true)
+        .with_var("NO_COLOR", "1");
+    let _ = run_from::<Cfg, _, _>(["behave", "print_config", "with", "lr=0.5"], &env);
+    assert!(!env.stdout_text().contains('\x1b'));
+}
+
+#[test]
+fn print_named_configs_lists_docs() {
+    let (out, env) = run(&["print_named_configs"]);
+    assert!(matches!(out, Ok(Outcome::Done)));
+    assert_eq!(
+        env.stdout_text(),
+        "Named Configurations (doc):\n  small                              # Small batches.\n  big                                # Big batches and a custom name.\n"
+    );
+}
+
+#[test]
+fn save_config_writes_the_resolved_config() {
+    let dir = tmp();
+    let env = env_in(dir.path());
+    let out = run_from::<Cfg, _, _>(["behave", "save_config", "with", "lr=0.5", "seed=3"], &env);
+    assert!(matches!(out, Ok(Outcome::Done)), "{out:?}");
+    let saved: Value = sacred::serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("config.json")).unwrap_or_default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(saved["lr"], json!(0.5));
+    assert_eq!(saved["seed"], json!(3));
+    let out = run_from::<Cfg, _, _>(["behave", "save_config", "--config-file", "out.toml"], &env);
+    assert!(matches!(out, Ok(Outcome::Done)), "{out:?}");
+    let toml = std::fs::read_to_string(dir.path().join("out.toml")).unwrap_or_default();
+    assert!(toml.contains("batch_size = 32"), "{toml}");
+}
+
+#[test]
+fn help_lists_commands_flags_and_config() {
+    let (out, env) = run(&["--help"]);
+    assert!(matches!(out, Ok(Outcome::Done)));
+    let text = env.stdout_text();
+    for needle in [
+        "Usage:",
+        "A behaviour-test experiment.",
+        "--beat-interval",
+        "--unobserved",
+        "print_config",
+        "save_config",
+        "batch_size",
+        "samples per step",
+        "small",
+        "seed",
+    ] {
+        assert!(text.contains(needle), "help lacks {needle}:\n{text}");
+    }
+    let (out, env) = run(&["help", "print_config"]);
+    assert!(matches!(out, Ok(Outcome::Done)));
+    assert!(env.stdout_text().contains("print_config"));
+    let e = error(&["help", "print_confg"]);
+    assert_eq!(e.exit_code(), 2);
+    assert!(
+        e.to_string().contains("did you mean `print_config`?"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_input_is_one_clear_error_with_exit_code_2() {
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["with", "lr=abc"],
+            &["`lr`", "\"abc\"", "f64", "command line `with lr=abc`"],
+        ),
+        (
+            &["with", "batch_sise=3"],
+            &["`batch_sise`", "did you mean `batch_size`?"],
+        ),
+        (&["with", "lr"], &["`lr`", "with lr=VALUE"]),
+        (&["with", "smal"], &["`smal`", "did you mean `small`?"]),
+        (&["with", "missing.toml"], &["missing.toml", "no such file"]),
+        (
+            &["with", "optimizer.lr=fast"],
+            &["`optimizer.lr`", "\"fast\"", "f64"],
+        ),
+        (
+            &["with", "optimizer.nmae=x"],
+            &["`optimizer.nmae`", "did you mean `optimizer.name`?"],
+        ),
+        (
+            &["with", "schedule={Step: {every: -1}}"],
+            &["`schedule.Step.every`", "u32"],
+        ),
+        (&["-n", "a", "--name", "b"], &["--name"]),
+        (&["--frobnicate"], &["--frobnicate"]),
+        (
+            &["print_confg"],
+            &["print_confg", "did you mean `print_config`?"],
+        ),
+        (&["-b", "soon"], &["soon"]),
+        (&["-C", "everything"], &["everything"]),
+    ];
+    for (args, needles) in cases {
+        let e = error(args);
+        assert_eq!(e.exit_code(), 2, "{args:?}: {e}");
+        let text = e.to_string();
+        for needle in *needles {
+            assert!(
+                text.contains(needle),
+                "{args:?}: {needle} missing from: {text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_input_runs_and_writes_nothing() {
+    let dir = tmp();
+    let env = env_in(dir.path());
+    let out = run_from::<Cfg, _, _>(["behave", "save_config", "with", "lr=abc"], &env);
+    assert!(out.is_err());
+    assert_eq!(
+        std::fs::read_dir(dir.path())
+            .map(|d| d.count())
+            .unwrap_or(1),
+        0
+    );
+    assert!(!env.stderr_text().contains("Running command"));
+}
+
+#[test]
+fn force_records_unknown_keys_without_passing_them_on() {
+    let (out, env) = run(&["-f", "with", "nonexistent=3"]);
+    match out {
+        Ok(Outcome::Completed { config, .. }) => assert_eq!(config["nonexistent"], json!(3)),
+        other => panic!("expected a completed run, got {other:?}"),
+    }
+    assert!(
+        env.stderr_text()
+            .contains("WARNING - behave - Added new config entry: \"nonexistent\"")
+    );
+}
+
+#[test]
+fn failed_runs_exit_with_1_and_report_the_error() {
+    let (out, env) = run(&["with", "name=fail", "lr=0.5"]);
+    match out {
+        Ok(o @ Outcome::Failed { .. }) => assert_eq!(o.exit_code(), 1),
+        other => panic!("expected a failed run, got {other:?}"),
+    }
+    assert!(env.stderr_text().contains("asked to fail at lr=0.5"));
+}
+
+#[test]
+fn required_parameters_must_be_given() {
+    let dir = tmp();
+    let env = env_in(dir.path());
+    let e = match run_from::<Required, _, _>(["needs"], &env) {
+        Err(e) => e,
+        Ok(o) => panic!("expected an error, got {o:?}"),
+    };
+    assert_eq!(e.exit_code(), 2);
+    let text = e.to_string();
+    assert!(
+        text.contains("`data`") && text.contains("with data="),
+        "{text}"
+    );
+    let out = run_from::<Required, _, _>(["needs", "with", "data=/tmp/x"], &env);
+    assert!(
+        matches!(&out, Ok(Outcome::Completed { result: Some(r), .. }) if r == &json!("/tmp/x:7")),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn same_seed_same_numbers() {
+    let a = completed(&["with", "seed=42"]);
+    let b = completed(&["with", "seed=42"]);
+    assert_eq!(a, b);
+    assert_eq!(a["seed"], json!(42));
+    assert_eq!(a["data_seed"], json!(sacred::seed::seed_for(42, "data")));
+    let c = completed(&["with", "seed=43"]);
+    assert_ne!(a["draw"], c["draw"]);
+}
+
+#[test]
+fn drawn_seeds_are_recorded_and_fit_in_53_bits() {
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..20 {
+        let r = completed(&[]);
+        let seed = r["seed"].as_u64().unwrap_or(0);
+        assert!((1..1 << 53).contains(&seed), "{seed}");
+        seen.insert(seed);
+    }
+    assert!(seen.len() > 1, "seeds are drawn, not fixed");
+    // A drawn seed reproduces the run when given back.
+    let first = completed(&[]);
+    let seed = first["seed"].to_string();
+    assert_eq!(completed(&["with", &format!("seed={seed}")]), first);
+}
+
+#[test]
+fn a_u32_seed_parameter_rejects_larger_seeds() {
+    let dir = tmp();
+    let env = env_in(dir.path());
+    let out = run_from::<Required, _, _>(["needs", "with", "data=x", "seed=4294967296"], &env);
+    let Err(e) = out else {
+        panic!("expected an error, got {out:?}")
+    };
+    assert!(e.to_string().contains("u32"), "{e}");
+}
