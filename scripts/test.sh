@@ -13,8 +13,5 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy -j "$jobs" --workspace --all-targets --all-features -- -D warnings
 
-echo "== cargo test"
-cargo test -j "$jobs" --workspace --all-targets --all-features
-
-echo "== doc tests"
-cargo test -j "$jobs" --workspace --all-features --doc
+echo "== cargo test (unit, UI, behaviour, end-to-end and doc tests; builds the examples)"
+cargo test -j "$jobs" --workspace --all-features

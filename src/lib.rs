@@ -60,3 +60,8 @@ pub mod __private {
         serde_json::to_value(&value).map_err(|e| e.to_string())
     }
 }
+
+/// The README's Rust examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

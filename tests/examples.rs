@@ -15,13 +15,25 @@ fn examples_dir() -> PathBuf {
     profile_dir.join("examples")
 }
 
+/// Builds the examples once per test process (`cargo test` has usually built them already,
+/// then this is a no-op), so that `cargo test --test examples` works alone too.
+fn build_examples() {
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "--examples", "--all-features"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap_or_else(|e| panic!("cargo build --examples: {e}"));
+        assert!(status.success(), "cargo build --examples failed");
+    });
+}
+
 fn example(name: &str) -> Command {
+    build_examples();
     let path = examples_dir().join(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: `cargo test` builds the examples before running this test",
-        path.display()
-    );
+    assert!(path.is_file(), "{} is missing", path.display());
     let mut cmd = Command::new(path);
     cmd.env_remove("NO_COLOR").env_remove("SACRED_FILE_STORAGE");
     cmd

@@ -22,7 +22,9 @@ pub fn save_config(config: &serde_json::Value, path: &Path) -> Result<(), Error>
             s.push('\n');
             s
         }),
-        "toml" => toml::to_string_pretty(config).map_err(serde::ser::Error::custom),
+        // TOML has no null: a key whose value is null (an `Option` that is `None`) is left
+        // out, which reads back as `None`.
+        "toml" => toml::to_string_pretty(&without_nulls(config)).map_err(serde::ser::Error::custom),
         "yaml" | "yml" => serde_norway::to_string(config).map_err(serde::ser::Error::custom),
         other => {
             return Err(Error::usage(format!(
@@ -37,6 +39,22 @@ pub fn save_config(config: &serde_json::Value, path: &Path) -> Result<(), Error>
         source: std::io::Error::other(e.to_string()),
     })?;
     write_atomically(path, text.as_bytes())
+}
+
+/// The value with every object entry whose value is null removed.
+fn without_nulls(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => serde_json::Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.iter().map(without_nulls).collect())
+        }
+        other => other.clone(),
+    }
 }
 
 /// Writes `bytes` to a temporary file in `path`'s directory, then renames it to `path`.

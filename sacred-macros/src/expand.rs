@@ -1,0 +1,331 @@
+//! Phase 4: the expansion of a valid experiment: the user's function, the config struct,
+//! its `Experiment` impl made of constant tables, and, for `main`, a one-line `main`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+use syn::{Ident, Path};
+
+use crate::model::{Experiment, Input, Output, Param};
+use crate::source_text::compact;
+
+/// The whole expansion of a model that passed validation.
+pub(crate) fn experiment(model: &Experiment) -> TokenStream {
+    let func = &model.func;
+    let config = model.config_ident();
+    let config_struct = config_struct(model, &config);
+    let info = info(model);
+    let defaults = defaults(model);
+    let call = call(model);
+    let main = main(model, &config);
+    // An experiment takes its whole config as parameters: many arguments is the design.
+    quote! {
+        #[allow(clippy::too_many_arguments)]
+        #func
+
+        #config_struct
+
+        impl ::sacred::__private::Experiment for #config {
+            #info
+            #defaults
+            #call
+        }
+
+        #main
+    }
+}
+
+/// The doc comment of the config struct.
+pub(crate) fn struct_doc(description: &str) -> String {
+    if description.is_empty() {
+        "Configuration of the experiment.".to_owned()
+    } else {
+        format!("Configuration of the experiment: {description}")
+    }
+}
+
+/// The derives every config struct carries.
+pub(crate) fn serde_derives() -> TokenStream {
+    quote! {
+        #[derive(::sacred::__private::serde::Serialize, ::sacred::__private::serde::Deserialize)]
+        #[serde(crate = "::sacred::__private::serde")]
+    }
+}
+
+/// `fn main() { ::sacred::__private::main::<Config>() }`, when the function is `main`.
+pub(crate) fn main(model: &Experiment, config: &Ident) -> TokenStream {
+    if !model.is_main() {
+        return TokenStream::new();
+    }
+    quote! {
+        fn main() {
+            ::sacred::__private::main::<#config>()
+        }
+    }
+}
+
+fn config_struct(model: &Experiment, config: &Ident) -> TokenStream {
+    let vis = &model.func.vis;
+    let doc = struct_doc(&model.description);
+    let derives = serde_derives();
+    let fields = model.params().map(|param| {
+        let Param {
+            ident,
+            ty,
+            doc_attrs,
+            ..
+        } = param;
+        quote!(#(#doc_attrs)* #ident: #ty,)
+    });
+    let seed = if model.user_seed().is_none() {
+        quote! {
+            #[doc = " The run's root seed: every random number of the run derives from it."]
+            seed: ::core::primitive::u64,
+        }
+    } else {
+        TokenStream::new()
+    };
+    quote! {
+        #[doc = #doc]
+        #derives
+        #vis struct #config {
+            #(#fields)*
+            #seed
+        }
+    }
+}
+
+fn info(model: &Experiment) -> TokenStream {
+    let name = match &model.args.name {
+        Some(name) => quote!(::core::option::Option::Some(#name)),
+        None => quote!(::core::option::Option::None),
+    };
+    let description = &model.description;
+    let params = model.params().map(|param| {
+        let name = param.key();
+        let ty = compact(&param.ty);
+        let doc = &param.doc;
+        let has_default = param.default.is_some();
+        quote! {
+            ::sacred::__private::Param {
+                name: #name,
+                ty: #ty,
+                doc: #doc,
+                has_default: #has_default,
+            }
+        }
+    });
+    let named_configs = model.args.named_configs.iter().map(named_config_const);
+    let seed_max = seed_max(model);
+    quote! {
+        const INFO: ::sacred::__private::ExperimentInfo = ::sacred::__private::ExperimentInfo {
+            name: #name,
+            description: #description,
+            params: &[#(#params),*],
+            named_configs: &[#(#named_configs),*],
+            seed_max: #seed_max,
+        };
+    }
+}
+
+/// The path of the constant that `#[named_config]` emitted for the function at `path`:
+/// the last segment becomes `__sacred_named_config_<last>`, spanned on the user's name.
+pub(crate) fn named_config_const(path: &Path) -> Path {
+    let mut path = path.clone();
+    if let Some(last) = path.segments.last_mut() {
+        last.ident = named_config_ident(&last.ident);
+    }
+    path
+}
+
+/// `__sacred_named_config_<name>`, spanned on `name`.
+pub(crate) fn named_config_ident(name: &Ident) -> Ident {
+    format_ident!("__sacred_named_config_{}", name.unraw(), span = name.span())
+}
+
+/// The largest seed the `seed` field holds, as a `u64`.
+fn seed_max(model: &Experiment) -> TokenStream {
+    let integer = model.user_seed().and_then(Param::integer_type);
+    match integer {
+        None | Some("u64" | "u128" | "i128") => quote!(::core::primitive::u64::MAX),
+        Some(name @ ("usize" | "isize")) => {
+            let ty = Ident::new(name, proc_macro2::Span::call_site());
+            quote! {
+                if ::core::primitive::#ty::BITS > 64 {
+                    ::core::primitive::u64::MAX
+                } else {
+                    ::core::primitive::#ty::MAX as ::core::primitive::u64
+                }
+            }
+        }
+        Some(name) => {
+            let ty = Ident::new(name, proc_macro2::Span::call_site());
+            quote!(::core::primitive::#ty::MAX as ::core::primitive::u64)
+        }
+    }
+}
+
+fn defaults(model: &Experiment) -> TokenStream {
+    let defaults = model.params().filter_map(|param| {
+        let default = param.default.as_ref()?;
+        let name = param.key();
+        let ty = &param.ty;
+        let expr = &default.expr;
+        // Spanned on the user's expression: a default of the wrong type is a type error
+        // there.
+        Some(quote_spanned! {expr.span()=>
+            ::sacred::__private::DefaultValue::new::<#ty>(#name, #expr)
+        })
+    });
+    quote! {
+        fn defaults() -> ::std::vec::Vec<::sacred::__private::DefaultValue> {
+            ::std::vec![#(#defaults),*]
+        }
+    }
+}
+
+fn call(model: &Experiment) -> TokenStream {
+    let fields = model.params().enumerate().map(|(i, param)| {
+        let ident = &param.ident;
+        let binding = format_ident!("__sacred_arg_{}", i);
+        quote!(#ident: #binding)
+    });
+    let mut config_index = 0_usize;
+    let args = model.inputs.iter().filter_map(|input| match input {
+        Input::Run(_) => Some(quote!(__sacred_run)),
+        Input::Config(_) => {
+            let binding = format_ident!("__sacred_arg_{}", config_index);
+            config_index += 1;
+            Some(quote!(#binding))
+        }
+        // Never in a model that passed validation.
+        Input::Invalid => None,
+    });
+    let func = &model.func.sig.ident;
+    let call = quote!(#func(#(#args),*));
+    let outcome = match &model.output {
+        Output::Unit => quote! {
+            #call;
+            ::sacred::__private::FunctionOutcome::Returned(::core::option::Option::None)
+        },
+        // The conversion is spanned on the return type: a result that does not serialise
+        // is an error there.
+        Output::Result(ty) => {
+            let convert = quote_spanned! {ty.span()=>
+                ::sacred::__private::IntoFunctionOutcome::into_function_outcome(__sacred_ret)
+            };
+            quote!(let __sacred_ret = #call; #convert)
+        }
+        Output::Value(ty) => {
+            let convert = quote_spanned!(ty.span()=> ::sacred::__private::returned(__sacred_ret));
+            quote!(let __sacred_ret = #call; #convert)
+        }
+    };
+    quote! {
+        fn call(
+            self,
+            __sacred_run: &::sacred::__private::Run,
+        ) -> ::sacred::__private::FunctionOutcome {
+            let Self { #(#fields,)* .. } = self;
+            #outcome
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use syn::parse_quote;
+
+    use super::*;
+    use crate::attr::ExperimentArgs;
+    use crate::ctxt::Ctxt;
+    use crate::source_text::squash;
+
+    fn expand(args: TokenStream, func: syn::ItemFn) -> String {
+        let ctxt = Ctxt::new();
+        let args = ExperimentArgs::parse(args, &ctxt);
+        let model = Experiment::from_ast(args, func, &ctxt);
+        squash(&experiment(&model).to_string())
+    }
+
+    #[test]
+    fn tables_follow_the_parameters() {
+        let out = expand(
+            quote!(name = "quick", named_configs(small, presets::fast)),
+            parse_quote! {
+                /// A run.
+                fn main(/// samples
+                    #[default(32)] batch_size: u32, run: &Run, w: Vec<f64>) -> Result<f64, String> { Ok(1.0) }
+            },
+        );
+        for expected in [
+            "fn __sacred_main(batch_size: u32, run: &Run, w: Vec<f64>) -> Result<f64, String>",
+            "#[doc = \"Configuration of the experiment: A run.\"]",
+            "struct Config {#[doc = r\" samples\"] batch_size: u32, w: Vec<f64>, #[doc = \" The run's root seed: every random number of the run derives from it.\"] seed: ::core::primitive::u64, }",
+            "name: ::core::option::Option::Some(\"quick\")",
+            "name: \"batch_size\", ty: \"u32\", doc: \"samples\", has_default: true",
+            "name: \"w\", ty: \"Vec<f64>\", doc: \"\", has_default: false",
+            "named_configs: &[__sacred_named_config_small, presets::__sacred_named_config_fast]",
+            "seed_max: ::core::primitive::u64::MAX",
+            "::std::vec![::sacred::__private::DefaultValue::new::<u32>(\"batch_size\", 32)]",
+            "let Self {batch_size: __sacred_arg_0, w: __sacred_arg_1, ..} = self;",
+            "let __sacred_ret = __sacred_main(__sacred_arg_0, __sacred_run, __sacred_arg_1); ::sacred::__private::IntoFunctionOutcome::into_function_outcome(__sacred_ret)",
+            "fn main() {::sacred::__private::main::<Config>()}",
+        ] {
+            assert!(
+                out.contains(&squash(expected)),
+                "missing {expected:?} in {out}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_user_seed_is_an_ordinary_field() {
+        let out = expand(
+            quote!(config = Cfg),
+            parse_quote!(
+                pub fn train(#[default(7)] seed: u32) -> u64 {
+                    1
+                }
+            ),
+        );
+        assert!(
+            out.contains(&squash("pub struct Cfg {seed: u32, }")),
+            "{out}"
+        );
+        assert!(
+            out.contains(&squash("name: \"seed\", ty: \"u32\"")),
+            "{out}"
+        );
+        assert!(
+            out.contains(&squash(
+                "seed_max: ::core::primitive::u32::MAX as ::core::primitive::u64"
+            )),
+            "{out}"
+        );
+        assert!(
+            out.contains(&squash(
+                "let __sacred_ret = train(__sacred_arg_0); ::sacred::__private::returned(__sacred_ret)"
+            )),
+            "{out}"
+        );
+        assert!(!out.contains(&squash("fn main")), "{out}");
+    }
+
+    #[test]
+    fn a_unit_function_returns_nothing() {
+        let out = expand(
+            TokenStream::new(),
+            parse_quote!(
+                fn main() {}
+            ),
+        );
+        assert!(out.contains(&squash("__sacred_main(); ::sacred::__private::FunctionOutcome::Returned(::core::option::Option::None)")), "{out}");
+        assert!(out.contains(&squash("description: \"\"")), "{out}");
+        assert!(
+            out.contains(&squash("#[doc = \"Configuration of the experiment.\"]")),
+            "{out}"
+        );
+    }
+}

@@ -1,0 +1,4 @@
+use sacred::prelude::*;
+
+#[experiment(name = 3, config = "TrainConfig", named_configs = small)]
+fn main() {}

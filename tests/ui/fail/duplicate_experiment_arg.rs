@@ -1,0 +1,4 @@
+use sacred::prelude::*;
+
+#[experiment(name = "a", name = "b")]
+fn main() {}

@@ -1,0 +1,6 @@
+use sacred::prelude::*;
+
+#[experiment]
+fn main(steps: impl Into<u32>) {
+    let _ = steps.into();
+}

@@ -1,0 +1,6 @@
+use sacred::prelude::*;
+
+#[experiment]
+struct Config;
+
+fn main() {}

@@ -1,0 +1,6 @@
+use sacred::prelude::*;
+
+#[experiment]
+fn main(name: &str) {
+    let _ = name;
+}

@@ -1,0 +1,6 @@
+use sacred::prelude::*;
+
+#[experiment]
+fn main(run: &mut Run) {
+    let _ = run;
+}

@@ -1,0 +1,6 @@
+use sacred::prelude::*;
+
+#[experiment]
+fn main(&self, #[default(1)] steps: u32) {
+    let _ = steps;
+}

@@ -1,0 +1,4 @@
+use sacred::prelude::*;
+
+#[experiment(nmae = "quick")]
+fn main() {}
