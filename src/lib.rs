@@ -47,7 +47,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use sacred_core::{
-        DefaultValue, Experiment, ExperimentInfo, FunctionOutcome, IntoFunctionOutcome,
+        BuildInfo, DefaultValue, Experiment, ExperimentInfo, FunctionOutcome, IntoFunctionOutcome,
         NamedConfig, Param, Run, main, returned,
     };
     pub use serde;

@@ -45,6 +45,39 @@ pub struct ExperimentInfo {
     /// The largest seed the `seed` field's type can hold (`u32::MAX` for a `u32` seed).
     /// Drawn seeds stay below both this and 2^53.
     pub seed_max: u64,
+    /// Where and what the experiment's code is, captured at compile time.
+    pub build: BuildInfo,
+}
+
+/// What the experiment's binary was built from, captured at compile time by the macro.
+#[derive(Debug, Clone, Copy)]
+pub struct BuildInfo {
+    /// The experiment crate's package name (`CARGO_PKG_NAME`).
+    pub package: &'static str,
+    /// The experiment crate's version (`CARGO_PKG_VERSION`).
+    pub version: &'static str,
+    /// The directory of the experiment crate's `Cargo.toml` (`CARGO_MANIFEST_DIR`): the
+    /// run's `base_dir`.
+    pub manifest_dir: &'static str,
+    /// The file holding the `#[experiment]` function, as `file!()` gives it.
+    pub main_file: &'static str,
+    /// Every `.rs` file of the experiment's crate, with its contents at build time.
+    pub sources: &'static [crate::observer::SourceFile],
+    /// The `Cargo.lock` the crate was built with, if one was found.
+    pub lockfile: Option<&'static str>,
+}
+
+impl BuildInfo {
+    /// A build of nothing, for tests of code that does not look at the build.
+    #[doc(hidden)]
+    pub const TEST: BuildInfo = BuildInfo {
+        package: "test",
+        version: "0.0.0",
+        manifest_dir: "/nonexistent",
+        main_file: "src/main.rs",
+        sources: &[],
+        lockfile: None,
+    };
 }
 
 /// A default value the macro evaluated for one parameter, already serialised.

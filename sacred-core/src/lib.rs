@@ -8,16 +8,18 @@ mod entry;
 mod env;
 mod error;
 pub mod experiment;
+pub mod observer;
 mod run;
 pub mod seed;
 pub mod suggest;
+pub mod time;
 
 pub use entry::{Outcome, main, run_from};
 pub use env::{Env, args_to_strings};
 pub use error::{ConfigError, Error, Source};
 pub use experiment::{
-    DefaultValue, Experiment, ExperimentInfo, Failure, FunctionOutcome, IntoFunctionOutcome,
-    NamedConfig, Param, returned,
+    BuildInfo, DefaultValue, Experiment, ExperimentInfo, Failure, FunctionOutcome,
+    IntoFunctionOutcome, NamedConfig, Param, returned,
 };
 pub use run::{Run, ScalarPoint};
 pub use seed::SeededRng;

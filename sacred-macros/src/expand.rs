@@ -118,6 +118,7 @@ fn info(model: &Experiment) -> TokenStream {
     });
     let named_configs = model.args.named_configs.iter().map(named_config_const);
     let seed_max = seed_max(model);
+    let build = build_info();
     quote! {
         const INFO: ::sacred::__private::ExperimentInfo = ::sacred::__private::ExperimentInfo {
             name: #name,
@@ -125,7 +126,22 @@ fn info(model: &Experiment) -> TokenStream {
             params: &[#(#params),*],
             named_configs: &[#(#named_configs),*],
             seed_max: #seed_max,
+            build: #build,
         };
+    }
+}
+
+/// What the binary is built from: the crate's identity and directory, the main file.
+pub(crate) fn build_info() -> TokenStream {
+    quote! {
+        ::sacred::__private::BuildInfo {
+            package: ::core::env!("CARGO_PKG_NAME"),
+            version: ::core::env!("CARGO_PKG_VERSION"),
+            manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
+            main_file: ::core::file!(),
+            sources: &[],
+            lockfile: ::core::option::Option::None,
+        }
     }
 }
 

@@ -23,6 +23,7 @@ pub(crate) fn experiment(model: &Experiment) -> TokenStream {
     let vis = &func.vis;
     let config = model.config_ident();
     let doc = struct_doc(&model.description);
+    let build = crate::expand::build_info();
     let derives = serde_derives();
     let main = main(model, &config);
     quote! {
@@ -39,6 +40,7 @@ pub(crate) fn experiment(model: &Experiment) -> TokenStream {
                 params: &[],
                 named_configs: &[],
                 seed_max: ::core::primitive::u64::MAX,
+                build: #build,
             };
 
             fn defaults() -> ::std::vec::Vec<::sacred::__private::DefaultValue> {

@@ -333,6 +333,7 @@ mod tests {
         params: PARAMS,
         named_configs: NAMED,
         seed_max: u64::MAX,
+        build: crate::experiment::BuildInfo::TEST,
     };
 
     fn defaults() -> Vec<DefaultValue> {

@@ -89,6 +89,7 @@ impl Experiment for Cfg {
             },
         ],
         seed_max: u64::MAX,
+        build: crate::experiment::BuildInfo::TEST,
     };
 
     fn defaults() -> Vec<DefaultValue> {

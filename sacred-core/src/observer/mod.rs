@@ -1,0 +1,155 @@
+//! Observers: where a run's record goes. One trait, typed events, no-op defaults.
+//!
+//! The runtime calls observers from its pump thread, never from the experiment's thread
+//! (except [`Observer::check_id`], before the run starts). Observers are sorted by
+//! descending [`Observer::priority`]; the first one's id becomes the run's id for all.
+//! An observer that fails is reported at the end and never fails the run: after its first
+//! error it receives no more events except the final one (completed, failed, interrupted).
+
+mod event;
+
+pub use event::{
+    ArtifactEvent, ArtifactSource, CompletedEvent, ExperimentRecord, FailedEvent, HeartbeatEvent,
+    InterruptedEvent, MetricSeries, MetricsEvent, QueuedEvent, Repository, ResourceEvent, RunId,
+    SourceFile, StartedEvent,
+};
+
+use std::time::Instant;
+
+/// Why an observer could not handle an event.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ObserverError {
+    /// What went wrong, in words; never a credential.
+    pub message: String,
+}
+
+impl ObserverError {
+    /// An error with a message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+impl From<std::io::Error> for ObserverError {
+    fn from(e: std::io::Error) -> Self {
+        Self::new(e.to_string())
+    }
+}
+
+/// Receives the events of a run. Every method has a no-op default.
+pub trait Observer: Send {
+    /// A short name for reports (`file storage ./runs`).
+    fn name(&self) -> String;
+
+    /// Observers with a higher priority go first; the first one's id is the run's id.
+    /// Sacred's priorities: MongoDB 30, file storage 20.
+    fn priority(&self) -> i32 {
+        0
+    }
+
+    /// Called on the experiment's thread before the run starts, with the id given by
+    /// `-i/--id`: an observer that cannot take that id (it exists already) says so here,
+    /// and the run stops with a clear error before anything is written.
+    ///
+    /// # Errors
+    /// The id cannot be used.
+    fn check_id(&self, id: &RunId) -> Result<(), ObserverError> {
+        let _ = id;
+        Ok(())
+    }
+
+    /// The run was queued (`-q`). Returns the id the observer gave it, if any.
+    ///
+    /// # Errors
+    /// The observer could not record the event.
+    fn queued(&mut self, event: &QueuedEvent) -> Result<Option<RunId>, ObserverError> {
+        let _ = event;
+        Ok(None)
+    }
+
+    /// The run started. `event.id` is the id chosen by a higher-priority observer or given
+    /// with `-i`; an observer that allocates ids returns the one it used when `event.id` is
+    /// `None`.
+    ///
+    /// # Errors
+    /// The observer could not record the event.
+    fn started(&mut self, event: &StartedEvent) -> Result<Option<RunId>, ObserverError> {
+        let _ = event;
+        Ok(None)
+    }
+
+    /// Metric points logged since the previous beat, grouped by name.
+    ///
+    /// # Errors
+    /// The observer could not record the event.
+    fn metrics(&mut self, event: &MetricsEvent) -> Result<(), ObserverError> {
+        let _ = event;
+        Ok(())
+    }
+
+    /// A beat: the info, the output printed since the previous beat, the result so far.
+    ///
+    /// # Errors
+    /// The observer could not record the event.
+    fn heartbeat(&mut self, event: &HeartbeatEvent) -> Result<(), ObserverError> {
+        let _ = event;
+        Ok(())
+    }
+
+    /// An artifact was added.
+    ///
+    /// # Errors
+    /// The observer could not record the event.
+    fn artifact(&mut self, event: &ArtifactEvent) -> Result<(), ObserverError> {
+        let _ = event;
+        Ok(())
+    }
+
+    /// A resource was opened or added.
+    ///
+    /// # Errors
+    /// The observer could not record the event.
+    fn resource(&mut self, event: &ResourceEvent) -> Result<(), ObserverError> {
+        let _ = event;
+        Ok(())
+    }
+
+    /// The run completed.
+    ///
+    /// # Errors
+    /// The observer could not record the event.
+    fn completed(&mut self, event: &CompletedEvent) -> Result<(), ObserverError> {
+        let _ = event;
+        Ok(())
+    }
+
+    /// The run was interrupted (SIGINT, SIGTERM).
+    ///
+    /// # Errors
+    /// The observer could not record the event.
+    fn interrupted(&mut self, event: &InterruptedEvent) -> Result<(), ObserverError> {
+        let _ = event;
+        Ok(())
+    }
+
+    /// The run failed (an `Err` or a panic).
+    ///
+    /// # Errors
+    /// The observer could not record the event.
+    fn failed(&mut self, event: &FailedEvent) -> Result<(), ObserverError> {
+        let _ = event;
+        Ok(())
+    }
+
+    /// The run is over: finish background work (uploads, flushes) before `deadline`.
+    ///
+    /// # Errors
+    /// Work could not be finished in time.
+    fn join(&mut self, deadline: Instant) -> Result<(), ObserverError> {
+        let _ = deadline;
+        Ok(())
+    }
+}
