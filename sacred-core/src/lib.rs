@@ -2,13 +2,16 @@
 //!
 //! Users depend on the `sacred` facade crate; observer authors depend on this crate alone.
 
+pub mod capture;
 pub mod cli;
 pub mod config;
 mod entry;
 mod env;
 mod error;
 pub mod experiment;
+pub mod host;
 pub mod observer;
+pub mod record;
 mod run;
 pub mod seed;
 pub mod suggest;

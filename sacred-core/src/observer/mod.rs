@@ -7,6 +7,7 @@
 //! error it receives no more events except the final one (completed, failed, interrupted).
 
 mod event;
+pub mod file;
 
 pub use event::{
     ArtifactEvent, ArtifactSource, CompletedEvent, ExperimentRecord, FailedEvent, HeartbeatEvent,

@@ -1,0 +1,1 @@
+//! Output capture (`-C fd|sys|no`).

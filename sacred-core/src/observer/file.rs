@@ -1,0 +1,1 @@
+//! The file storage observer (`-F DIR`).

@@ -1,0 +1,1 @@
+//! The experiment record: sources, dependencies, repositories.
