@@ -28,8 +28,8 @@
 
 pub use rand;
 pub use sacred_core::{
-    ConfigError, Env, Error, Experiment, ExperimentInfo, Failure, Outcome, Run, ScalarPoint,
-    SeededRng, Source, cli, config, run_from, seed,
+    ArtifactOptions, ConfigError, Env, Error, Experiment, ExperimentInfo, Failure, Metric, Outcome,
+    Run, SeededRng, Source, cli, config, observer, run_from, seed, settings, time,
 };
 pub use sacred_macros::{experiment, named_config};
 pub use serde;
@@ -46,12 +46,38 @@ pub mod prelude {
 /// Not a stable API: it changes whenever the macros change.
 #[doc(hidden)]
 pub mod __private {
+    pub use sacred_core::observer::SourceFile;
     pub use sacred_core::{
         BuildInfo, DefaultValue, Experiment, ExperimentInfo, FunctionOutcome, IntoFunctionOutcome,
         NamedConfig, Param, Run, main, returned,
     };
     pub use serde;
     pub use serde_json;
+
+    /// `print!` in experiment code: the process's standard output, and the run's captured
+    /// output under `-C sys`.
+    pub fn print(args: ::core::fmt::Arguments<'_>) {
+        sacred_core::capture::write_stdout(&::std::fmt::format(args));
+    }
+
+    /// `println!` in experiment code (see [`print`]).
+    pub fn println(args: ::core::fmt::Arguments<'_>) {
+        let mut text = ::std::fmt::format(args);
+        text.push('\n');
+        sacred_core::capture::write_stdout(&text);
+    }
+
+    /// `eprint!` in experiment code: standard error, and the capture under `-C sys`.
+    pub fn eprint(args: ::core::fmt::Arguments<'_>) {
+        sacred_core::capture::write_stderr(&::std::fmt::format(args));
+    }
+
+    /// `eprintln!` in experiment code (see [`eprint`]).
+    pub fn eprintln(args: ::core::fmt::Arguments<'_>) {
+        let mut text = ::std::fmt::format(args);
+        text.push('\n');
+        sacred_core::capture::write_stderr(&text);
+    }
 
     /// Serialises what a named config's function returned.
     pub fn named_config_value<T: serde::Serialize>(

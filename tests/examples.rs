@@ -1,59 +1,12 @@
 //! End-to-end: the example binaries run as processes, as a user runs them, and a crate
 //! outside this repository builds the quick-start program against the checkout.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-/// The directory `cargo test` builds examples into (`target/<profile>/examples`).
-fn examples_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current exe: {e}"));
-    // target/<profile>/deps/examples-<hash>
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .unwrap_or_else(|| panic!("unexpected test binary location {}", exe.display()));
-    profile_dir.join("examples")
-}
+use std::path::Path;
+use std::process::Command;
 
-/// Builds the examples once per test process (`cargo test` has usually built them already,
-/// then this is a no-op), so that `cargo test --test examples` works alone too.
-fn build_examples() {
-    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
-    BUILT.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "--examples", "--all-features"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .unwrap_or_else(|e| panic!("cargo build --examples: {e}"));
-        assert!(status.success(), "cargo build --examples failed");
-    });
-}
-
-fn example(name: &str) -> Command {
-    build_examples();
-    let path = examples_dir().join(name);
-    assert!(path.is_file(), "{} is missing", path.display());
-    let mut cmd = Command::new(path);
-    cmd.env_remove("NO_COLOR").env_remove("SACRED_FILE_STORAGE");
-    cmd
-}
-
-fn run(name: &str, args: &[&str], cwd: &Path) -> Output {
-    example(name)
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap_or_else(|e| panic!("running {name}: {e}"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"))
-}
+use common::{examples_dir, run, text, tmp};
 
 #[test]
 fn quickstart_runs_with_an_update() {

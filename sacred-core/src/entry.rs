@@ -1,13 +1,14 @@
 //! Entry points: `run_from` (testable) and `main` (the real process).
 
 use std::ffi::OsString;
-
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::cli::{self, Command, Flags, Invocation};
 use crate::config::{self, PrintOptions};
-use crate::experiment::{Experiment, Failure, FunctionOutcome};
-use crate::{Env, Error, Run, suggest};
+use crate::experiment::{Experiment, Failure};
+use crate::lifecycle::{Request, run_observed};
+use crate::log::{INFO, Logger, WARNING, format_elapsed};
+use crate::{Env, Error, suggest};
 
 /// How a command ended, when its input was good.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,41 +33,13 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The process exit code: 0, or 1 for a failed run.
+    /// The process exit code: 0, or 1 for a failed run (an interrupted run exits from its
+    /// signal handler with 130 or 143).
     pub fn exit_code(&self) -> i32 {
         match self {
             Outcome::Failed { .. } => 1,
             Outcome::Completed { .. } | Outcome::Done => 0,
         }
-    }
-}
-
-/// Log levels of the lines the runtime writes, as numbers (`-l/--loglevel`).
-const INFO: u8 = 20;
-const WARNING: u8 = 30;
-const ERROR: u8 = 40;
-
-/// Writes Sacred-style log lines (`INFO - name - message`) to standard error.
-struct Logger<'a> {
-    env: &'a Env,
-    name: String,
-    level: u8,
-}
-
-impl Logger<'_> {
-    fn log(&self, level: u8, message: &str) {
-        if level < self.level {
-            return;
-        }
-        let label = match level {
-            ..=10 => "DEBUG",
-            11..=20 => "INFO",
-            21..=30 => "WARNING",
-            31..=40 => "ERROR",
-            _ => "CRITICAL",
-        };
-        self.env
-            .err(&format!("{label} - {} - {message}\n", self.name));
     }
 }
 
@@ -120,7 +93,7 @@ where
     }
 
     let logger = Logger {
-        env,
+        env: env.clone(),
         name: flags
             .name
             .clone()
@@ -132,6 +105,7 @@ where
     for key in &resolved.added {
         logger.log(WARNING, &format!("Added new config entry: \"{key}\""));
     }
+    let command_name = command.name();
     let print_options = PrintOptions {
         color: env.color(),
         sources: flags.sources,
@@ -165,44 +139,28 @@ where
             })?;
             Ok(Outcome::Done)
         }
+        Command::PrintDependencies => {
+            run_command(&logger, "print_dependencies", || {
+                let mut record = crate::record::experiment_record(&E::INFO, &logger.name);
+                record.repositories =
+                    crate::record::repositories(std::path::Path::new(&record.base_dir));
+                env.out(&crate::record::render_dependencies(&record, env.color()));
+                Ok(())
+            })?;
+            Ok(Outcome::Done)
+        }
         Command::Main => {
             announce_pending_flags(&flags, env);
             if flags.print_config {
                 env.out(&config::render_config(&resolved, &E::INFO, print_options));
                 env.out(&format!("{}\n", "-".repeat(79)));
             }
-            let run = Run::new(logger.name.clone(), resolved.seed, resolved.record.clone());
-            logger.log(INFO, "Running command 'main'");
-            logger.log(INFO, "Started");
-            let started = Instant::now();
-            let outcome = config.call(&run);
-            let elapsed = format_elapsed(started.elapsed());
-            Ok(match outcome {
-                FunctionOutcome::Returned(result) => {
-                    if let Some(result) = &result {
-                        logger.log(
-                            INFO,
-                            &format!("Result: {}", config::render::compact(result)),
-                        );
-                    }
-                    logger.log(INFO, &format!("Completed after {elapsed}"));
-                    Outcome::Completed {
-                        config: resolved.record,
-                        result,
-                    }
-                }
-                FunctionOutcome::Failed(failure) => {
-                    logger.log(ERROR, &format!("Failed after {elapsed}!"));
-                    env.err(&format!("Error: {}\n", failure.message));
-                    for cause in &failure.causes {
-                        env.err(&format!("  caused by: {cause}\n"));
-                    }
-                    Outcome::Failed {
-                        config: resolved.record,
-                        failure,
-                    }
-                }
-            })
+            let request = Request {
+                flags: &flags,
+                updates: &updates,
+                command: command_name,
+            };
+            run_observed(config, resolved, &request, &logger, env)
         }
         Command::Help(_) => Ok(Outcome::Done),
     }
@@ -210,50 +168,29 @@ where
 
 /// Runs a built-in command between Sacred's `Running command`/`Started`/`Completed` lines.
 fn run_command(
-    logger: &Logger<'_>,
+    logger: &Logger,
     name: &str,
     body: impl FnOnce() -> Result<(), Error>,
 ) -> Result<(), Error> {
-    logger.log(INFO, &format!("Running command '{name}'"));
-    logger.log(INFO, "Started");
+    logger.info(&format!("Running command '{name}'"));
+    logger.info("Started");
     let started = Instant::now();
     body()?;
-    logger.log(
-        INFO,
-        &format!("Completed after {}", format_elapsed(started.elapsed())),
-    );
+    logger.info(&format!(
+        "Completed after {}",
+        format_elapsed(started.elapsed())
+    ));
     Ok(())
 }
 
-/// `H:MM:SS`, as Sacred writes durations.
-fn format_elapsed(elapsed: Duration) -> String {
-    let secs = elapsed.as_secs();
-    format!("{}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
-}
-
 /// One line for each flag that is parsed and validated but whose behaviour this version
-/// does not have yet: runs are not recorded by any observer so far.
+/// does not have yet.
 fn announce_pending_flags(flags: &Flags, env: &Env) {
-    let pending: [(&str, bool); 11] = [
-        ("-b/--beat-interval", flags.beat_interval.is_some()),
-        ("-C/--capture", flags.capture.is_some()),
-        ("-c/--comment", flags.comment.is_some()),
-        ("-d/--debug", flags.debug),
-        ("-e/--enforce_clean", flags.enforce_clean),
-        ("-F/--file_storage", flags.file_storage.is_some()),
-        ("-i/--id", flags.id.is_some()),
-        ("-m/--mongo_db", flags.mongo_db.is_some()),
-        ("-P/--priority", flags.priority.is_some()),
-        ("-q/--queue", flags.queue),
-        ("-u/--unobserved", flags.unobserved),
-    ];
-    for (flag, given) in pending {
-        if given {
-            env.err(&format!(
-                "note: {flag} is accepted but has no effect yet: this version does not record \
-                 runs (no observers, no capture, no queue)\n"
-            ));
-        }
+    if flags.mongo_db.is_some() {
+        env.err(
+            "note: -m/--mongo_db is accepted but has no effect yet: this version records runs \
+             in file storage only\n",
+        );
     }
 }
 

@@ -3,9 +3,11 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::observer::Observer;
 
 /// Where a stream of output goes.
 #[derive(Debug, Clone)]
@@ -19,11 +21,13 @@ impl Sink {
     fn write_all(&self, bytes: &[u8]) -> io::Result<()> {
         match self {
             Sink::Stdout => {
-                let mut out = io::stdout().lock();
-                out.write_all(bytes)?;
-                out.flush()
+                crate::capture::write_stdout(&String::from_utf8_lossy(bytes));
+                Ok(())
             }
-            Sink::Stderr => io::stderr().lock().write_all(bytes),
+            Sink::Stderr => {
+                crate::capture::write_stderr(&String::from_utf8_lossy(bytes));
+                Ok(())
+            }
             Sink::Buffer(buf) => {
                 buf.lock()
                     .unwrap_or_else(PoisonError::into_inner)
@@ -44,15 +48,32 @@ impl Sink {
     }
 }
 
-/// The environment of one command: variables, working directory, output streams and
-/// whether standard output is a terminal (for colours).
-#[derive(Debug, Clone)]
+/// Observers handed to the next run started in an environment.
+type PendingObservers = Arc<Mutex<Vec<Box<dyn Observer>>>>;
+
+/// The environment of one command: variables, working directory, output streams, whether
+/// standard output is a terminal (for colours), and whether this is the real process (which
+/// then handles SIGINT and SIGTERM and captures its file descriptors).
+#[derive(Clone)]
 pub struct Env {
     vars: BTreeMap<String, String>,
     cwd: PathBuf,
     stdout: Sink,
     stderr: Sink,
     terminal: bool,
+    process: bool,
+    observers: PendingObservers,
+}
+
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Env")
+            .field("vars", &self.vars)
+            .field("cwd", &self.cwd)
+            .field("terminal", &self.terminal)
+            .field("process", &self.process)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Env {
@@ -68,11 +89,15 @@ impl Env {
             stdout: Sink::Stdout,
             stderr: Sink::Stderr,
             terminal: io::stdout().is_terminal(),
+            process: true,
+            observers: PendingObservers::default(),
         }
     }
 
     /// An environment for tests: no variables, the given working directory, output kept in
     /// memory (read it with [`Env::stdout_text`] and [`Env::stderr_text`]), not a terminal.
+    /// Runs in it install no signal handlers, and capture no output unless `-C` asks for it
+    /// (file descriptors are shared by every thread of a test process).
     pub fn captured(cwd: impl Into<PathBuf>) -> Self {
         Self {
             vars: BTreeMap::new(),
@@ -80,7 +105,27 @@ impl Env {
             stdout: Sink::Buffer(Arc::default()),
             stderr: Sink::Buffer(Arc::default()),
             terminal: false,
+            process: false,
+            observers: PendingObservers::default(),
         }
+    }
+
+    /// Adds an observer to the next run started in this environment, beside those the
+    /// command line asks for.
+    #[must_use]
+    pub fn with_observer(self, observer: impl Observer + 'static) -> Self {
+        crate::run::lock(&self.observers).push(Box::new(observer));
+        self
+    }
+
+    /// Takes the observers added with [`Env::with_observer`].
+    pub(crate) fn take_observers(&self) -> Vec<Box<dyn Observer>> {
+        std::mem::take(&mut *crate::run::lock(&self.observers))
+    }
+
+    /// Whether this is the real process (from [`Env::from_process`]).
+    pub fn is_process(&self) -> bool {
+        self.process
     }
 
     /// Sets a variable.

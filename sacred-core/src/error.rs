@@ -97,14 +97,57 @@ pub enum Error {
     /// The operating system could not provide entropy for a seed.
     #[error("cannot draw a random seed: {0}")]
     Entropy(String),
+    /// An artifact could not be added: a bad name, or a file that cannot be read.
+    #[error("cannot add artifact `{name}`: {reason}")]
+    Artifact {
+        /// The artifact's name (or the path, when no name could be derived).
+        name: String,
+        /// Why, in words.
+        reason: String,
+    },
+    /// A resource could not be opened or read.
+    #[error("cannot open resource `{}`: {source}", path.display())]
+    Resource {
+        /// The path as given.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A value for the run's info could not be serialised.
+    #[error("cannot record info `{key}`: {reason}")]
+    Info {
+        /// The info key.
+        key: String,
+        /// Why, in words.
+        reason: String,
+    },
+    /// An observer refused the run before it started (`-i` with an existing id).
+    #[error("{observer}: {reason}")]
+    Observer {
+        /// The observer's name.
+        observer: String,
+        /// Why, in words.
+        reason: String,
+    },
+    /// The run was refused: `-e/--enforce_clean` with a dirty or missing repository.
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl Error {
     /// The process exit code for this error: 2 for bad input, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Usage { .. } | Error::Config(_) | Error::ConfigFile { .. } => 2,
-            Error::Write { .. } | Error::Entropy(_) => 1,
+            Error::Usage { .. }
+            | Error::Config(_)
+            | Error::ConfigFile { .. }
+            | Error::Observer { .. } => 2,
+            Error::Write { .. }
+            | Error::Entropy(_)
+            | Error::Artifact { .. }
+            | Error::Resource { .. }
+            | Error::Info { .. }
+            | Error::Refused(_) => 1,
         }
     }
 

@@ -10,10 +10,14 @@ mod env;
 mod error;
 pub mod experiment;
 pub mod host;
+mod lifecycle;
+mod log;
 pub mod observer;
+mod pump;
 pub mod record;
 mod run;
 pub mod seed;
+pub mod settings;
 pub mod suggest;
 pub mod time;
 
@@ -24,5 +28,5 @@ pub use experiment::{
     BuildInfo, DefaultValue, Experiment, ExperimentInfo, Failure, FunctionOutcome,
     IntoFunctionOutcome, NamedConfig, Param, returned,
 };
-pub use run::{Run, ScalarPoint};
+pub use run::{ArtifactOptions, Metric, Run};
 pub use seed::SeededRng;

@@ -1,66 +1,305 @@
-//! The handle an experiment function receives: seeds, generators and metrics.
+//! The handle an experiment function receives: seeds, generators, metrics, artifacts,
+//! resources and info. Everything it records goes to the run's pump thread; nothing here
+//! waits on an observer.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::SystemTime;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 
+use md5::{Digest, Md5};
+use serde::Serialize;
+
+use crate::Error;
+use crate::observer::{
+    ArtifactEvent, ArtifactSource, MetricSeries, ResourceEvent, RunId, file::validate_artifact_name,
+};
 use crate::seed::{self, SeededRng};
+use crate::time::Timestamp;
 
-/// One scalar metric value.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScalarPoint {
-    /// The step.
-    pub step: u64,
-    /// The value.
-    pub value: f64,
-    /// When it was logged.
-    pub timestamp: SystemTime,
+/// Locks a mutex, recovering the data of a poisoned one: every critical section here is a
+/// single push, insert or swap, so a panic elsewhere cannot leave the data inconsistent.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// What the pump thread is asked to do by the run handle.
+#[derive(Debug)]
+pub(crate) enum RunMessage {
+    /// Store an artifact.
+    Artifact(ArtifactEvent),
+    /// Record a resource.
+    Resource(ResourceEvent),
 }
 
 #[derive(Debug, Default)]
-struct Metrics {
-    /// Points per metric name, in logging order.
-    series: HashMap<String, Vec<ScalarPoint>>,
-    /// The next automatic step per metric name.
-    next_step: HashMap<String, u64>,
+struct MetricState {
+    next_step: u64,
+    pending: Vec<(u64, f64, Timestamp)>,
+}
+
+/// The points of one metric not yet handed to the observers.
+#[derive(Debug)]
+pub(crate) struct MetricBuffer {
+    name: String,
+    state: Mutex<MetricState>,
+}
+
+impl MetricBuffer {
+    fn push(&self, value: f64, step: Option<u64>) {
+        let timestamp = Timestamp::now();
+        let mut state = lock(&self.state);
+        let step = step.unwrap_or(state.next_step);
+        state.next_step = step.saturating_add(1);
+        state.pending.push((step, value, timestamp));
+    }
+
+    fn drain(&self) -> Option<MetricSeries> {
+        let pending = std::mem::take(&mut lock(&self.state).pending);
+        if pending.is_empty() {
+            return None;
+        }
+        let mut series = MetricSeries {
+            name: self.name.clone(),
+            steps: Vec::with_capacity(pending.len()),
+            values: Vec::with_capacity(pending.len()),
+            timestamps: Vec::with_capacity(pending.len()),
+        };
+        for (step, value, timestamp) in pending {
+            series.steps.push(step);
+            series.values.push(value);
+            series.timestamps.push(timestamp);
+        }
+        Some(series)
+    }
+}
+
+/// Every metric of a run, by name, in order of first use.
+#[derive(Debug, Default)]
+pub(crate) struct Metrics {
+    by_name: RwLock<HashMap<String, Arc<MetricBuffer>>>,
+    order: Mutex<Vec<Arc<MetricBuffer>>>,
+}
+
+impl Metrics {
+    fn get(&self, name: &str) -> Arc<MetricBuffer> {
+        if let Some(found) = self
+            .by_name
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+        {
+            return Arc::clone(found);
+        }
+        let mut by_name = self.by_name.write().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(by_name.entry(name.to_owned()).or_insert_with(|| {
+            let buffer = Arc::new(MetricBuffer {
+                name: name.to_owned(),
+                state: Mutex::default(),
+            });
+            lock(&self.order).push(Arc::clone(&buffer));
+            buffer
+        }))
+    }
+
+    /// Takes every point logged since the previous call, grouped by name.
+    pub(crate) fn drain(&self) -> Vec<MetricSeries> {
+        let buffers: Vec<Arc<MetricBuffer>> = lock(&self.order).clone();
+        buffers.iter().filter_map(|b| b.drain()).collect()
+    }
+}
+
+/// The run's id, decided by the pump thread once the observers have seen the start.
+#[derive(Debug, Default)]
+pub(crate) struct IdSlot {
+    value: Mutex<Option<Option<RunId>>>,
+    decided: Condvar,
+}
+
+impl IdSlot {
+    pub(crate) fn set(&self, id: Option<RunId>) {
+        *lock(&self.value) = Some(id);
+        self.decided.notify_all();
+    }
+
+    /// Waits until the id is decided, at most `timeout`; whether it was.
+    pub(crate) fn wait(&self, timeout: std::time::Duration) -> bool {
+        let value = lock(&self.value);
+        let (value, _) = self
+            .decided
+            .wait_timeout_while(value, timeout, |v| v.is_none())
+            .unwrap_or_else(PoisonError::into_inner);
+        value.is_some()
+    }
+
+    fn get(&self) -> Option<RunId> {
+        let mut value = lock(&self.value);
+        loop {
+            if let Some(id) = value.as_ref() {
+                return id.clone();
+            }
+            value = self
+                .decided
+                .wait(value)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+/// State shared by the run handle, the pump thread and the lifecycle.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) seed: u64,
+    pub(crate) experiment_name: String,
+    pub(crate) config: serde_json::Value,
+    pub(crate) metrics: Metrics,
+    pub(crate) info: Mutex<serde_json::Map<String, serde_json::Value>>,
+    pub(crate) id: IdSlot,
+    pub(crate) cwd: PathBuf,
+    sender: Mutex<Option<Sender<RunMessage>>>,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        experiment_name: String,
+        seed: u64,
+        config: serde_json::Value,
+        cwd: PathBuf,
+    ) -> Self {
+        Self {
+            seed,
+            experiment_name,
+            config,
+            metrics: Metrics::default(),
+            info: Mutex::default(),
+            id: IdSlot::default(),
+            cwd,
+            sender: Mutex::new(None),
+        }
+    }
+
+    pub(crate) fn connect(&self, sender: Sender<RunMessage>) {
+        *lock(&self.sender) = Some(sender);
+    }
+
+    fn send(&self, message: RunMessage) {
+        if let Some(sender) = lock(&self.sender).as_ref() {
+            // The pump stops only after the experiment function returned; a message sent
+            // after that has nowhere to go and is dropped.
+            let _ = sender.send(message);
+        }
+    }
+
+    pub(crate) fn info_snapshot(&self) -> serde_json::Value {
+        serde_json::Value::Object(lock(&self.info).clone())
+    }
+}
+
+/// Artifacts up to this size are read when added; larger ones are copied later, from
+/// their path.
+pub(crate) const SNAPSHOT_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Options for [`Run::add_artifact_with`].
+#[derive(Debug, Clone, Default)]
+pub struct ArtifactOptions {
+    name: Option<String>,
+    content_type: Option<String>,
+    metadata: Option<serde_json::Value>,
+}
+
+impl ArtifactOptions {
+    /// No options: the file's name, a content type guessed from its extension, no metadata.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The artifact's name in the run (a plain file name).
+    #[must_use]
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The artifact's MIME type.
+    #[must_use]
+    pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.content_type = Some(content_type.into());
+        self
+    }
+
+    /// Free-form metadata stored with the artifact.
+    ///
+    /// # Errors
+    /// The value cannot be serialised.
+    pub fn metadata(mut self, metadata: impl Serialize) -> Result<Self, Error> {
+        let value = serde_json::to_value(metadata).map_err(|e| Error::Artifact {
+            name: self.name.clone().unwrap_or_default(),
+            reason: format!("its metadata cannot be serialised: {e}"),
+        })?;
+        self.metadata = Some(value);
+        Ok(self)
+    }
 }
 
 /// A running experiment. The experiment function receives it as `&Run`; it is `Send + Sync`
 /// and usable from many threads at once.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Run {
-    seed: u64,
-    experiment_name: String,
-    config: serde_json::Value,
-    metrics: Mutex<Metrics>,
+    shared: Arc<Shared>,
+}
+
+/// A pre-resolved metric, for hot loops: `let loss = run.metric("loss"); loss.log(v);`.
+#[derive(Debug, Clone)]
+pub struct Metric {
+    buffer: Arc<MetricBuffer>,
+}
+
+impl Metric {
+    /// Logs a value at the metric's next step.
+    pub fn log(&self, value: impl Into<f64>) {
+        self.buffer.push(value.into(), None);
+    }
+
+    /// Logs a value at an explicit step.
+    pub fn log_at(&self, value: impl Into<f64>, step: u64) {
+        self.buffer.push(value.into(), Some(step));
+    }
+
+    /// The metric's name.
+    pub fn name(&self) -> &str {
+        &self.buffer.name
+    }
 }
 
 impl Run {
-    /// A run of the named experiment with the resolved config (which holds `seed`).
-    pub fn new(experiment_name: impl Into<String>, seed: u64, config: serde_json::Value) -> Self {
-        Self {
-            seed,
-            experiment_name: experiment_name.into(),
-            config,
-            metrics: Mutex::new(Metrics::default()),
-        }
+    pub(crate) fn from_shared(shared: Arc<Shared>) -> Self {
+        Self { shared }
+    }
+
+    /// The run's id as its first observer allocated it (`1`, `2`, … for file storage), or
+    /// the one given with `-i`; `None` for an unobserved run. Waits until the observers have
+    /// seen the start of the run.
+    pub fn id(&self) -> Option<RunId> {
+        self.shared.id.get()
     }
 
     /// The root seed of this run: the config's `seed`.
     pub fn seed(&self) -> u64 {
-        self.seed
+        self.shared.seed
     }
 
     /// The sub-seed called `name`: a stable function of the root seed and the name (see
     /// [`crate::seed`]). The same root seed gives the same sub-seeds on every machine.
     pub fn seed_for(&self, name: &str) -> u64 {
-        seed::seed_for(self.seed, name)
+        seed::seed_for(self.shared.seed, name)
     }
 
     /// A generator seeded from the root seed. Every call returns a generator at the start of
     /// the same stream; use [`Run::rng_for`] for independent streams.
     pub fn rng(&self) -> SeededRng {
-        seed::rng_from_seed(self.seed)
+        seed::rng_from_seed(self.shared.seed)
     }
 
     /// A generator seeded from [`Run::seed_for`]`(name)`.
@@ -70,80 +309,285 @@ impl Run {
 
     /// The experiment's name (or the `-n/--name` given for this run).
     pub fn experiment_name(&self) -> &str {
-        &self.experiment_name
+        &self.shared.experiment_name
     }
 
     /// The resolved config, as recorded.
     pub fn config(&self) -> &serde_json::Value {
-        &self.config
+        &self.shared.config
     }
 
     /// Logs a scalar under `name` at the next step of that metric: 0 for the first value,
-    /// then one past the last step logged for it (explicit steps included).
+    /// then one past the last step logged for it (explicit steps included), as Sacred does.
     pub fn log_scalar(&self, name: &str, value: impl Into<f64>) {
-        self.push(name, value.into(), None);
+        self.shared.metrics.get(name).push(value.into(), None);
     }
 
     /// Logs a scalar under `name` at an explicit step.
     pub fn log_scalar_at(&self, name: &str, value: impl Into<f64>, step: u64) {
-        self.push(name, value.into(), Some(step));
+        self.shared.metrics.get(name).push(value.into(), Some(step));
     }
 
-    /// The points logged so far for `name`, in logging order.
-    pub fn scalars(&self, name: &str) -> Vec<ScalarPoint> {
-        self.lock_metrics()
-            .series
-            .get(name)
-            .cloned()
-            .unwrap_or_default()
+    /// A handle to the metric called `name` that skips the lookup by name on every call.
+    pub fn metric(&self, name: &str) -> Metric {
+        Metric {
+            buffer: self.shared.metrics.get(name),
+        }
     }
 
-    fn push(&self, name: &str, value: f64, step: Option<u64>) {
-        let mut metrics = self.lock_metrics();
-        let next = metrics.next_step.get(name).copied().unwrap_or(0);
-        let step = step.unwrap_or(next);
-        metrics.next_step.insert(name.to_owned(), step + 1);
-        metrics
-            .series
-            .entry(name.to_owned())
-            .or_default()
-            .push(ScalarPoint {
-                step,
-                value,
-                timestamp: SystemTime::now(),
-            });
+    /// Stores a file with the run, under its file name. A file up to 64 MiB is read at once,
+    /// so it may change right after; a larger one is copied by the observers in the
+    /// background: leave it in place until the run ends.
+    ///
+    /// # Errors
+    /// The file cannot be read, or its name is not a valid artifact name.
+    pub fn add_artifact(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        self.add_artifact_with(path, ArtifactOptions::new())
     }
 
-    fn lock_metrics(&self) -> std::sync::MutexGuard<'_, Metrics> {
-        // A panic while holding the lock cannot leave the maps inconsistent: every update is
-        // a single insert or push, so the poisoned data is still valid.
-        self.metrics
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// Stores a file with the run, with a name, a content type and metadata.
+    ///
+    /// # Errors
+    /// The file cannot be read, or the name is not a valid artifact name.
+    pub fn add_artifact_with(
+        &self,
+        path: impl AsRef<Path>,
+        options: ArtifactOptions,
+    ) -> Result<(), Error> {
+        let path = self.absolute(path.as_ref());
+        let name = match options.name {
+            Some(name) => name,
+            None => path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| path.display().to_string()),
+        };
+        let fail = |reason: String| Error::Artifact {
+            name: name.clone(),
+            reason,
+        };
+        validate_artifact_name(&name).map_err(fail)?;
+        let metadata = std::fs::metadata(&path)
+            .map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
+        if !metadata.is_file() {
+            return Err(fail(format!(
+                "`{}` is not a file; expected a file to store",
+                path.display()
+            )));
+        }
+        let content_type = options
+            .content_type
+            .or_else(|| guess_content_type(&name).map(str::to_owned));
+        // Files up to SNAPSHOT_LIMIT are read now, so the run keeps the content they had when
+        // added even if the experiment overwrites or deletes them next (checkpoints often
+        // are); larger ones are copied by the observers in the background.
+        let source = if metadata.len() <= SNAPSHOT_LIMIT {
+            let bytes = std::fs::read(&path)
+                .map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
+            ArtifactSource::Bytes(Arc::from(bytes))
+        } else {
+            ArtifactSource::File(path)
+        };
+        self.shared.send(RunMessage::Artifact(ArtifactEvent {
+            name,
+            source,
+            content_type,
+            metadata: options.metadata,
+        }));
+        Ok(())
     }
+
+    /// Stores bytes with the run as an artifact called `name`.
+    ///
+    /// # Errors
+    /// The name is not a valid artifact name.
+    pub fn add_artifact_bytes(&self, name: &str, bytes: impl Into<Vec<u8>>) -> Result<(), Error> {
+        validate_artifact_name(name).map_err(|reason| Error::Artifact {
+            name: name.to_owned(),
+            reason,
+        })?;
+        self.shared.send(RunMessage::Artifact(ArtifactEvent {
+            name: name.to_owned(),
+            source: ArtifactSource::Bytes(Arc::from(bytes.into())),
+            content_type: guess_content_type(name).map(str::to_owned),
+            metadata: None,
+        }));
+        Ok(())
+    }
+
+    /// Opens a file the run reads, and records it as a resource (its path and md5).
+    ///
+    /// # Errors
+    /// The file cannot be opened or read.
+    pub fn open_resource(&self, path: impl AsRef<Path>) -> Result<File, Error> {
+        let given = path.as_ref();
+        let path = self.absolute(given);
+        let md5 = md5_of_file(&path).map_err(|source| Error::Resource {
+            path: given.to_path_buf(),
+            source,
+        })?;
+        let file = File::open(&path).map_err(|source| Error::Resource {
+            path: given.to_path_buf(),
+            source,
+        })?;
+        self.shared
+            .send(RunMessage::Resource(ResourceEvent { path, md5 }));
+        Ok(file)
+    }
+
+    /// Records a file the run reads as a resource (its path and md5).
+    ///
+    /// # Errors
+    /// The file cannot be read.
+    pub fn add_resource(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        self.open_resource(path).map(drop)
+    }
+
+    /// Sets `key` in the run's info (sent with every beat; `info.json` in file storage).
+    ///
+    /// # Errors
+    /// The value cannot be serialised.
+    pub fn set_info(&self, key: &str, value: impl Serialize) -> Result<(), Error> {
+        let value = serde_json::to_value(value).map_err(|e| Error::Info {
+            key: key.to_owned(),
+            reason: e.to_string(),
+        })?;
+        lock(&self.shared.info).insert(key.to_owned(), value);
+        Ok(())
+    }
+
+    /// The run's info so far.
+    pub fn info(&self) -> serde_json::Value {
+        self.shared.info_snapshot()
+    }
+
+    fn absolute(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.shared.cwd.join(path)
+        }
+    }
+}
+
+/// The md5 of a file's contents, hex.
+pub(crate) fn md5_of_file(path: &Path) -> std::io::Result<String> {
+    let mut file = File::open(path)?;
+    let mut hasher = Md5::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+/// Lower-case hex of bytes.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A MIME type for common extensions; `None` when unknown.
+fn guess_content_type(name: &str) -> Option<&'static str> {
+    let extension = Path::new(name).extension()?.to_str()?.to_ascii_lowercase();
+    Some(match extension.as_str() {
+        "txt" | "log" => "text/plain",
+        "csv" => "text/csv",
+        "json" => "application/json",
+        "yaml" | "yml" => "application/yaml",
+        "toml" => "application/toml",
+        "html" | "htm" => "text/html",
+        "md" => "text/markdown",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "svg" => "image/svg+xml",
+        "pdf" => "application/pdf",
+        "zip" => "application/zip",
+        "gz" => "application/gzip",
+        "tar" => "application/x-tar",
+        "patch" | "diff" => "text/x-diff",
+        "bin" | "pt" | "npy" | "safetensors" => "application/octet-stream",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn run() -> Run {
+        Run::from_shared(Arc::new(Shared::new(
+            "t".into(),
+            1,
+            serde_json::json!({"seed": 1}),
+            std::env::temp_dir(),
+        )))
+    }
+
     #[test]
     fn steps_count_per_name_and_continue_after_explicit_steps() {
-        let run = Run::new("t", 1, serde_json::json!({"seed": 1}));
+        let run = run();
         run.log_scalar("a", 1.0);
         run.log_scalar("a", 2.0);
         run.log_scalar("b", 3);
         run.log_scalar_at("a", 4.0, 10);
-        run.log_scalar("a", 5.0);
-        let steps: Vec<u64> = run.scalars("a").iter().map(|p| p.step).collect();
-        assert_eq!(steps, [0, 1, 10, 11]);
-        assert_eq!(run.scalars("b")[0].step, 0);
-        assert_eq!(run.scalars("b")[0].value, 3.0);
+        let handle = run.metric("a");
+        handle.log(5.0);
+        let series = run.shared.metrics.drain();
+        assert_eq!(series.len(), 2);
+        assert_eq!(series[0].name, "a");
+        assert_eq!(series[0].steps, [0, 1, 10, 11]);
+        assert_eq!(series[0].values, [1.0, 2.0, 4.0, 5.0]);
+        assert_eq!(series[1].steps, [0]);
+        assert!(run.shared.metrics.drain().is_empty(), "drained once");
+        run.log_scalar("a", 6.0);
+        assert_eq!(run.shared.metrics.drain()[0].steps, [12]);
     }
 
     #[test]
     fn run_is_send_and_sync() {
         fn check<T: Send + Sync>() {}
         check::<Run>();
+        check::<Metric>();
+    }
+
+    #[test]
+    fn bad_artifacts_and_resources_are_errors() {
+        let run = run();
+        assert!(matches!(
+            run.add_artifact("/nonexistent/file.txt"),
+            Err(Error::Artifact { .. })
+        ));
+        assert!(matches!(
+            run.add_artifact_bytes("../escape", b"x".to_vec()),
+            Err(Error::Artifact { .. })
+        ));
+        assert!(matches!(
+            run.open_resource("/nonexistent/data.csv"),
+            Err(Error::Resource { .. })
+        ));
+    }
+
+    #[test]
+    fn info_keeps_serialised_values() {
+        let run = run();
+        run.set_info("notes", serde_json::json!({"best": 2}))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(run.info(), serde_json::json!({"notes": {"best": 2}}));
+    }
+
+    #[test]
+    fn md5_matches_known_value() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("x");
+        std::fs::write(&path, b"hello").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            md5_of_file(&path).unwrap_or_default(),
+            "5d41402abc4b2a76b9719d911017c592"
+        );
     }
 }

@@ -7,6 +7,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Ident, Path};
 
+use crate::crate_files::CrateFiles;
 use crate::model::{Experiment, Input, Output, Param};
 use crate::source_text::compact;
 
@@ -19,8 +20,11 @@ pub(crate) fn experiment(model: &Experiment) -> TokenStream {
     let defaults = defaults(model);
     let call = call(model);
     let main = main(model, &config);
+    let print_macros = print_macros();
     // An experiment takes its whole config as parameters: many arguments is the design.
     quote! {
+        #print_macros
+
         #[allow(clippy::too_many_arguments)]
         #func
 
@@ -131,16 +135,63 @@ fn info(model: &Experiment) -> TokenStream {
     }
 }
 
-/// What the binary is built from: the crate's identity and directory, the main file.
+/// `print!`, `println!`, `eprint!` and `eprintln!` for the code that follows in this file
+/// (the experiment function first of all): they write where the standard macros write, and
+/// also into the run's captured output under `-C sys`, which cannot see the process's file
+/// descriptors. Under `-C fd` (the default) everything written to them is captured anyway.
+fn print_macros() -> TokenStream {
+    quote! {
+        #[allow(unused_macros)]
+        macro_rules! print {
+            ($($arg:tt)*) => { ::sacred::__private::print(::core::format_args!($($arg)*)) };
+        }
+        #[allow(unused_macros)]
+        macro_rules! println {
+            () => { ::sacred::__private::print(::core::format_args!("\n")) };
+            ($($arg:tt)*) => { ::sacred::__private::println(::core::format_args!($($arg)*)) };
+        }
+        #[allow(unused_macros)]
+        macro_rules! eprint {
+            ($($arg:tt)*) => { ::sacred::__private::eprint(::core::format_args!($($arg)*)) };
+        }
+        #[allow(unused_macros)]
+        macro_rules! eprintln {
+            () => { ::sacred::__private::eprint(::core::format_args!("\n")) };
+            ($($arg:tt)*) => { ::sacred::__private::eprintln(::core::format_args!($($arg)*)) };
+        }
+    }
+}
+
+/// What the binary is built from: the crate's identity and directory, the main file, the
+/// crate's sources and its `Cargo.lock`, embedded (see [`crate::crate_files`]).
 pub(crate) fn build_info() -> TokenStream {
+    build_info_of(&CrateFiles::of_current_crate())
+}
+
+/// [`build_info`] for the given files.
+fn build_info_of(files: &CrateFiles) -> TokenStream {
+    let sources = files.sources.iter().map(|source| {
+        let path = &source.relative;
+        let absolute = &source.absolute;
+        quote! {
+            ::sacred::__private::SourceFile {
+                path: #path,
+                content: ::core::include_bytes!(#absolute),
+            }
+        }
+    });
+    let lockfile = match &files.lockfile {
+        Some(path) => quote!(::core::option::Option::Some(::core::include_str!(#path))),
+        None => quote!(::core::option::Option::None),
+    };
     quote! {
         ::sacred::__private::BuildInfo {
             package: ::core::env!("CARGO_PKG_NAME"),
             version: ::core::env!("CARGO_PKG_VERSION"),
             manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
             main_file: ::core::file!(),
-            sources: &[],
-            lockfile: ::core::option::Option::None,
+            sources: &[#(#sources),*],
+            lockfile: #lockfile,
         }
     }
 }
@@ -327,6 +378,43 @@ mod tests {
             "{out}"
         );
         assert!(!out.contains(&squash("fn main")), "{out}");
+    }
+
+    #[test]
+    fn build_info_embeds_the_sources_and_the_lockfile() {
+        use crate::crate_files::SourcePath;
+
+        let files = CrateFiles {
+            sources: vec![
+                SourcePath {
+                    relative: "examples/demo.rs".into(),
+                    absolute: "/ws/examples/demo.rs".into(),
+                },
+                SourcePath {
+                    relative: "src/lib.rs".into(),
+                    absolute: "/ws/src/lib.rs".into(),
+                },
+            ],
+            lockfile: Some("/ws/Cargo.lock".into()),
+        };
+        let out = squash(&build_info_of(&files).to_string());
+        for expected in [
+            "sources: &[::sacred::__private::SourceFile {path: \"examples/demo.rs\", content: ::core::include_bytes!(\"/ws/examples/demo.rs\"), }, ::sacred::__private::SourceFile {path: \"src/lib.rs\", content: ::core::include_bytes!(\"/ws/src/lib.rs\"), }]",
+            "lockfile: ::core::option::Option::Some(::core::include_str!(\"/ws/Cargo.lock\"))",
+            "main_file: ::core::file!()",
+        ] {
+            assert!(
+                out.contains(&squash(expected)),
+                "missing {expected:?} in {out}"
+            );
+        }
+        let out = squash(&build_info_of(&CrateFiles::default()).to_string());
+        assert!(
+            out.contains(&squash(
+                "sources: &[], lockfile: ::core::option::Option::None"
+            )),
+            "{out}"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! one `ctxt::Ctxt`, so that all errors are shown together.
 
 mod attr;
+mod crate_files;
 mod ctxt;
 mod docs;
 mod expand;

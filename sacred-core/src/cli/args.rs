@@ -239,6 +239,7 @@ const COMMANDS: &[(&str, Command)] = &[
     ("print_config", Command::PrintConfig),
     ("print_named_configs", Command::PrintNamedConfigs),
     ("save_config", Command::SaveConfig),
+    ("print_dependencies", Command::PrintDependencies),
 ];
 
 /// Log levels by name, as Python's `logging` knows them.
@@ -942,7 +943,7 @@ mod tests {
         );
         assert!(
             message.contains(
-                "available commands: `print_config`, `print_named_configs`, `save_config`, `help`"
+                "available commands: `print_config`, `print_named_configs`, `save_config`, `print_dependencies`, `help`"
             ),
             "{message}"
         );

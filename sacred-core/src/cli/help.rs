@@ -250,6 +250,15 @@ pub fn render_command_help(program: &str, command: &str) -> Option<String> {
              defaults to `config.json`."
                 .to_owned(),
         ),
+        "print_dependencies" => (
+            format!("{program} print_dependencies"),
+            summary("print_dependencies"),
+            "Lists what a run records about the code: the dependencies from the Cargo.lock \
+             the binary was built with, the source files embedded at build time with their \
+             md5, and the git repositories with their commit (`M` marks uncommitted changes), \
+             and exits without running the experiment."
+                .to_owned(),
+        ),
         "help" => (
             format!("{program} help [COMMAND]"),
             summary("help"),

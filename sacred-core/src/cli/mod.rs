@@ -17,6 +17,8 @@ pub enum Command {
     PrintConfig,
     /// `print_named_configs`: list the named configs and exit.
     PrintNamedConfigs,
+    /// `print_dependencies`: list the dependencies, sources and repositories and exit.
+    PrintDependencies,
     /// `save_config`: write the resolved config to a file (`--config-file`, default
     /// `config.json`).
     SaveConfig,
@@ -34,6 +36,10 @@ impl Command {
         ),
         ("save_config", "Store the updated configuration in a file."),
         (
+            "print_dependencies",
+            "Print the detected source-files and dependencies.",
+        ),
+        (
             "help",
             "Print the help of the experiment or of one command.",
         ),
@@ -46,6 +52,7 @@ impl Command {
             Command::PrintConfig => "print_config",
             Command::PrintNamedConfigs => "print_named_configs",
             Command::SaveConfig => "save_config",
+            Command::PrintDependencies => "print_dependencies",
             Command::Help(_) => "help",
         }
     }

@@ -29,6 +29,11 @@ use layer::Layer;
 pub use print::{PrintOptions, render_config, render_named_configs};
 pub use save::save_config;
 
+/// Sets a dotted key in a JSON object, creating nested objects on the way.
+pub fn merge_update(target: &mut serde_json::Value, key: &str, value: serde_json::Value) {
+    layer::merge_into(target, layer::nest(key, value));
+}
+
 /// A resolved config: the recorded values, the defaults they started from, and where each
 /// value came from.
 #[derive(Debug)]

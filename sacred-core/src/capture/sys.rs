@@ -1,0 +1,72 @@
+//! `sys` mode: the output functions of this module copy what they write into the running
+//! capture; file descriptors are left alone.
+
+use std::io::{self, Write};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::buffer::SharedBuffer;
+
+/// The running `sys` capture, if any.
+///
+/// A process-wide slot, because the print macros that feed it (`sacred`'s `print!` family,
+/// the runtime's log lines, the `tracing` subscriber) have no handle to pass it along. It
+/// holds at most one capture: [`activate`] fails while it is taken, and the capture clears
+/// it when it stops.
+static ACTIVE: Mutex<Option<Arc<SharedBuffer>>> = Mutex::new(None);
+
+/// Makes `buffer` the running `sys` capture; fails if another one runs.
+pub(super) fn activate(buffer: &Arc<SharedBuffer>) -> io::Result<()> {
+    let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
+    if active.is_some() {
+        return Err(io::Error::new(
+            io::ErrorKind::ResourceBusy,
+            "a `sys` output capture is already running in this process",
+        ));
+    }
+    *active = Some(Arc::clone(buffer));
+    Ok(())
+}
+
+/// Clears the slot if `buffer` is the running capture.
+pub(super) fn deactivate(buffer: &Arc<SharedBuffer>) {
+    let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
+    if active
+        .as_ref()
+        .is_some_and(|running| Arc::ptr_eq(running, buffer))
+    {
+        *active = None;
+    }
+}
+
+/// Copies `text` into the running `sys` capture, if any.
+fn record(text: &str) {
+    let active = ACTIVE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    if let Some(buffer) = active {
+        buffer.push(text);
+    }
+}
+
+/// Writes to the process's standard output and, while a `sys` capture is running, also into
+/// that capture.
+///
+/// The `sacred` macros route `print!` and `println!` in experiment code through this. Like
+/// `print!` it writes through Rust's line-buffered standard output, so in `fd` mode the text
+/// reaches file descriptor 1 (and the capture) once its line ends or the stream is flushed.
+/// A failed write (a closed terminal) is ignored.
+pub fn write_stdout(text: &str) {
+    let _ = io::stdout().lock().write_all(text.as_bytes());
+    record(text);
+}
+
+/// Writes to the process's standard error and, while a `sys` capture is running, also into
+/// that capture.
+///
+/// The `sacred` macros route `eprint!` and `eprintln!` in experiment code through this, and
+/// the runtime writes its log lines with it. A failed write is ignored.
+pub fn write_stderr(text: &str) {
+    let _ = io::stderr().lock().write_all(text.as_bytes());
+    record(text);
+}

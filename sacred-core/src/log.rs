@@ -1,0 +1,46 @@
+//! Sacred-style log lines of the runtime: `INFO - name - message`, on standard error.
+
+use std::time::Duration;
+
+use crate::Env;
+
+/// Sacred's level numbers.
+pub(crate) const INFO: u8 = 20;
+pub(crate) const WARNING: u8 = 30;
+pub(crate) const ERROR: u8 = 40;
+
+/// Writes Sacred-style log lines (`INFO - name - message`) to the environment's standard
+/// error, dropping those below the level of `-l/--loglevel`.
+#[derive(Debug, Clone)]
+pub(crate) struct Logger {
+    pub(crate) env: Env,
+    pub(crate) name: String,
+    pub(crate) level: u8,
+}
+
+impl Logger {
+    pub(crate) fn log(&self, level: u8, message: &str) {
+        if level < self.level {
+            return;
+        }
+        let label = match level {
+            ..=10 => "DEBUG",
+            11..=20 => "INFO",
+            21..=30 => "WARNING",
+            31..=40 => "ERROR",
+            _ => "CRITICAL",
+        };
+        self.env
+            .err(&format!("{label} - {} - {message}\n", self.name));
+    }
+
+    pub(crate) fn info(&self, message: &str) {
+        self.log(INFO, message);
+    }
+}
+
+/// `H:MM:SS`, as Sacred writes durations.
+pub(crate) fn format_elapsed(elapsed: Duration) -> String {
+    let secs = elapsed.as_secs();
+    format!("{}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+}

@@ -1,1 +1,0 @@
-//! The file storage observer (`-F DIR`).

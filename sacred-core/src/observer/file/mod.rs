@@ -1,0 +1,512 @@
+//! The file storage observer (`-F DIR`): Sacred's `FileStorageObserver` layout, file for
+//! file and key for key, so Sacred's tools read the runs it writes.
+//!
+//! ```text
+//! BASEDIR/
+//! ├── 1/                  one directory per run: allocated ids 1, 2, … or the given id
+//! │   ├── run.json        the record, rewritten at every event that changes it
+//! │   ├── config.json     the config, written at the start
+//! │   ├── cout.txt        the captured output, appended at every beat
+//! │   ├── metrics.json    {name: {steps, timestamps, values}}, rewritten at every metrics event
+//! │   ├── info.json       the run's info, written at a beat when it is not empty
+//! │   └── model.bin       artifacts, under their names
+//! ├── _sources/main_<md5>.rs        each source file, stored once
+//! └── _resources/data_<md5>.csv     each resource, stored once
+//! ```
+//!
+//! Every JSON file is written as Python's `json.dump(obj, sort_keys=True, indent=2)` writes
+//! it, to a temporary file that is then renamed into place: a reader sees a whole file,
+//! never a part. What differs from Sacred, on purpose:
+//! - a given id whose directory exists is refused before anything is written (Sacred's
+//!   issue #540), and [`Observer::check_id`] reports it before the run starts;
+//! - an artifact name must be a plain file name that is not one of the run's own files
+//!   ([`validate_artifact_name`]); adding the same name twice replaces the file and lists
+//!   it once;
+//! - a queued run's sources are stored in `_sources` as a started run's are, not
+//!   jsonpickled, and its `meta` gets `queue_time` as an ISO string;
+//! - `metrics.json` is kept in memory and rewritten, never read back.
+
+mod names;
+mod write;
+
+#[cfg(test)]
+mod reference;
+#[cfg(test)]
+mod tests;
+
+pub use names::validate_artifact_name;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::observer::{
+    ArtifactEvent, ArtifactSource, CompletedEvent, ExperimentRecord, FailedEvent, HeartbeatEvent,
+    InterruptedEvent, MetricsEvent, Observer, ObserverError, QueuedEvent, ResourceEvent, RunId,
+    StartedEvent,
+};
+use crate::time::Timestamp;
+
+use names::{display_basedir, is_md5_hex, md5_file, md5_hex, stored_name, validate_run_dir_name};
+use write::{Sorted, SortedMap, append, copy_file, io_error, write_bytes, write_json};
+
+/// The run's record.
+const RUN_JSON: &str = "run.json";
+/// The run's config.
+const CONFIG_JSON: &str = "config.json";
+/// The run's captured output.
+const COUT_TXT: &str = "cout.txt";
+/// The run's metrics.
+const METRICS_JSON: &str = "metrics.json";
+/// The run's info.
+const INFO_JSON: &str = "info.json";
+/// The directory of stored sources, in the basedir.
+const SOURCES_DIR: &str = "_sources";
+/// The directory of stored resources, in the basedir.
+const RESOURCES_DIR: &str = "_resources";
+
+/// How many taken ids an allocation skips before giving up, as Sacred.
+const ALLOCATION_ATTEMPTS: u32 = 1000;
+
+/// Sacred's file storage observer: one directory per run under a base directory.
+///
+/// The base directory is created on the first event. Its path is kept as given: the
+/// stored paths of resources in `run.json` start with it, relative or not, as in Sacred.
+#[derive(Debug)]
+pub struct FileStorageObserver {
+    basedir: PathBuf,
+    run: Option<RunDir>,
+}
+
+/// The run being recorded.
+#[derive(Debug)]
+struct RunDir {
+    /// `BASEDIR/<id>`.
+    dir: PathBuf,
+    /// The contents of `run.json`.
+    entry: Map<String, Value>,
+    /// The contents of `metrics.json`, by name.
+    metrics: BTreeMap<String, StoredSeries>,
+}
+
+/// One metric in `metrics.json` (fields in Sacred's sorted order).
+#[derive(Debug, Default, Serialize)]
+struct StoredSeries {
+    steps: Vec<u64>,
+    timestamps: Vec<Timestamp>,
+    values: Vec<f64>,
+}
+
+/// A source file to store in `_sources` (when not there yet).
+struct PendingSource {
+    dest: PathBuf,
+    content: &'static [u8],
+}
+
+impl FileStorageObserver {
+    /// An observer storing runs under `basedir`, which is created on the first event.
+    pub fn new(basedir: impl Into<PathBuf>) -> Self {
+        Self {
+            basedir: basedir.into(),
+            run: None,
+        }
+    }
+
+    /// The base directory, as given.
+    pub fn basedir(&self) -> &Path {
+        &self.basedir
+    }
+
+    /// The directory of the run being recorded, once it was created.
+    pub fn run_dir(&self) -> Option<&Path> {
+        self.run.as_ref().map(|run| run.dir.as_path())
+    }
+
+    /// The directory name of a given id.
+    fn dir_name(id: &RunId) -> Result<String, ObserverError> {
+        match id {
+            RunId::Int(n) => Ok(n.to_string()),
+            RunId::Str(s) => {
+                validate_run_dir_name(s).map_err(ObserverError::new)?;
+                Ok(s.clone())
+            }
+        }
+    }
+
+    /// The error for a given id whose directory exists.
+    fn exists_error(path: &Path) -> ObserverError {
+        ObserverError::new(format!(
+            "the run directory `{}` exists already; the file storage never writes into an \
+             existing run: give another id with -i/--id, or leave it out to get the next free \
+             number",
+            path.display()
+        ))
+    }
+
+    /// Creates the run's directory: `BASEDIR/<id>` for a given id (which must not exist),
+    /// or the next free number.
+    fn make_run_dir(&self, id: Option<&RunId>) -> Result<(RunId, PathBuf), ObserverError> {
+        let Some(id) = id else {
+            self.create_basedir()?;
+            return self.allocate();
+        };
+        let dir = self.basedir.join(Self::dir_name(id)?);
+        self.create_basedir()?;
+        match std::fs::create_dir(&dir) {
+            Ok(()) => Ok((id.clone(), dir)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(Self::exists_error(&dir)),
+            Err(e) => Err(io_error("create the directory", &dir, &e)),
+        }
+    }
+
+    /// Creates the basedir and its parents, if needed.
+    fn create_basedir(&self) -> Result<(), ObserverError> {
+        std::fs::create_dir_all(&self.basedir)
+            .map_err(|e| io_error("create the directory", &self.basedir, &e))
+    }
+
+    /// Creates `BASEDIR/<n>` for the largest all-digit directory name plus one, trying the
+    /// next number when another run took it first (`create_dir` is atomic, so concurrent
+    /// processes get distinct ids).
+    fn allocate(&self) -> Result<(RunId, PathBuf), ObserverError> {
+        let first = self.largest_id()?.checked_add(1).ok_or_else(|| {
+            ObserverError::new(format!(
+                "cannot allocate a run id in `{}`: the largest id is the largest integer",
+                self.basedir.display()
+            ))
+        })?;
+        let mut n = first;
+        for _ in 0..ALLOCATION_ATTEMPTS {
+            let dir = self.basedir.join(n.to_string());
+            match std::fs::create_dir(&dir) {
+                Ok(()) => return Ok((RunId::Int(n), dir)),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io_error("create the directory", &dir, &e)),
+            }
+            n = n.checked_add(1).ok_or_else(|| {
+                ObserverError::new(format!(
+                    "cannot allocate a run id in `{}`: ids from {first} up are taken",
+                    self.basedir.display()
+                ))
+            })?;
+        }
+        Err(ObserverError::new(format!(
+            "cannot allocate a run id in `{}`: ids {first} to {} are all taken",
+            self.basedir.display(),
+            n - 1
+        )))
+    }
+
+    /// The largest all-digit directory name in the basedir, 0 when there is none.
+    fn largest_id(&self) -> Result<i64, ObserverError> {
+        let entries = std::fs::read_dir(&self.basedir)
+            .map_err(|e| io_error("list the directory", &self.basedir, &e))?;
+        let mut largest = 0;
+        for entry in entries {
+            let entry = entry.map_err(|e| io_error("list the directory", &self.basedir, &e))?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            let Ok(n) = name.parse::<i64>() else { continue };
+            if n > largest && entry.path().is_dir() {
+                largest = n;
+            }
+        }
+        Ok(largest)
+    }
+
+    /// `experiment` as `run.json` records it, with each source as
+    /// `[path, "_sources/<stem>_<md5><.ext>"]`, and the sources to store.
+    fn experiment_entry(
+        &self,
+        experiment: &ExperimentRecord,
+    ) -> Result<(Value, Vec<PendingSource>), ObserverError> {
+        let mut sources = Vec::with_capacity(experiment.sources.len());
+        let mut pending = Vec::with_capacity(experiment.sources.len());
+        for source in &experiment.sources {
+            let name = stored_name(Path::new(source.path), &md5_hex(source.content));
+            sources.push(Value::Array(vec![
+                Value::from(source.path),
+                Value::from(format!("{SOURCES_DIR}/{name}")),
+            ]));
+            pending.push(PendingSource {
+                dest: self.basedir.join(SOURCES_DIR).join(name),
+                content: source.content,
+            });
+        }
+        let repositories = serde_json::to_value(&experiment.repositories)
+            .map_err(|e| ObserverError::new(format!("cannot encode the repositories: {e}")))?;
+        let entry = object([
+            ("base_dir", Value::from(experiment.base_dir.as_str())),
+            ("dependencies", Value::from(experiment.dependencies.clone())),
+            ("mainfile", Value::from(experiment.mainfile.as_str())),
+            ("name", Value::from(experiment.name.as_str())),
+            ("repositories", repositories),
+            ("sources", Value::Array(sources)),
+        ]);
+        Ok((entry, pending))
+    }
+
+    /// Writes the sources that are not stored yet.
+    fn store_sources(&self, pending: &[PendingSource]) -> Result<(), ObserverError> {
+        for source in pending {
+            if exists(&source.dest)? {
+                continue;
+            }
+            create_parent(&source.dest)?;
+            write_bytes(&source.dest, source.content)?;
+        }
+        Ok(())
+    }
+
+    /// The run being recorded, or an error naming the event that needs one.
+    fn run_mut(&mut self, event: &str) -> Result<&mut RunDir, ObserverError> {
+        self.run.as_mut().ok_or_else(|| {
+            ObserverError::new(format!(
+                "cannot record the {event}: the run has no directory in `{}` (it did not start)",
+                self.basedir.display()
+            ))
+        })
+    }
+
+    /// Records how the run ended, if it has a directory (when the start failed, that error
+    /// was reported already and there is nothing to update).
+    fn finish(&mut self, fields: Vec<(&str, Value)>) -> Result<(), ObserverError> {
+        let Some(run) = self.run.as_mut() else {
+            return Ok(());
+        };
+        for (key, value) in fields {
+            run.entry.insert(key.to_owned(), value);
+        }
+        run.save_entry()
+    }
+}
+
+impl RunDir {
+    /// Rewrites `run.json`.
+    fn save_entry(&self) -> Result<(), ObserverError> {
+        write_json(&self.dir.join(RUN_JSON), &SortedMap(&self.entry))
+    }
+
+    /// Rewrites `metrics.json`.
+    fn save_metrics(&self) -> Result<(), ObserverError> {
+        write_json(&self.dir.join(METRICS_JSON), &self.metrics)
+    }
+
+    /// Appends `value` to the list under `key` in `run.json` (made a list when it is
+    /// not one); when `unique`, only if the list does not hold it yet.
+    fn push(&mut self, key: &str, value: Value, unique: bool) {
+        let slot = self
+            .entry
+            .entry(key.to_owned())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        match slot {
+            Value::Array(list) => {
+                if !(unique && list.contains(&value)) {
+                    list.push(value);
+                }
+            }
+            other => *other = Value::Array(vec![value]),
+        }
+    }
+}
+
+impl Observer for FileStorageObserver {
+    fn name(&self) -> String {
+        format!("file storage {}", self.basedir.display())
+    }
+
+    fn priority(&self) -> i32 {
+        20
+    }
+
+    fn check_id(&self, id: &RunId) -> Result<(), ObserverError> {
+        let dir = self.basedir.join(Self::dir_name(id)?);
+        if exists(&dir)? {
+            return Err(Self::exists_error(&dir));
+        }
+        Ok(())
+    }
+
+    fn queued(&mut self, event: &QueuedEvent) -> Result<Option<RunId>, ObserverError> {
+        self.run = None;
+        let (experiment, pending) = self.experiment_entry(&event.experiment)?;
+        let mut meta = event.meta.clone();
+        if let Value::Object(map) = &mut meta {
+            map.entry("queue_time")
+                .or_insert_with(|| Value::from(event.queue_time.to_string()));
+        }
+        let entry = object_map([
+            ("command", Value::from(event.command.as_str())),
+            ("experiment", experiment),
+            ("host", event.host.clone()),
+            ("meta", meta),
+            ("status", Value::from("QUEUED")),
+        ]);
+        let (id, dir) = self.make_run_dir(event.id.as_ref())?;
+        let run = self.run.insert(RunDir {
+            dir,
+            entry,
+            metrics: BTreeMap::new(),
+        });
+        run.save_entry()?;
+        write_json(&run.dir.join(CONFIG_JSON), &Sorted(&event.config))?;
+        self.store_sources(&pending)?;
+        Ok(Some(id))
+    }
+
+    fn started(&mut self, event: &StartedEvent) -> Result<Option<RunId>, ObserverError> {
+        self.run = None;
+        let (experiment, pending) = self.experiment_entry(&event.experiment)?;
+        let entry = object_map([
+            ("artifacts", Value::Array(Vec::new())),
+            ("command", Value::from(event.command.as_str())),
+            ("experiment", experiment),
+            ("heartbeat", Value::Null),
+            ("host", event.host.clone()),
+            ("meta", event.meta.clone()),
+            ("resources", Value::Array(Vec::new())),
+            ("start_time", Value::from(event.start_time.to_string())),
+            ("status", Value::from("RUNNING")),
+        ]);
+        let (id, dir) = self.make_run_dir(event.id.as_ref())?;
+        let run = self.run.insert(RunDir {
+            dir,
+            entry,
+            metrics: BTreeMap::new(),
+        });
+        run.save_entry()?;
+        write_json(&run.dir.join(CONFIG_JSON), &Sorted(&event.config))?;
+        append(&run.dir.join(COUT_TXT), b"")?;
+        run.save_metrics()?;
+        self.store_sources(&pending)?;
+        Ok(Some(id))
+    }
+
+    fn metrics(&mut self, event: &MetricsEvent) -> Result<(), ObserverError> {
+        let run = self.run_mut("metrics")?;
+        for series in &event.series {
+            let stored = run.metrics.entry(series.name.clone()).or_default();
+            stored.steps.extend_from_slice(&series.steps);
+            stored.timestamps.extend_from_slice(&series.timestamps);
+            stored.values.extend_from_slice(&series.values);
+        }
+        run.save_metrics()
+    }
+
+    fn heartbeat(&mut self, event: &HeartbeatEvent) -> Result<(), ObserverError> {
+        let run = self.run_mut("heartbeat")?;
+        if !event.output.is_empty() {
+            append(&run.dir.join(COUT_TXT), event.output.as_bytes())?;
+        }
+        run.entry.insert(
+            "heartbeat".to_owned(),
+            Value::from(event.beat_time.to_string()),
+        );
+        run.entry.insert(
+            "result".to_owned(),
+            event.result.clone().unwrap_or(Value::Null),
+        );
+        run.save_entry()?;
+        if event.info.as_object().is_some_and(|info| !info.is_empty()) {
+            write_json(&run.dir.join(INFO_JSON), &Sorted(&event.info))?;
+        }
+        Ok(())
+    }
+
+    fn artifact(&mut self, event: &ArtifactEvent) -> Result<(), ObserverError> {
+        validate_artifact_name(&event.name).map_err(ObserverError::new)?;
+        let run = self.run_mut("artifact")?;
+        let dest = run.dir.join(&event.name);
+        match &event.source {
+            ArtifactSource::File(source) => copy_file(source, &dest)?,
+            ArtifactSource::Bytes(bytes) => write_bytes(&dest, bytes)?,
+        }
+        run.push("artifacts", Value::from(event.name.as_str()), true);
+        run.save_entry()
+    }
+
+    fn resource(&mut self, event: &ResourceEvent) -> Result<(), ObserverError> {
+        let md5 = if is_md5_hex(&event.md5) {
+            event.md5.to_ascii_lowercase()
+        } else {
+            md5_file(&event.path).map_err(|e| io_error("read", &event.path, &e))?
+        };
+        let name = stored_name(&event.path, &md5);
+        let dest = self.basedir.join(RESOURCES_DIR).join(&name);
+        let recorded = display_basedir(&self.basedir)
+            .join(RESOURCES_DIR)
+            .join(&name);
+        let run = self.run_mut("resource")?;
+        if !exists(&dest)? {
+            create_parent(&dest)?;
+            copy_file(&event.path, &dest)?;
+        }
+        let pair = Value::Array(vec![
+            Value::from(event.path.to_string_lossy()),
+            Value::from(recorded.to_string_lossy()),
+        ]);
+        run.push("resources", pair, false);
+        run.save_entry()
+    }
+
+    fn completed(&mut self, event: &CompletedEvent) -> Result<(), ObserverError> {
+        self.finish(vec![
+            ("stop_time", Value::from(event.stop_time.to_string())),
+            ("result", event.result.clone().unwrap_or(Value::Null)),
+            ("status", Value::from("COMPLETED")),
+        ])
+    }
+
+    fn interrupted(&mut self, event: &InterruptedEvent) -> Result<(), ObserverError> {
+        self.finish(vec![
+            ("stop_time", Value::from(event.interrupt_time.to_string())),
+            ("status", Value::from(event.status.as_str())),
+        ])
+    }
+
+    fn failed(&mut self, event: &FailedEvent) -> Result<(), ObserverError> {
+        self.finish(vec![
+            ("stop_time", Value::from(event.fail_time.to_string())),
+            ("status", Value::from("FAILED")),
+            ("fail_trace", Value::from(event.fail_trace.clone())),
+        ])
+    }
+}
+
+/// A JSON object of `pairs`.
+fn object<const N: usize>(pairs: [(&str, Value); N]) -> Value {
+    Value::Object(object_map(pairs))
+}
+
+/// A JSON map of `pairs`.
+fn object_map<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
+    pairs
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value))
+        .collect()
+}
+
+/// Whether `path` exists (a dangling link counts: it would be written through).
+fn exists(path: &Path) -> Result<bool, ObserverError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(io_error("inspect", path, &e)),
+    }
+}
+
+/// Creates the directory `path` goes into.
+fn create_parent(path: &Path) -> Result<(), ObserverError> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).map_err(|e| io_error("create the directory", dir, &e))
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,563 @@
+//! End-to-end: the golden example runs as a process with the file storage observer, and
+//! the records it leaves are compared with the ones Python Sacred 0.8.7 wrote
+//! (`tests/fixtures/sacred-0.8.7/file_storage`), key by key and type by type.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{text, tmp};
+use sacred::serde_json::{self, Value, json};
+
+fn golden_command(cwd: &Path) -> Command {
+    common::example("golden", cwd)
+}
+
+fn golden(args: &[&str], cwd: &Path) -> Output {
+    common::run("golden", args, cwd)
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn json_file(path: &Path) -> Value {
+    serde_json::from_str(&read(path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn reference(path: &str) -> Value {
+    json_file(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/sacred-0.8.7/file_storage")
+            .join(path),
+    )
+}
+
+/// The JSON type of a value, with integers and floats both "number".
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Every key of `reference` is in `ours` with the same type, recursively (arrays by their
+/// first elements). Keys in `python_only` are Python-specific and skipped.
+fn assert_same_shape(ours: &Value, reference: &Value, path: &str, python_only: &[&str]) {
+    if python_only.contains(&path) {
+        return;
+    }
+    // Flags given on one command line and not on the other are null on that side.
+    if path.starts_with("meta.options.") && (ours.is_null() || reference.is_null()) {
+        return;
+    }
+    assert_eq!(
+        kind(ours),
+        kind(reference),
+        "type of `{path}`: ours {ours}, Sacred's {reference}"
+    );
+    match (ours, reference) {
+        (Value::Object(o), Value::Object(r)) => {
+            for (key, value) in r {
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                if python_only.contains(&child.as_str()) {
+                    continue;
+                }
+                let Some(mine) = o.get(key) else {
+                    panic!("`{child}` is missing; ours: {ours}");
+                };
+                assert_same_shape(mine, value, &child, python_only);
+            }
+        }
+        (Value::Array(o), Value::Array(r)) => {
+            if let (Some(a), Some(b)) = (o.first(), r.first()) {
+                assert_same_shape(a, b, &format!("{path}[0]"), python_only);
+            }
+        }
+        _ => {}
+    }
+}
+
+const PYTHON_ONLY: &[&str] = &["host.python_version"];
+
+/// The artifacts the experiment added (without the diff of a dirty checkout).
+fn own_artifacts(run: &Value) -> Vec<String> {
+    run["artifacts"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .filter(|n| *n != "uncommitted.diff")
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn run_dir_has(dir: &Path, name: &str) -> bool {
+    dir.join(name).is_file()
+}
+
+fn md5_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let digest = md5_digest(bytes);
+    digest.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// md5 through the system's `md5sum`, independent of the code under test.
+fn md5_digest(bytes: &[u8]) -> Vec<u8> {
+    let mut child = Command::new("md5sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("md5sum: {e}"));
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap_or_else(|| panic!("stdin"));
+        stdin.write_all(bytes).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    let hex = text(&out.stdout);
+    let hex = hex.split_whitespace().next().unwrap_or_default();
+    (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or(0))
+        .collect()
+}
+
+#[test]
+fn a_completed_run_matches_sacreds_records() {
+    let dir = tmp();
+    let out = golden(
+        &[
+            "-F",
+            "fs",
+            "with",
+            "lr=0.0001",
+            "optimizer.name=sgd",
+            "seed=42",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let run_dir = dir.path().join("fs/1");
+    let run = json_file(&run_dir.join("run.json"));
+    assert_same_shape(&run, &reference("1/run.json"), "", PYTHON_ONLY);
+    assert_eq!(run["status"], "COMPLETED");
+    assert_eq!(run["command"], "main");
+    assert_eq!(run["result"]["acc"], json!(0.7));
+    assert!(run["result"]["rnd"].is_u64());
+    assert_eq!(own_artifacts(&run), ["model.bin", "summary.txt"]);
+    // Beyond Sacred: a dirty checkout's uncommitted changes are stored with the run.
+    let repos = run["experiment"]["repositories"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let dirty = repos.iter().any(|r| r["dirty"] == json!(true));
+    assert_eq!(
+        run_dir_has(&dir.path().join("fs/1"), "uncommitted.diff"),
+        dirty,
+        "{repos:?}"
+    );
+    for repo in &repos {
+        assert!(
+            repo["commit"].as_str().is_some_and(|c| c.len() == 40),
+            "{repo}"
+        );
+        assert!(
+            repo["url"].as_str().is_some_and(|u| !u.is_empty()),
+            "{repo}"
+        );
+    }
+    assert_eq!(run["experiment"]["name"], "golden");
+    assert_eq!(run["experiment"]["mainfile"], "examples/golden.rs");
+    assert_eq!(run["experiment"]["base_dir"], env!("CARGO_MANIFEST_DIR"));
+    assert!(run["fail_trace"].is_null(), "no fail_trace on success");
+    assert!(run["stop_time"].as_str().unwrap_or("") >= run["start_time"].as_str().unwrap_or("~"));
+    assert!(run["heartbeat"].is_string());
+    for key in [
+        "hostname",
+        "os",
+        "cpu",
+        "ENV",
+        "rust_version",
+        "target",
+        "cores",
+    ] {
+        assert!(
+            run["host"].get(key).is_some(),
+            "host.{key} missing: {}",
+            run["host"]
+        );
+    }
+    let deps: Vec<&str> = run["experiment"]["dependencies"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(deps.iter().any(|d| d.starts_with("serde==")), "{deps:?}");
+    assert!(
+        deps.iter().any(|d| d.starts_with("sacred-core==")),
+        "{deps:?}"
+    );
+
+    // Sources: the example's own file, stored once under its md5, matching the file now.
+    let golden_src =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/golden.rs"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    let stored = format!("_sources/golden_{}.rs", md5_hex(&golden_src));
+    let sources = run["experiment"]["sources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        sources.contains(&json!(["examples/golden.rs", stored])),
+        "{sources:?}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("fs").join(&stored)).unwrap_or_default(),
+        golden_src
+    );
+
+    // The resource: the same data file as Sacred's reference run, so the same md5.
+    assert_eq!(
+        run["resources"][0][1],
+        "fs/_resources/data_344fd2323dd33d5c058b7cf27de029e8.csv"
+    );
+    assert!(
+        run["resources"][0][0]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("examples/data.csv")
+    );
+    assert!(
+        dir.path()
+            .join("fs/_resources/data_344fd2323dd33d5c058b7cf27de029e8.csv")
+            .is_file()
+    );
+
+    // meta: Sacred's keys, the updates as given.
+    assert_eq!(
+        run["meta"]["config_updates"],
+        json!({"lr": 0.0001, "optimizer": {"name": "sgd"}, "seed": 42})
+    );
+    assert_eq!(
+        run["meta"]["options"]["UPDATE"],
+        json!(["lr=0.0001", "optimizer.name=sgd", "seed=42"])
+    );
+    assert_eq!(run["meta"]["options"]["--file_storage"], "fs");
+
+    let config = json_file(&run_dir.join("config.json"));
+    assert_same_shape(&config, &reference("1/config.json"), "", &[]);
+    assert_eq!(config["optimizer"]["name"], "sgd");
+    assert_eq!(config["seed"], json!(42));
+
+    let metrics = json_file(&run_dir.join("metrics.json"));
+    assert_same_shape(&metrics, &reference("1/metrics.json"), "", &[]);
+    assert_eq!(metrics["training.loss"]["steps"], json!([0, 1, 2]));
+    assert_eq!(
+        metrics["training.loss"]["values"],
+        json!([1.0, 0.5, 1.0 / 3.0])
+    );
+    assert_eq!(metrics["training.acc"]["steps"], json!([0, 1, 2]));
+
+    let info = json_file(&run_dir.join("info.json"));
+    assert_eq!(info["notes"], json!({"best_step": 2}));
+
+    assert_eq!(
+        std::fs::read(run_dir.join("model.bin")).unwrap_or_default(),
+        b"\x00\x01weights"
+    );
+    assert_eq!(read(&run_dir.join("summary.txt")), "steps=3\n");
+
+    let cout = read(&run_dir.join("cout.txt"));
+    for line in [
+        "INFO - golden - Running command 'main'",
+        "INFO - golden - Started run with ID \"1\"",
+        "starting 32 0.0001 sgd",
+        "INFO - golden - Result: {\"acc\": 0.7, \"rnd\": ",
+        "INFO - golden - Completed after 0:00:0",
+    ] {
+        assert!(cout.contains(line), "cout.txt lacks {line:?}:\n{cout}");
+    }
+}
+
+#[test]
+fn a_failed_run_keeps_its_error_and_all_its_output() {
+    let dir = tmp();
+    let out = golden(
+        &["-F", "fs", "with", "small", "mode=fail", "seed=7"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let run = json_file(&dir.path().join("fs/1/run.json"));
+    assert_same_shape(&run, &reference("2/run.json"), "", PYTHON_ONLY);
+    assert_eq!(run["status"], "FAILED");
+    assert!(run["result"].is_null());
+    let trace: Vec<&str> = run["fail_trace"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(trace.concat().contains("planned failure"), "{trace:?}");
+    assert_eq!(run["meta"]["named_configs"], json!(["small"]));
+    let cout = read(&dir.path().join("fs/1/cout.txt"));
+    // Sacred loses this output; the whole text is kept, the failure included.
+    assert!(cout.contains("starting 8 0.001 adam"), "{cout}");
+    assert!(cout.contains("ERROR - golden - Failed after"), "{cout}");
+    assert!(cout.contains("planned failure"), "{cout}");
+}
+
+#[test]
+fn a_panic_fails_the_run_with_message_location_and_backtrace() {
+    let dir = tmp();
+    let out = golden(&["-F", "fs", "with", "mode=panic"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let run = json_file(&dir.path().join("fs/1/run.json"));
+    assert_eq!(run["status"], "FAILED");
+    let trace: String = run["fail_trace"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(trace.contains("planned panic"), "{trace}");
+    assert!(trace.contains("examples/golden.rs:"), "{trace}");
+    assert!(trace.contains("stack backtrace:"), "{trace}");
+    let cout = read(&dir.path().join("fs/1/cout.txt"));
+    assert!(cout.contains("planned panic"), "{cout}");
+}
+
+/// Starts a run that waits, sends it `signal` once it is running, and returns its exit code
+/// and run directory.
+fn interrupted(signal: &str) -> (Option<i32>, tempfile::TempDir) {
+    let dir = tmp();
+    let mut child = golden_command(dir.path())
+        .args(["-F", "fs", "with", "mode=wait", "seed=9"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = child.stderr.take().unwrap_or_else(|| panic!("stderr"));
+    let mut lines = BufReader::new(stderr).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match lines.next() {
+            Some(Ok(line)) if line == "ready" => break,
+            Some(Ok(_)) => {}
+            _ => panic!("the run ended before it was ready"),
+        }
+        assert!(Instant::now() < deadline, "the run never got ready");
+    }
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap_or_else(|e| panic!("kill: {e}"));
+    assert!(status.success());
+    // Drain stderr so the child never blocks on a full pipe.
+    for _ in lines {}
+    let code = child.wait().unwrap_or_else(|e| panic!("{e}")).code();
+    (code, dir)
+}
+
+#[test]
+fn sigint_and_sigterm_interrupt_the_run_and_keep_its_record() {
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        let (exit, dir) = interrupted(signal);
+        assert_eq!(exit, Some(code), "SIG{signal}");
+        let run = json_file(&dir.path().join("fs/1/run.json"));
+        assert_same_shape(&run, &reference("3/run.json"), "", PYTHON_ONLY);
+        assert_eq!(run["status"], "INTERRUPTED", "SIG{signal}");
+        assert!(run["stop_time"].is_string());
+        let metrics = json_file(&dir.path().join("fs/1/metrics.json"));
+        assert_eq!(metrics["training.loss"]["steps"], json!([0, 1, 2]));
+        let cout = read(&dir.path().join("fs/1/cout.txt"));
+        assert!(cout.contains("waiting for a signal"), "{cout}");
+        assert!(cout.contains("ERROR - golden - Aborted after"), "{cout}");
+        assert_eq!(own_artifacts(&run), ["model.bin", "summary.txt"]);
+    }
+}
+
+#[test]
+fn sixteen_processes_at_once_get_sixteen_ids() {
+    let dir = tmp();
+    let children: Vec<_> = (0..16)
+        .map(|_| {
+            golden_command(dir.path())
+                .args(["-F", "fs", "with", "steps=1"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
+        .collect();
+    for mut child in children {
+        assert_eq!(child.wait().map(|s| s.code()).unwrap_or(None), Some(0));
+    }
+    for id in 1..=16 {
+        let run = json_file(&dir.path().join(format!("fs/{id}/run.json")));
+        assert_eq!(run["status"], "COMPLETED", "run {id}");
+    }
+    assert!(!dir.path().join("fs/17").exists());
+}
+
+#[test]
+fn fd_capture_keeps_child_output_and_sys_capture_does_not() {
+    let dir = tmp();
+    let out = golden(&["-F", "fd", "-C", "fd", "with", "mode=child"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let cout = read(&dir.path().join("fd/1/cout.txt"));
+    assert!(cout.contains("from a child process"), "{cout}");
+    assert!(cout.contains("starting 32"), "{cout}");
+    // The terminal still shows everything.
+    assert!(text(&out.stdout).contains("from a child process"));
+
+    let out = golden(
+        &["-F", "sys", "-C", "sys", "with", "mode=child"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let cout = read(&dir.path().join("sys/1/cout.txt"));
+    assert!(!cout.contains("from a child process"), "{cout}");
+    assert!(cout.contains("starting 32"), "{cout}");
+    assert!(cout.contains("child exited with"), "{cout}");
+    assert!(text(&out.stdout).contains("from a child process"));
+
+    let out = golden(&["-F", "no", "-C", "no"], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(read(&dir.path().join("no/1/cout.txt")), "");
+}
+
+#[test]
+fn progress_bars_are_collapsed_in_the_stored_output() {
+    let dir = tmp();
+    let out = golden(&["-F", "fs", "with", "mode=progress"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let cout = read(&dir.path().join("fs/1/cout.txt"));
+    assert!(cout.contains("\nprogress 100%\n"), "{cout:?}");
+    assert!(!cout.contains("progress 50%"), "{cout:?}");
+    assert!(!cout.contains('\r'), "{cout:?}");
+}
+
+#[test]
+fn metrics_from_many_threads_are_all_kept() {
+    let dir = tmp();
+    let out = golden(&["-F", "fs", "with", "mode=threads"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let metrics = json_file(&dir.path().join("fs/1/metrics.json"));
+    let steps = metrics["threads.loss"]["steps"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(steps.len(), 1000);
+    let expected: Vec<Value> = (0..1000).map(|s| json!(s)).collect();
+    assert_eq!(steps, expected, "auto steps are distinct and consecutive");
+}
+
+#[test]
+fn the_default_is_file_storage_under_runs_and_unobserved_records_nothing() {
+    let dir = tmp();
+    let out = golden(&["with", "steps=1"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("Recording the run in ./runs"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        json_file(&dir.path().join("runs/1/run.json"))["status"],
+        "COMPLETED"
+    );
+
+    let other = tmp();
+    let out = golden(&["-u", "with", "steps=1"], other.path());
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_dir(other.path())
+            .map(|d| d.count())
+            .unwrap_or(1),
+        0
+    );
+
+    std::fs::write(
+        other.path().join("sacred.toml"),
+        "file_storage = \"store\"\ncaptured_env = [\"SACRED_TEST_VAR\"]\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let nested = other.path().join("sub");
+    std::fs::create_dir(&nested).unwrap_or_else(|e| panic!("{e}"));
+    let out = golden_command(&nested)
+        .env("SACRED_TEST_VAR", "recorded")
+        .args(["with", "steps=1"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let run = json_file(&other.path().join("store/1/run.json"));
+    assert_eq!(run["host"]["ENV"], json!({"SACRED_TEST_VAR": "recorded"}));
+
+    let out = golden_command(&nested)
+        .env("SACRED_FILE_STORAGE", "from-env")
+        .args(["with", "steps=1"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(nested.join("from-env/1/run.json").is_file());
+}
+
+#[test]
+fn a_given_id_is_used_once_and_never_overwritten() {
+    let dir = tmp();
+    let out = golden(&["-F", "fs", "-i", "custom", "with", "steps=1"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let before = read(&dir.path().join("fs/custom/run.json"));
+    let out = golden(&["-F", "fs", "-i", "custom", "with", "steps=2"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("custom"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).is_empty(), "nothing ran");
+    assert_eq!(read(&dir.path().join("fs/custom/run.json")), before);
+}
+
+#[test]
+fn beats_stream_metrics_and_output_while_the_run_goes_on() {
+    let dir = tmp();
+    let mut child = golden_command(dir.path())
+        .args(["-F", "fs", "-b", "0.1", "with", "mode=wait"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let run_json = dir.path().join("fs/1/run.json");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = false;
+    while Instant::now() < deadline {
+        let cout = std::fs::read_to_string(dir.path().join("fs/1/cout.txt")).unwrap_or_default();
+        let metrics =
+            std::fs::read_to_string(dir.path().join("fs/1/metrics.json")).unwrap_or_default();
+        if cout.contains("waiting for a signal") && metrics.contains("training.loss") {
+            let run = json_file(&run_json);
+            assert_eq!(run["status"], "RUNNING");
+            assert!(run["heartbeat"].is_string());
+            seen = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    assert!(seen, "no beat reached the record while the run went on");
+}
