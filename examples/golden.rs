@@ -64,6 +64,8 @@ fn main(
     run.add_artifact_bytes("summary.txt", format!("steps={steps}\n"))
         .map_err(|e| e.to_string())?;
     let _data = run.open_resource(&data).map_err(|e| e.to_string())?;
+    tracing::info!(rows = 2, "loaded the data");
+    tracing::debug!("a detail for -l DEBUG");
     run.set_info("notes", json!({ "best_step": steps.saturating_sub(1) }))
         .map_err(|e| e.to_string())?;
     match mode.as_str() {

@@ -287,6 +287,7 @@ fn a_completed_run_matches_sacreds_records() {
         "INFO - golden - Running command 'main'",
         "INFO - golden - Started run with ID \"1\"",
         "starting 32 0.0001 sgd",
+        "INFO - golden - loaded the data rows=2",
         "INFO - golden - Result: {\"acc\": 0.7, \"rnd\": ",
         "INFO - golden - Completed after 0:00:0",
     ] {
@@ -560,4 +561,94 @@ fn beats_stream_metrics_and_output_while_the_run_goes_on() {
         .status();
     let _ = child.wait();
     assert!(seen, "no beat reached the record while the run went on");
+}
+
+#[test]
+fn loglevel_filters_tracing_events_and_sacreds_own_lines() {
+    let dir = tmp();
+    let out = golden(&["-F", "fs", "-l", "DEBUG"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let cout = read(&dir.path().join("fs/1/cout.txt"));
+    assert!(
+        cout.contains("DEBUG - golden - a detail for -l DEBUG"),
+        "{cout}"
+    );
+    assert!(cout.contains("INFO - golden - loaded the data"), "{cout}");
+
+    let out = golden(&["-F", "fs", "-l", "WARNING"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let cout = read(&dir.path().join("fs/2/cout.txt"));
+    assert!(!cout.contains("loaded the data"), "{cout}");
+    assert!(!cout.contains("INFO - golden - Running command"), "{cout}");
+    assert!(cout.contains("starting 32"), "{cout}");
+
+    let out = golden(&["-F", "fs", "-C", "sys"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let cout = read(&dir.path().join("fs/3/cout.txt"));
+    assert!(
+        cout.contains("INFO - golden - loaded the data rows=2"),
+        "{cout}"
+    );
+    assert!(!cout.contains("a detail"), "{cout}");
+}
+
+#[test]
+fn print_dependencies_lists_dependencies_sources_and_repositories() {
+    let dir = tmp();
+    let out = golden(&["print_dependencies"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("Dependencies:\n"), "{stdout}");
+    assert!(
+        stdout.contains("\n  serde                == 1."),
+        "{stdout}"
+    );
+    let golden_src =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/golden.rs"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        stdout.contains(&format!(
+            "\n  {:<43}  {}",
+            "examples/golden.rs",
+            md5_hex(&golden_src)
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Sources:\n"), "{stdout}");
+    assert!(
+        !dir.path().join("runs").exists(),
+        "print_dependencies records nothing"
+    );
+}
+
+#[test]
+fn enforce_clean_refuses_to_run_outside_a_clean_repository() {
+    // The experiment's sources are in this checkout; a run with -e either finds it clean and
+    // runs, or refuses with exit code 1 before anything is recorded.
+    let dir = tmp();
+    let out = golden(&["-F", "fs", "-e"], dir.path());
+    let dirty = Command::new("git")
+        .args([
+            "-C",
+            env!("CARGO_MANIFEST_DIR"),
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+        ])
+        .output()
+        .map(|o| !o.stdout.is_empty())
+        .unwrap_or(true);
+    if dirty {
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("dirty") || text(&out.stderr).contains("uncommitted"),
+            "{}",
+            text(&out.stderr)
+        );
+        assert!(!dir.path().join("fs").exists());
+    } else {
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let run = json_file(&dir.path().join("fs/1/run.json"));
+        assert_eq!(run["experiment"]["repositories"][0]["dirty"], json!(false));
+    }
 }

@@ -28,6 +28,13 @@ pub enum Outcome {
         /// The error.
         failure: Failure,
     },
+    /// The run was queued (`-q/--queue`), not run.
+    Queued {
+        /// The resolved config, as recorded.
+        config: serde_json::Value,
+        /// The id the observers gave the queued run.
+        id: Option<crate::observer::RunId>,
+    },
     /// A command other than the main one ran (`print_config`, `help`, …).
     Done,
 }
@@ -38,7 +45,7 @@ impl Outcome {
     pub fn exit_code(&self) -> i32 {
         match self {
             Outcome::Failed { .. } => 1,
-            Outcome::Completed { .. } | Outcome::Done => 0,
+            Outcome::Completed { .. } | Outcome::Queued { .. } | Outcome::Done => 0,
         }
     }
 }

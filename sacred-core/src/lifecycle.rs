@@ -62,6 +62,12 @@ pub(crate) fn run_observed<E: Experiment>(
         crate::record::enforce_clean(&experiment.repositories).map_err(Error::Refused)?;
     }
 
+    if flags.queue {
+        return queue(
+            observers, experiment, given_id, request, resolved, &settings, logger,
+        );
+    }
+
     let mode = flags.capture.or(settings.capture).unwrap_or(
         if observers.is_empty() || !env.is_process() {
             CaptureMode::No
@@ -196,6 +202,54 @@ pub(crate) fn run_observed<E: Experiment>(
         handle.close();
     }
     Ok(outcome)
+}
+
+/// `-q/--queue`: the observers record the run as QUEUED; nothing runs.
+fn queue(
+    mut observers: Vec<Box<dyn Observer>>,
+    mut experiment: crate::observer::ExperimentRecord,
+    id: Option<RunId>,
+    request: &Request<'_>,
+    resolved: Resolved,
+    settings: &Settings,
+    logger: &Logger,
+) -> Result<Outcome, Error> {
+    logger.info(&format!("Queuing-up command '{}'", request.command));
+    if experiment.repositories.is_empty() {
+        experiment.repositories =
+            crate::record::repositories(std::path::Path::new(&experiment.base_dir));
+    }
+    observers.sort_by_key(|o| std::cmp::Reverse(o.priority()));
+    let mut event = crate::observer::QueuedEvent {
+        id,
+        experiment: Arc::new(experiment),
+        command: request.command.to_owned(),
+        host: crate::host::host_info(&settings.captured_env),
+        queue_time: Timestamp::now(),
+        config: resolved.record.clone(),
+        meta: meta(request, &resolved),
+    };
+    for observer in &mut observers {
+        match observer.queued(&event) {
+            Ok(allocated) => {
+                if event.id.is_none() {
+                    event.id = allocated;
+                }
+            }
+            Err(e) => logger.log(
+                WARNING,
+                &format!("The observer {} failed: {e}", observer.name()),
+            ),
+        }
+    }
+    match &event.id {
+        Some(id) => logger.info(&format!("Queued-up run with ID \"{id}\"")),
+        None => logger.info("Queued-up run"),
+    }
+    Ok(Outcome::Queued {
+        config: resolved.record,
+        id: event.id,
+    })
 }
 
 /// The observers of this run: none with `-u`; `-F DIR`; else the project default (file

@@ -8,12 +8,17 @@
 
 mod event;
 pub mod file;
+#[cfg(feature = "test-util")]
+mod recording;
 
 pub use event::{
     ArtifactEvent, ArtifactSource, CompletedEvent, ExperimentRecord, FailedEvent, HeartbeatEvent,
     InterruptedEvent, MetricSeries, MetricsEvent, QueuedEvent, Repository, ResourceEvent, RunId,
     SourceFile, StartedEvent,
 };
+
+#[cfg(feature = "test-util")]
+pub use recording::{RecordedEvent, Recording, RecordingObserver};
 
 use std::time::Instant;
 

@@ -1,0 +1,411 @@
+//! Behaviour of a run as its observers see it, through a `RecordingObserver`: the order and
+//! content of events for every ending, ids and priorities, and failure isolation.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use sacred::observer::{
+    ArtifactSource, Observer, ObserverError, RecordedEvent, Recording, RecordingObserver, RunId,
+    StartedEvent,
+};
+use sacred::prelude::*;
+use sacred::serde_json::{Value, json};
+use sacred::{ArtifactOptions, Env, Outcome, run_from};
+
+/// `-C sys` captures into one process-wide slot: tests that use it take turns.
+static SYS_CAPTURE: Mutex<()> = Mutex::new(());
+
+/// An experiment for observer tests.
+#[experiment(name = "observed", config = Cfg)]
+fn observed(
+    /// ok | fail | panic
+    #[default(String::from("ok"))]
+    mode: String,
+    #[default(3)] steps: u32,
+    run: &Run,
+) -> Result<f64, String> {
+    println!("hello from the run");
+    let loss = run.metric("loss");
+    for s in 0..steps {
+        loss.log(1.0 / f64::from(s + 1));
+    }
+    run.log_scalar_at("acc", 0.5, 10);
+    run.log_scalar("acc", 0.6);
+    run.add_artifact_bytes("notes.txt", "some notes")
+        .map_err(|e| e.to_string())?;
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data.csv");
+    run.add_resource(&data).map_err(|e| e.to_string())?;
+    let file = std::env::temp_dir().join(format!("observed-{}.txt", std::process::id()));
+    std::fs::write(&file, "x").map_err(|e| e.to_string())?;
+    run.add_artifact_with(
+        &file,
+        ArtifactOptions::new()
+            .name("file.txt")
+            .content_type("text/x-test")
+            .metadata(json!({"k": 1}))
+            .map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    run.set_info("custom", json!({"a": 1}))
+        .map_err(|e| e.to_string())?;
+    println!("run id is {:?}", run.id());
+    match mode.as_str() {
+        "fail" => Err("planned failure".to_owned()),
+        "panic" => panic!("planned panic"),
+        _ => Ok(0.25),
+    }
+}
+
+fn run_recorded(args: &[&str]) -> (Outcome, Recording, Env) {
+    let _turn = SYS_CAPTURE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let recorder = RecordingObserver::new().allocating(RunId::Int(5));
+    let recording = recorder.recording();
+    let env = Env::captured(dir.path()).with_observer(recorder);
+    let mut argv = vec!["observed", "-C", "sys"];
+    argv.extend_from_slice(args);
+    let outcome = run_from::<Cfg, _, _>(argv, &env).unwrap_or_else(|e| panic!("{e}"));
+    (outcome, recording, env)
+}
+
+/// The kinds of the events, without the artifact holding a dirty checkout's diff (whether
+/// there is one depends on the working tree the tests run in).
+fn kinds(recording: &Recording) -> Vec<&'static str> {
+    own_events(recording)
+        .iter()
+        .map(RecordedEvent::kind)
+        .collect()
+}
+
+/// The events, without the artifact holding a dirty checkout's diff.
+fn own_events(recording: &Recording) -> Vec<RecordedEvent> {
+    recording
+        .events()
+        .into_iter()
+        .filter(|e| !matches!(e, RecordedEvent::Artifact(a) if a.name == "uncommitted.diff"))
+        .collect()
+}
+
+fn started(events: &[RecordedEvent]) -> &StartedEvent {
+    match events.first() {
+        Some(RecordedEvent::Started(e)) => e,
+        other => panic!("the first event is not `started`: {other:?}"),
+    }
+}
+
+fn output(events: &[RecordedEvent]) -> String {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            RecordedEvent::Heartbeat(h) => Some(h.output.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_completed_run_sends_events_in_order() {
+    let (outcome, recording, _env) = run_recorded(&["with", "steps=3", "seed=1"]);
+    assert!(matches!(outcome, Outcome::Completed { .. }), "{outcome:?}");
+    let events = own_events(&recording);
+    let kinds = kinds(&recording);
+    // Start first; artifacts and resources as they happen; then a final beat with the
+    // metrics and the output, the final event, and the join.
+    assert_eq!(kinds.first(), Some(&"started"));
+    assert_eq!(
+        &kinds[kinds.len() - 4..],
+        ["metrics", "heartbeat", "completed", "join"]
+    );
+    let middle: Vec<&str> = kinds[1..kinds.len() - 4].to_vec();
+    assert_eq!(middle, ["artifact", "resource", "artifact"]);
+
+    let start = started(&events);
+    assert_eq!(start.id, None, "no higher-priority observer gave an id");
+    assert_eq!(start.command, "main");
+    assert_eq!(start.config["seed"], json!(1));
+    assert_eq!(start.experiment.name, "observed");
+    assert_eq!(start.meta["config_updates"], json!({"steps": 3, "seed": 1}));
+    assert!(start.host.get("hostname").is_some());
+
+    let metrics = events
+        .iter()
+        .find_map(|e| match e {
+            RecordedEvent::Metrics(m) => Some(m.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no metrics"));
+    let names: Vec<&str> = metrics.series.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["loss", "acc"]);
+    assert_eq!(metrics.series[0].steps, [0, 1, 2]);
+    assert_eq!(metrics.series[0].values, [1.0, 0.5, 1.0 / 3.0]);
+    assert_eq!(metrics.series[1].steps, [10, 11]);
+
+    match &events[1] {
+        RecordedEvent::Artifact(a) => {
+            assert_eq!(a.name, "notes.txt");
+            assert_eq!(
+                a.source,
+                ArtifactSource::Bytes(b"some notes".to_vec().into())
+            );
+            assert_eq!(a.content_type.as_deref(), Some("text/plain"));
+        }
+        other => panic!("{other:?}"),
+    }
+    match &events[2] {
+        RecordedEvent::Resource(r) => {
+            assert!(r.path.ends_with("examples/data.csv"));
+            assert_eq!(r.md5, "344fd2323dd33d5c058b7cf27de029e8");
+        }
+        other => panic!("{other:?}"),
+    }
+    match &events[3] {
+        RecordedEvent::Artifact(a) => {
+            assert_eq!(a.name, "file.txt");
+            assert_eq!(a.content_type.as_deref(), Some("text/x-test"));
+            assert_eq!(a.metadata, Some(json!({"k": 1})));
+            assert_eq!(a.source, ArtifactSource::Bytes(b"x".to_vec().into()));
+        }
+        other => panic!("{other:?}"),
+    }
+    let beats: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            RecordedEvent::Heartbeat(h) => Some(h.clone()),
+            _ => None,
+        })
+        .collect();
+    let last = beats.last().unwrap_or_else(|| panic!("no heartbeat"));
+    assert_eq!(last.info, json!({"custom": {"a": 1}}));
+    assert_eq!(last.result, Some(json!(0.25)));
+    let text = output(&events);
+    assert!(text.contains("hello from the run\n"), "{text:?}");
+    assert!(text.contains("run id is Some(Int(5))"), "{text:?}");
+    match &events[events.len() - 2] {
+        RecordedEvent::Completed(c) => {
+            assert_eq!(c.result, Some(json!(0.25)));
+            assert!(c.stop_time >= start.start_time);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn failures_and_panics_send_failed_with_a_trace() {
+    let (outcome, recording, _env) = run_recorded(&["with", "mode=fail"]);
+    assert_eq!(outcome.exit_code(), 1);
+    let events = own_events(&recording);
+    let kinds = kinds(&recording);
+    assert_eq!(&kinds[kinds.len() - 3..], ["heartbeat", "failed", "join"]);
+    match &events[events.len() - 2] {
+        RecordedEvent::Failed(f) => {
+            assert_eq!(f.fail_trace, ["Error: planned failure\n"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    let text = output(&events);
+    assert!(text.contains("hello from the run"), "{text:?}");
+
+    let (outcome, recording, _env) = run_recorded(&["with", "mode=panic"]);
+    assert_eq!(outcome.exit_code(), 1);
+    let events = own_events(&recording);
+    match &events[events.len() - 2] {
+        RecordedEvent::Failed(f) => {
+            let trace = f.fail_trace.concat();
+            assert!(trace.contains("planned panic"), "{trace}");
+            assert!(trace.contains("tests/observers.rs:"), "{trace}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_highest_priority_observer_gives_the_id_to_all() {
+    let _turn = SYS_CAPTURE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let low = RecordingObserver::new()
+        .with_priority(10)
+        .allocating(RunId::Int(99));
+    let high = RecordingObserver::new()
+        .with_priority(30)
+        .allocating(RunId::Int(7));
+    let (low_events, high_events) = (low.recording(), high.recording());
+    let env = Env::captured(dir.path())
+        .with_observer(low)
+        .with_observer(high);
+    let outcome = run_from::<Cfg, _, _>(["observed"], &env).unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(outcome, Outcome::Completed { .. }));
+    assert_eq!(started(&own_events(&high_events)).id, None);
+    assert_eq!(started(&own_events(&low_events)).id, Some(RunId::Int(7)));
+    assert!(
+        env.stderr_text().contains("Started run with ID \"7\""),
+        "{}",
+        env.stderr_text()
+    );
+}
+
+#[test]
+fn a_given_id_goes_to_every_observer() {
+    let _turn = SYS_CAPTURE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let recorder = RecordingObserver::new().allocating(RunId::Int(1));
+    let recording = recorder.recording();
+    let env = Env::captured(dir.path()).with_observer(recorder);
+    run_from::<Cfg, _, _>(["observed", "-i", "mine"], &env).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        started(&own_events(&recording)).id,
+        Some(RunId::Str("mine".into()))
+    );
+}
+
+/// An observer that fails at every beat.
+struct Broken {
+    calls: std::sync::Arc<Mutex<Vec<&'static str>>>,
+}
+
+impl Observer for Broken {
+    fn name(&self) -> String {
+        "broken observer".into()
+    }
+    fn priority(&self) -> i32 {
+        50
+    }
+    fn started(&mut self, _: &StartedEvent) -> Result<Option<RunId>, ObserverError> {
+        self.calls.lock().map(|mut c| c.push("started")).ok();
+        Ok(None)
+    }
+    fn metrics(&mut self, _: &sacred::observer::MetricsEvent) -> Result<(), ObserverError> {
+        self.calls.lock().map(|mut c| c.push("metrics")).ok();
+        Err(ObserverError::new("disk full"))
+    }
+    fn heartbeat(&mut self, _: &sacred::observer::HeartbeatEvent) -> Result<(), ObserverError> {
+        self.calls.lock().map(|mut c| c.push("heartbeat")).ok();
+        Ok(())
+    }
+    fn completed(&mut self, _: &sacred::observer::CompletedEvent) -> Result<(), ObserverError> {
+        self.calls.lock().map(|mut c| c.push("completed")).ok();
+        Ok(())
+    }
+}
+
+#[test]
+fn a_failing_observer_is_isolated_and_reported() {
+    let _turn = SYS_CAPTURE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let calls = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let recorder = RecordingObserver::new();
+    let recording = recorder.recording();
+    let env = Env::captured(dir.path())
+        .with_observer(Broken {
+            calls: calls.clone(),
+        })
+        .with_observer(recorder);
+    let outcome = run_from::<Cfg, _, _>(["observed"], &env).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        matches!(outcome, Outcome::Completed { .. }),
+        "the run itself completes"
+    );
+    // After its failure the broken observer gets no more beats, but still the final event.
+    let calls = calls.lock().map(|c| c.clone()).unwrap_or_default();
+    assert_eq!(calls, ["started", "metrics", "completed"]);
+    assert_eq!(kinds(&recording).last(), Some(&"join"));
+    assert!(kinds(&recording).contains(&"completed"));
+    let log = env.stderr_text();
+    assert!(log.contains("broken observer failed: disk full"), "{log}");
+}
+
+#[test]
+fn periodic_beats_carry_metrics_while_the_run_goes_on() {
+    let _turn = SYS_CAPTURE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let recorder = RecordingObserver::new();
+    let recording = recorder.recording();
+    let env = Env::captured(dir.path()).with_observer(recorder);
+    let out =
+        run_from::<Slow, _, _>(["slow", "-b", "0.05"], &env).unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(out, Outcome::Completed { .. }));
+    let beats = recording
+        .kinds()
+        .iter()
+        .filter(|k| **k == "heartbeat")
+        .count();
+    // 300 ms of run with a beat every 50 ms: at least one periodic beat before the final one.
+    assert!(beats >= 2, "{:?}", kinds(&recording));
+    let points: usize = recording
+        .events()
+        .iter()
+        .filter_map(|e| match e {
+            RecordedEvent::Metrics(m) => {
+                Some(m.series.iter().map(|s| s.steps.len()).sum::<usize>())
+            }
+            _ => None,
+        })
+        .sum();
+    assert_eq!(points, 10, "every point arrives once");
+
+    let recorder = RecordingObserver::new();
+    let recording = recorder.recording();
+    let env = Env::captured(dir.path()).with_observer(recorder);
+    run_from::<Slow, _, _>(["slow", "-b", "0"], &env).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        kinds(&recording),
+        ["started", "metrics", "heartbeat", "completed", "join"],
+        "-b 0: only the final beat, and nothing lost"
+    );
+}
+
+/// Logs a point every 30 ms.
+#[experiment(config = Slow)]
+fn slow(run: &Run) {
+    for i in 0..10 {
+        run.log_scalar("x", i);
+        std::thread::sleep(std::time::Duration::from_millis(30));
+    }
+}
+
+#[test]
+fn queued_runs_only_send_queued() {
+    let _turn = SYS_CAPTURE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let recorder = RecordingObserver::new().allocating(RunId::Int(3));
+    let recording = recorder.recording();
+    let env = Env::captured(dir.path()).with_observer(recorder);
+    let out = run_from::<Cfg, _, _>(
+        [
+            "observed", "-q", "-c", "later", "-P", "2", "with", "steps=9",
+        ],
+        &env,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        matches!(
+            &out,
+            Outcome::Queued {
+                id: Some(RunId::Int(3)),
+                ..
+            }
+        ),
+        "{out:?}"
+    );
+    let events = own_events(&recording);
+    assert_eq!(kinds(&recording), ["queued"]);
+    let RecordedEvent::Queued(q) = &events[0] else {
+        panic!()
+    };
+    assert_eq!(q.config["steps"], json!(9));
+    assert_eq!(q.meta["comment"], json!("later"));
+    assert_eq!(q.meta["priority"], json!(2.0));
+    assert!(env.stderr_text().contains("Queued-up run with ID \"3\""));
+    let _ = Value::Null;
+}
