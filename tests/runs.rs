@@ -323,9 +323,10 @@ fn a_failed_run_keeps_its_error_and_all_its_output() {
 #[test]
 fn a_panic_fails_the_run_with_message_location_and_backtrace() {
     let dir = tmp();
-    let out = golden(&["-F", "fs", "with", "mode=panic"], dir.path());
+    let out = golden(&["-F", "fs", "with", "mode=panic", "seed=7"], dir.path());
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let run = json_file(&dir.path().join("fs/1/run.json"));
+    assert_same_shape(&run, &reference("2/run.json"), "", PYTHON_ONLY);
     assert_eq!(run["status"], "FAILED");
     let trace: String = run["fail_trace"]
         .as_array()
@@ -336,6 +337,14 @@ fn a_panic_fails_the_run_with_message_location_and_backtrace() {
     assert!(trace.contains("stack backtrace:"), "{trace}");
     let cout = read(&dir.path().join("fs/1/cout.txt"));
     assert!(cout.contains("planned panic"), "{cout}");
+
+    // -d: recorded, then Rust's own panic exit.
+    let out = golden(&["-F", "fs", "-d", "with", "mode=panic"], dir.path());
+    assert_eq!(out.status.code(), Some(101), "{}", text(&out.stderr));
+    assert_eq!(
+        json_file(&dir.path().join("fs/2/run.json"))["status"],
+        "FAILED"
+    );
 }
 
 /// Starts a run that waits, sends it `signal` once it is running, and returns its exit code

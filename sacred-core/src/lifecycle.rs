@@ -148,6 +148,7 @@ pub(crate) fn run_observed<E: Experiment>(
     // the experiment); a run shorter than that waits here, so its record and output have the
     // start before the end.
     shared.id.wait(START_WAIT);
+    let mut resume = None;
     let (end, outcome) = match outcome {
         Ok(FunctionOutcome::Returned(result)) => {
             if let Some(result) = &result {
@@ -183,6 +184,9 @@ pub(crate) fn run_observed<E: Experiment>(
             let trace = PANIC
                 .with(|p| p.borrow_mut().take())
                 .unwrap_or_else(|| vec![format!("panicked: {}\n", failure.message)]);
+            if flags.debug {
+                resume = Some(payload);
+            }
             (
                 RunEnd::Failed(trace),
                 Outcome::Failed {
@@ -200,6 +204,10 @@ pub(crate) fn run_observed<E: Experiment>(
     }
     if let Some(handle) = signals {
         handle.close();
+    }
+    if let Some(payload) = resume {
+        // -d/--debug: the panic is recorded, then goes on as Rust's own, for a debugger.
+        std::panic::resume_unwind(payload);
     }
     Ok(outcome)
 }
@@ -275,9 +283,11 @@ fn observers(
                 format!("./{DEFAULT_FILE_STORAGE}"),
             ),
         };
-        logger.info(&format!(
-            "Recording the run in {shown} (file storage; -F DIR elsewhere, -u for none)"
-        ));
+        if !flags.debug {
+            logger.info(&format!(
+                "Recording the run in {shown} (file storage; -F DIR elsewhere, -u for none)"
+            ));
+        }
         observers.push(Box::new(FileStorageObserver::new(dir)));
     }
     observers
