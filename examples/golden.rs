@@ -40,7 +40,7 @@ fn main(
     lr: f64,
     #[default(3)] steps: u32,
     #[default(Optimizer { name: "adam".into(), betas: vec![0.9, 0.999] })] optimizer: Optimizer,
-    /// ok | fail | panic | wait | child | threads | progress
+    /// ok | fail | panic | wait | child | threads | progress | spam
     #[default(String::from("ok"))]
     mode: String,
     /// the data file, opened as a resource
@@ -75,6 +75,13 @@ fn main(
             println!("waiting for a signal");
             eprintln!("ready");
             std::thread::sleep(Duration::from_secs(600));
+        }
+        "spam" => {
+            // About 20 MB of output, for the tests of stores with size limits.
+            let line = "x".repeat(90);
+            for i in 0..200_000 {
+                println!("spam line {i:06} {line}");
+            }
         }
         "progress" => {
             for i in 0..=4 {

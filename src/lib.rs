@@ -29,8 +29,52 @@
 pub use rand;
 pub use sacred_core::{
     ArtifactOptions, ConfigError, Env, Error, Experiment, ExperimentInfo, Failure, Metric, Outcome,
-    Run, SeededRng, Source, cli, config, observer, run_from, seed, settings, time,
+    Run, SeededRng, Source, cli, config, observer, seed, settings, time,
 };
+#[cfg(feature = "mongo")]
+pub use sacred_mongo as mongo;
+
+/// Runs the command that `args` describe (`args[0]` is the program name) in `env`, as the
+/// generated `main` does but returning instead of exiting: for tests and for programs that
+/// drive experiments themselves.
+///
+/// # Errors
+/// Bad input (usage, config, config file: [`Error::exit_code`] 2) and failures to write
+/// what a command writes.
+pub fn run_from<E, I, S>(args: I, env: &Env) -> Result<Outcome, Error>
+where
+    E: Experiment,
+    I: IntoIterator<Item = S>,
+    S: Into<std::ffi::OsString>,
+{
+    sacred_core::run_from::<E, I, S>(args, &with_features(env.clone()))
+}
+
+/// Registers what the enabled features add to an environment: the MongoDB observer.
+fn with_features(env: Env) -> Env {
+    #[cfg(feature = "mongo")]
+    let env = env.with_factory(std::sync::Arc::new(mongo_factory::MongoFactory));
+    env
+}
+
+#[cfg(feature = "mongo")]
+mod mongo_factory {
+    use sacred_core::observer::{Observer, ObserverError, ObserverFactory};
+
+    /// Builds `sacred-mongo`'s observer for `-m/--mongo_db` and `SACRED_MONGO_URL`.
+    pub(crate) struct MongoFactory;
+
+    impl ObserverFactory for MongoFactory {
+        fn mongo(&self, spec: &str) -> Result<Box<dyn Observer>, ObserverError> {
+            let spec =
+                sacred_mongo::parse_spec(spec).map_err(|e| ObserverError::new(e.to_string()))?;
+            let observer = sacred_mongo::MongoObserver::new(spec)
+                .map_err(|e| ObserverError::new(e.to_string()))?;
+            Ok(Box::new(observer))
+        }
+    }
+}
+
 pub use sacred_macros::{experiment, named_config};
 pub use serde;
 pub use serde_json;
@@ -49,8 +93,14 @@ pub mod __private {
     pub use sacred_core::observer::SourceFile;
     pub use sacred_core::{
         BuildInfo, DefaultValue, Experiment, ExperimentInfo, FunctionOutcome, IntoFunctionOutcome,
-        NamedConfig, Param, Run, main, returned,
+        NamedConfig, Param, Run, returned,
     };
+
+    /// The generated `main`: the process's arguments and environment, with the observers
+    /// of the enabled features; prints an error and exits with its code.
+    pub fn main<E: Experiment>() -> ! {
+        sacred_core::main_in::<E>(super::with_features(sacred_core::Env::from_process()))
+    }
     pub use serde;
     pub use serde_json;
 

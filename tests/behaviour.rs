@@ -461,3 +461,26 @@ fn a_u32_seed_parameter_rejects_larger_seeds() {
     };
     assert!(e.to_string().contains("u32"), "{e}");
 }
+
+#[test]
+fn mongo_without_the_feature_is_a_clear_error() {
+    // The runtime alone (no facade features registered): -m names the missing feature.
+    let dir = tmp();
+    let env = env_in(dir.path());
+    let out = sacred_core::run_from::<Cfg, _, _>(["behave", "-m", "localhost:27017:runs"], &env);
+    let Err(e) = out else {
+        panic!("expected an error, got {out:?}")
+    };
+    assert_eq!(e.exit_code(), 2);
+    let text = e.to_string();
+    assert!(
+        text.contains("-m/--mongo_db") && text.contains("features = [\"mongo\"]"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path())
+            .map(|d| d.count())
+            .unwrap_or(1),
+        0
+    );
+}

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -351,31 +350,9 @@ fn a_panic_fails_the_run_with_message_location_and_backtrace() {
 /// and run directory.
 fn interrupted(signal: &str) -> (Option<i32>, tempfile::TempDir) {
     let dir = tmp();
-    let mut child = golden_command(dir.path())
-        .args(["-F", "fs", "with", "mode=wait", "seed=9"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let stderr = child.stderr.take().unwrap_or_else(|| panic!("stderr"));
-    let mut lines = BufReader::new(stderr).lines();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        match lines.next() {
-            Some(Ok(line)) if line == "ready" => break,
-            Some(Ok(_)) => {}
-            _ => panic!("the run ended before it was ready"),
-        }
-        assert!(Instant::now() < deadline, "the run never got ready");
-    }
-    let status = Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .unwrap_or_else(|e| panic!("kill: {e}"));
-    assert!(status.success());
-    // Drain stderr so the child never blocks on a full pipe.
-    for _ in lines {}
-    let code = child.wait().unwrap_or_else(|e| panic!("{e}")).code();
+    let mut command = golden_command(dir.path());
+    command.args(["-F", "fs", "with", "mode=wait", "seed=9"]);
+    let code = common::interrupt_when_ready(&mut command, signal);
     (code, dir)
 }
 

@@ -3,7 +3,7 @@
 use std::ffi::OsString;
 use std::time::Instant;
 
-use crate::cli::{self, Command, Flags, Invocation};
+use crate::cli::{self, Command, Invocation};
 use crate::config::{self, PrintOptions};
 use crate::experiment::{Experiment, Failure};
 use crate::lifecycle::{Request, run_observed};
@@ -157,7 +157,6 @@ where
             Ok(Outcome::Done)
         }
         Command::Main => {
-            announce_pending_flags(&flags, env);
             if flags.print_config {
                 env.out(&config::render_config(&resolved, &E::INFO, print_options));
                 env.out(&format!("{}\n", "-".repeat(79)));
@@ -190,21 +189,14 @@ fn run_command(
     Ok(())
 }
 
-/// One line for each flag that is parsed and validated but whose behaviour this version
-/// does not have yet.
-fn announce_pending_flags(flags: &Flags, env: &Env) {
-    if flags.mongo_db.is_some() {
-        env.err(
-            "note: -m/--mongo_db is accepted but has no effect yet: this version records runs \
-             in file storage only\n",
-        );
-    }
-}
-
 /// The generated `main`: runs with the process's arguments and environment, prints an error
 /// and exits with its code.
 pub fn main<E: Experiment>() -> ! {
-    let env = Env::from_process();
+    main_in::<E>(Env::from_process())
+}
+
+/// [`main`] in a prepared environment (the facade registers its observer factory there).
+pub fn main_in<E: Experiment>(env: Env) -> ! {
     let code = match run_from::<E, _, _>(std::env::args_os(), &env) {
         Ok(outcome) => outcome.exit_code(),
         Err(error) => {

@@ -7,7 +7,7 @@ use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::observer::Observer;
+use crate::observer::{Observer, ObserverFactory};
 
 /// Where a stream of output goes.
 #[derive(Debug, Clone)]
@@ -63,6 +63,7 @@ pub struct Env {
     terminal: bool,
     process: bool,
     observers: PendingObservers,
+    factory: Option<Arc<dyn ObserverFactory>>,
 }
 
 impl std::fmt::Debug for Env {
@@ -72,6 +73,7 @@ impl std::fmt::Debug for Env {
             .field("cwd", &self.cwd)
             .field("terminal", &self.terminal)
             .field("process", &self.process)
+            .field("factory", &self.factory.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -91,6 +93,7 @@ impl Env {
             terminal: io::stdout().is_terminal(),
             process: true,
             observers: PendingObservers::default(),
+            factory: None,
         }
     }
 
@@ -107,6 +110,7 @@ impl Env {
             terminal: false,
             process: false,
             observers: PendingObservers::default(),
+            factory: None,
         }
     }
 
@@ -116,6 +120,18 @@ impl Env {
     pub fn with_observer(self, observer: impl Observer + 'static) -> Self {
         crate::run::lock(&self.observers).push(Box::new(observer));
         self
+    }
+
+    /// Registers the builder of observers that live outside the runtime (`-m/--mongo_db`).
+    #[must_use]
+    pub fn with_factory(mut self, factory: Arc<dyn ObserverFactory>) -> Self {
+        self.factory = Some(factory);
+        self
+    }
+
+    /// The registered observer builder, if any.
+    pub(crate) fn factory(&self) -> Option<&Arc<dyn ObserverFactory>> {
+        self.factory.as_ref()
     }
 
     /// Takes the observers added with [`Env::with_observer`].

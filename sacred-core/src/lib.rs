@@ -21,7 +21,7 @@ pub mod settings;
 pub mod suggest;
 pub mod time;
 
-pub use entry::{Outcome, main, run_from};
+pub use entry::{Outcome, main, main_in, run_from};
 pub use env::{Env, args_to_strings};
 pub use error::{ConfigError, Error, Source};
 pub use experiment::{

@@ -3,7 +3,6 @@
 
 use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, PanicHookInfo};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
@@ -44,7 +43,7 @@ pub(crate) fn run_observed<E: Experiment>(
 ) -> Result<Outcome, Error> {
     let flags = request.flags;
     let settings = Settings::load(env)?;
-    let observers = observers(flags, &settings, env, logger);
+    let observers = observers(flags, &settings, env, logger)?;
     let given_id = flags.id.as_ref().map(|id| RunId::Str(id.clone()));
     if let Some(id) = &given_id {
         for observer in &observers {
@@ -260,37 +259,67 @@ fn queue(
     })
 }
 
-/// The observers of this run: none with `-u`; `-F DIR`; else the project default (file
-/// storage under `SACRED_FILE_STORAGE`, `sacred.toml`'s `file_storage`, or `./runs`). Plus
-/// the observers added to the environment.
+/// The observers of this run: none with `-u`; those of `-F DIR` and `-m SPEC`; without
+/// either, the project defaults (`SACRED_MONGO_URL` or `sacred.toml`'s `mongo_url`,
+/// `SACRED_FILE_STORAGE` or `sacred.toml`'s `file_storage`), and file storage under `./runs`
+/// when nothing is configured. Plus the observers added to the environment.
 fn observers(
     flags: &Flags,
     settings: &Settings,
     env: &Env,
     logger: &Logger,
-) -> Vec<Box<dyn Observer>> {
+) -> Result<Vec<Box<dyn Observer>>, Error> {
     let mut observers: Vec<Box<dyn Observer>> = env.take_observers();
     if flags.unobserved {
-        return Vec::new();
+        return Ok(Vec::new());
     }
+    let explicit = flags.file_storage.is_some() || flags.mongo_db.is_some();
     if let Some(dir) = &flags.file_storage {
         observers.push(Box::new(FileStorageObserver::new(dir)));
-    } else if flags.mongo_db.is_none() && observers.is_empty() {
-        let (dir, shown): (PathBuf, String) = match &settings.file_storage {
-            Some(dir) => (dir.clone(), dir.display().to_string()),
-            None => (
-                env.resolve(DEFAULT_FILE_STORAGE),
-                format!("./{DEFAULT_FILE_STORAGE}"),
-            ),
-        };
-        if !flags.debug {
-            logger.info(&format!(
-                "Recording the run in {shown} (file storage; -F DIR elsewhere, -u for none)"
-            ));
-        }
-        observers.push(Box::new(FileStorageObserver::new(dir)));
     }
-    observers
+    if let Some(spec) = &flags.mongo_db {
+        observers.push(mongo(env, spec, "-m/--mongo_db")?);
+    }
+    if explicit || !observers.is_empty() {
+        return Ok(observers);
+    }
+    let mut shown = Vec::new();
+    if let Some(url) = &settings.mongo_url {
+        observers.push(mongo(env, url, "the configured mongo_url")?);
+        shown.push(format!("MongoDB {}", mask_password(url)));
+    }
+    if let Some(dir) = &settings.file_storage {
+        observers.push(Box::new(FileStorageObserver::new(dir)));
+        shown.push(dir.display().to_string());
+    }
+    if observers.is_empty() {
+        observers.push(Box::new(FileStorageObserver::new(
+            env.resolve(DEFAULT_FILE_STORAGE),
+        )));
+        shown.push(format!("./{DEFAULT_FILE_STORAGE}"));
+    }
+    if !flags.debug {
+        logger.info(&format!(
+            "Recording the run in {} (-F DIR or -m DB elsewhere, -u for none)",
+            shown.join(" and ")
+        ));
+    }
+    Ok(observers)
+}
+
+/// The MongoDB observer, built by the factory the `sacred` facade registers with its
+/// `mongo` feature.
+fn mongo(env: &Env, spec: &str, origin: &str) -> Result<Box<dyn Observer>, Error> {
+    let Some(factory) = env.factory() else {
+        return Err(Error::usage(format!(
+            "{origin} `{}`: this binary was built without MongoDB support; expected the \
+             `mongo` feature of sacred: sacred = {{ version = \"…\", features = [\"mongo\"] }}",
+            mask_password(spec)
+        )));
+    };
+    factory
+        .mongo(spec)
+        .map_err(|e| Error::usage(format!("{origin} `{}`: {}", mask_password(spec), e.message)))
 }
 
 /// Sacred's `meta`: the command, its options as Sacred names them, the `with` updates.

@@ -5,13 +5,14 @@
 //! ```toml
 //! # sacred.toml
 //! file_storage = "runs"          # where runs go when no observer flag is given
+//! mongo_url = "mongodb://localhost:27017/sacred"   # or record in MongoDB by default
 //! captured_env = ["CUDA_VISIBLE_DEVICES"]   # variables recorded in host.ENV
 //! capture = "fd"                 # fd | sys | no
 //! beat_interval = 10.0           # seconds; 0 means only a final beat
 //! ```
 //!
-//! Environment: `SACRED_FILE_STORAGE` (a directory), `SACRED_CAPTURED_ENV` (names,
-//! comma-separated).
+//! Environment: `SACRED_FILE_STORAGE` (a directory), `SACRED_MONGO_URL` (a `-m` argument),
+//! `SACRED_CAPTURED_ENV` (names, comma-separated).
 
 use std::path::{Path, PathBuf};
 
@@ -30,6 +31,7 @@ pub const DEFAULT_FILE_STORAGE: &str = "runs";
 #[serde(deny_unknown_fields)]
 struct FileSettings {
     file_storage: Option<PathBuf>,
+    mongo_url: Option<String>,
     captured_env: Option<Vec<String>>,
     capture: Option<String>,
     beat_interval: Option<f64>,
@@ -38,8 +40,11 @@ struct FileSettings {
 /// Project defaults, merged from `sacred.toml` and the environment.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
-    /// Where runs go when no observer flag is given; `None` means [`DEFAULT_FILE_STORAGE`].
+    /// Where runs go when no observer flag is given; when neither this nor `mongo_url` is
+    /// set, [`DEFAULT_FILE_STORAGE`].
     pub file_storage: Option<PathBuf>,
+    /// The MongoDB to record runs in when no observer flag is given (a `-m` argument).
+    pub mongo_url: Option<String>,
     /// Environment variables recorded in `host.ENV`.
     pub captured_env: Vec<String>,
     /// The capture mode when `-C` is not given.
@@ -67,13 +72,15 @@ impl Settings {
             let text = std::fs::read_to_string(&path).map_err(|e| fail(e.to_string()))?;
             let file: FileSettings = toml::from_str(&text).map_err(|e| {
                 fail(format!(
-                    "{}expected keys file_storage (a directory), captured_env (a list of \
-                     names), capture (fd, sys or no), beat_interval (seconds)",
+                    "{}expected keys file_storage (a directory), mongo_url (a -m argument), \
+                     captured_env (a list of names), capture (fd, sys or no), beat_interval \
+                     (seconds)",
                     e.to_string().trim_end().to_owned() + "\n  "
                 ))
             })?;
             let dir = path.parent().unwrap_or(Path::new("."));
             settings.file_storage = file.file_storage.map(|p| dir.join(p));
+            settings.mongo_url = file.mongo_url;
             settings.captured_env = file.captured_env.unwrap_or_default();
             settings.capture = match file.capture.as_deref() {
                 None => None,
@@ -96,6 +103,9 @@ impl Settings {
         }
         if let Some(dir) = env.var("SACRED_FILE_STORAGE").filter(|v| !v.is_empty()) {
             settings.file_storage = Some(env.resolve(dir));
+        }
+        if let Some(url) = env.var("SACRED_MONGO_URL").filter(|v| !v.is_empty()) {
+            settings.mongo_url = Some(url.to_owned());
         }
         if let Some(names) = env.var("SACRED_CAPTURED_ENV") {
             settings.captured_env = names

@@ -2,8 +2,11 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod servers;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// The directory `cargo test` builds examples into (`target/<profile>/examples`).
 pub(crate) fn examples_dir() -> PathBuf {
@@ -60,4 +63,33 @@ pub(crate) fn text(bytes: &[u8]) -> String {
 /// A fresh temporary directory.
 pub(crate) fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"))
+}
+
+/// Starts `command` (a golden run with `mode=wait`), waits until it prints `ready` on
+/// standard error, sends it `signal` (`INT`, `TERM`) and returns its exit code.
+pub(crate) fn interrupt_when_ready(command: &mut Command, signal: &str) -> Option<i32> {
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = child.stderr.take().unwrap_or_else(|| panic!("stderr"));
+    let mut lines = BufReader::new(stderr).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match lines.next() {
+            Some(Ok(line)) if line == "ready" => break,
+            Some(Ok(_)) => {}
+            _ => panic!("the run ended before it was ready"),
+        }
+        assert!(Instant::now() < deadline, "the run never got ready");
+    }
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap_or_else(|e| panic!("kill: {e}"));
+    assert!(status.success());
+    // Drain standard error so the child never blocks on a full pipe.
+    for _ in lines {}
+    child.wait().unwrap_or_else(|e| panic!("{e}")).code()
 }

@@ -13,14 +13,25 @@ const COMPACT_MIN: usize = 8 * 1024;
 #[derive(Debug, Default)]
 pub(super) struct SharedBuffer(Mutex<Buffer>);
 
+/// Which stream text comes from. Each keeps its own unfinished line, so a line of one
+/// stream never lands inside an unfinished line of the other: lines stay whole, in the
+/// order they were completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stream {
+    /// Standard output.
+    Out = 0,
+    /// Standard error.
+    Err = 1,
+}
+
 #[derive(Debug, Default)]
 struct Buffer {
     /// Complete lines, already collapsed.
     lines: String,
-    /// The unfinished last line, raw (its progress bar may still be redrawn).
-    tail: String,
-    /// The length of `tail` from which it is compacted next.
-    compact_at: usize,
+    /// The unfinished last line of each stream, raw (its progress bar may still be redrawn).
+    tails: [String; 2],
+    /// The length of each tail from which it is compacted next.
+    compact_at: [usize; 2],
     /// Set by [`SharedBuffer::finish`]: text pushed later is dropped.
     closed: bool,
 }
@@ -30,8 +41,9 @@ impl SharedBuffer {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Appends text, in arrival order.
-    pub(super) fn push(&self, text: &str) {
+    /// Appends text of one stream; complete lines join the shared text in the order they
+    /// are completed.
+    pub(super) fn push(&self, stream: Stream, text: &str) {
         if text.is_empty() {
             return;
         }
@@ -39,20 +51,21 @@ impl SharedBuffer {
         if buffer.closed {
             return;
         }
+        let i = stream as usize;
         match text.rfind('\n') {
             Some(end) => {
                 let (complete, rest) = text.split_at(end + 1);
-                let mut line = std::mem::replace(&mut buffer.tail, rest.to_owned());
+                let mut line = std::mem::replace(&mut buffer.tails[i], rest.to_owned());
                 line.push_str(complete);
                 let collapsed = collapse(&line);
                 buffer.lines.push_str(&collapsed);
-                buffer.compact_at = COMPACT_MIN;
+                buffer.compact_at[i] = COMPACT_MIN;
             }
-            None => buffer.tail.push_str(text),
+            None => buffer.tails[i].push_str(text),
         }
-        if buffer.tail.len() > buffer.compact_at.max(COMPACT_MIN) {
-            buffer.tail = compact(&buffer.tail);
-            buffer.compact_at = 2 * buffer.tail.len();
+        if buffer.tails[i].len() > buffer.compact_at[i].max(COMPACT_MIN) {
+            buffer.tails[i] = compact(&buffer.tails[i]);
+            buffer.compact_at[i] = 2 * buffer.tails[i].len();
         }
     }
 
@@ -66,8 +79,10 @@ impl SharedBuffer {
         let mut buffer = self.lock();
         buffer.closed = true;
         let mut out = std::mem::take(&mut buffer.lines);
-        let tail = std::mem::take(&mut buffer.tail);
-        out.push_str(&collapse(&tail));
+        for i in [Stream::Out as usize, Stream::Err as usize] {
+            let tail = std::mem::take(&mut buffer.tails[i]);
+            out.push_str(&collapse(&tail));
+        }
         out
     }
 }
@@ -128,15 +143,15 @@ mod tests {
     #[test]
     fn take_returns_complete_lines_only() {
         let buffer = SharedBuffer::default();
-        buffer.push("one\ntw");
+        buffer.push(Stream::Out, "one\ntw");
         assert_eq!(buffer.take(), "one\n");
         assert_eq!(buffer.take(), "");
-        buffer.push("o\n 10%\r 50%");
+        buffer.push(Stream::Out, "o\n 10%\r 50%");
         assert_eq!(buffer.take(), "two\n");
-        buffer.push("\r100%\nend");
+        buffer.push(Stream::Out, "\r100%\nend");
         assert_eq!(buffer.take(), "100%\n");
         assert_eq!(buffer.finish(), "end");
-        buffer.push("late\n");
+        buffer.push(Stream::Out, "late\n");
         assert_eq!(buffer.take(), "");
         assert_eq!(buffer.finish(), "");
     }
@@ -144,8 +159,8 @@ mod tests {
     #[test]
     fn crlf_split_between_pushes_is_a_line_end() {
         let buffer = SharedBuffer::default();
-        buffer.push("a\r");
-        buffer.push("\nb\r");
+        buffer.push(Stream::Out, "a\r");
+        buffer.push(Stream::Out, "\nb\r");
         assert_eq!(buffer.take(), "a\n");
         assert_eq!(buffer.finish(), "b\r");
     }
@@ -154,18 +169,33 @@ mod tests {
     fn an_endless_progress_bar_stays_small() {
         let buffer = SharedBuffer::default();
         let mut raw = String::from("head\n");
-        buffer.push("head\n");
+        buffer.push(Stream::Out, "head\n");
         for i in 0..100_000 {
             let redraw = format!("\rstep {i:>6} of 100000");
-            buffer.push(&redraw);
+            buffer.push(Stream::Out, &redraw);
             raw.push_str(&redraw);
-            assert!(buffer.lock().tail.len() <= 2 * COMPACT_MIN);
+            assert!(buffer.lock().tails[Stream::Out as usize].len() <= 2 * COMPACT_MIN);
         }
-        buffer.push("\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}XXXXXX\ndone");
+        buffer.push(Stream::Out, "\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}XXXXXX\ndone");
         raw.push_str("\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}XXXXXX\ndone");
         let got = buffer.take() + &buffer.finish();
         assert_eq!(got, collapse(&raw));
         assert_eq!(got, "head\nstep  99999 of XXXXXX\ndone");
+    }
+
+    #[test]
+    fn lines_of_two_streams_never_mix() {
+        let buffer = SharedBuffer::default();
+        buffer.push(Stream::Out, "spam line 1 xx");
+        buffer.push(Stream::Err, "INFO - log line\n");
+        buffer.push(Stream::Out, "xx\nspam line 2\n");
+        assert_eq!(
+            buffer.take(),
+            "INFO - log line\nspam line 1 xxxx\nspam line 2\n"
+        );
+        buffer.push(Stream::Out, "out tail");
+        buffer.push(Stream::Err, "err tail");
+        assert_eq!(buffer.finish(), "out tailerr tail");
     }
 
     #[test]

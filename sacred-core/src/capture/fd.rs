@@ -9,7 +9,7 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 use std::time::Duration;
 
-use super::buffer::{SharedBuffer, Utf8Decoder};
+use super::buffer::{SharedBuffer, Stream, Utf8Decoder};
 
 /// How long [`Redirect::restore`] waits for the readers to reach the end of their pipes.
 const READ_TIMEOUT: Duration = Duration::from_secs(2);
@@ -41,13 +41,13 @@ impl Redirect {
         // Readers end when their pipe has no writer left; should anything below fail, that
         // happens when the write ends are dropped on return.
         spawn_reader(
-            "stdout",
+            Stream::Out,
             out_reader,
             Arc::clone(&stdout),
             buffer,
             done.clone(),
         )?;
-        spawn_reader("stderr", err_reader, Arc::clone(&stderr), buffer, done)?;
+        spawn_reader(Stream::Err, err_reader, Arc::clone(&stderr), buffer, done)?;
         rustix::stdio::dup2_stdout(&out_writer)?;
         if let Err(error) = rustix::stdio::dup2_stderr(&err_writer) {
             let _ = rustix::stdio::dup2_stdout(&*stdout);
@@ -86,7 +86,7 @@ fn flush_std() {
 /// Starts the thread that copies one pipe to `tee` and into `buffer`, until the pipe ends.
 /// Its copy of `done` is dropped when it ends.
 fn spawn_reader(
-    stream: &str,
+    stream: Stream,
     mut pipe: PipeReader,
     tee: Arc<File>,
     buffer: &Arc<SharedBuffer>,
@@ -94,7 +94,7 @@ fn spawn_reader(
 ) -> io::Result<()> {
     let buffer = Arc::clone(buffer);
     thread::Builder::new()
-        .name(format!("sacred-capture-{stream}"))
+        .name(format!("sacred-capture-{stream:?}"))
         .spawn(move || {
             let _done = done;
             let mut decoder = Utf8Decoder::default();
@@ -106,13 +106,13 @@ fn spawn_reader(
                         let bytes = chunk.get(..n).unwrap_or_default();
                         // The terminal shows everything at once, whatever the capture does.
                         let _ = (&*tee).write_all(bytes);
-                        buffer.push(&decoder.decode(bytes));
+                        buffer.push(stream, &decoder.decode(bytes));
                     }
                     Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
                     Err(_) => break,
                 }
             }
-            buffer.push(&decoder.finish());
+            buffer.push(stream, &decoder.finish());
         })?;
     Ok(())
 }

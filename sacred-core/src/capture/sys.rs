@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::buffer::SharedBuffer;
+use super::buffer::{SharedBuffer, Stream};
 
 /// The running `sys` capture, if any.
 ///
@@ -38,14 +38,14 @@ pub(super) fn deactivate(buffer: &Arc<SharedBuffer>) {
     }
 }
 
-/// Copies `text` into the running `sys` capture, if any.
-fn record(text: &str) {
+/// Copies `text` of `stream` into the running `sys` capture, if any.
+fn record(stream: Stream, text: &str) {
     let active = ACTIVE
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
     if let Some(buffer) = active {
-        buffer.push(text);
+        buffer.push(stream, text);
     }
 }
 
@@ -58,7 +58,7 @@ fn record(text: &str) {
 /// A failed write (a closed terminal) is ignored.
 pub fn write_stdout(text: &str) {
     let _ = io::stdout().lock().write_all(text.as_bytes());
-    record(text);
+    record(Stream::Out, text);
 }
 
 /// Writes to the process's standard error and, while a `sys` capture is running, also into
@@ -68,5 +68,5 @@ pub fn write_stdout(text: &str) {
 /// the runtime writes its log lines with it. A failed write is ignored.
 pub fn write_stderr(text: &str) {
     let _ = io::stderr().lock().write_all(text.as_bytes());
-    record(text);
+    record(Stream::Err, text);
 }

@@ -18,7 +18,7 @@ pub fn save_config(config: &serde_json::Value, path: &Path) -> Result<(), Error>
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
     let text = match extension.as_str() {
-        "json" => serde_json::to_string_pretty(config).map(|mut s| {
+        "json" => serde_json::to_string_pretty(&sorted(config)).map(|mut s| {
             s.push('\n');
             s
         }),
@@ -39,6 +39,28 @@ pub fn save_config(config: &serde_json::Value, path: &Path) -> Result<(), Error>
         source: std::io::Error::other(e.to_string()),
     })?;
     write_atomically(path, text.as_bytes())
+}
+
+/// The value with every object's keys in sorted order, whatever order the maps keep (with
+/// serde_json's `preserve_order`, which other crates of a build may turn on, they keep
+/// insertion order).
+fn sorted(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<(&String, &serde_json::Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            serde_json::Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sorted(v)))
+                    .collect(),
+            )
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.iter().map(sorted).collect())
+        }
+        other => other.clone(),
+    }
 }
 
 /// The value with every object entry whose value is null removed.

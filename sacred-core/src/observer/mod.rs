@@ -45,6 +45,18 @@ impl From<std::io::Error> for ObserverError {
     }
 }
 
+/// Builds the observers whose code lives outside this crate: the MongoDB observer of
+/// `sacred-mongo`, which the `sacred` facade registers when its `mongo` feature is on.
+pub trait ObserverFactory: Send + Sync {
+    /// The MongoDB observer for a `-m/--mongo_db` argument or a configured URL
+    /// (`SACRED_MONGO_URL`, `sacred.toml`'s `mongo_url`).
+    ///
+    /// # Errors
+    /// The argument is malformed; the message names it (with any password masked) and says
+    /// what was expected.
+    fn mongo(&self, spec: &str) -> Result<Box<dyn Observer>, ObserverError>;
+}
+
 /// Receives the events of a run. Every method has a no-op default.
 pub trait Observer: Send {
     /// A short name for reports (`file storage ./runs`).

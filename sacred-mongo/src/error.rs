@@ -1,0 +1,233 @@
+//! The one error type of the crate. No variant holds a password: every message that comes
+//! from the driver or names the server goes through [`MongoSpec::scrub`] or
+//! [`MongoSpec`]'s masked `Display` first.
+
+use std::time::Duration;
+
+use mongodb::error::{ErrorKind, WriteFailure};
+
+use crate::spec::MongoSpec;
+
+/// What went wrong talking to MongoDB, or with the `-m` argument.
+///
+/// Messages name the server by its masked URL (`mongodb://user:***@host/…`): a password
+/// never reaches an error, a log line or a record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MongoError {
+    /// The `-m/--mongo_db` argument (or a configured URL) is malformed.
+    #[error("invalid MongoDB argument `{arg}`: {expected}")]
+    InvalidSpec {
+        /// The argument, with any password masked.
+        arg: String,
+        /// What was expected, and what was wrong.
+        expected: String,
+    },
+    /// The server could not be reached, or refused the credentials.
+    #[error("cannot connect to MongoDB at {target} to {action}: {message}")]
+    Connect {
+        /// The server (masked URL, database, prefix).
+        target: String,
+        /// What the observer was doing.
+        action: String,
+        /// The driver's explanation.
+        message: String,
+    },
+    /// The server answered with an error.
+    #[error("MongoDB at {target} could not {action}: {message}")]
+    Database {
+        /// The server (masked URL, database, prefix).
+        target: String,
+        /// What the observer was doing.
+        action: String,
+        /// The server's or driver's explanation.
+        message: String,
+    },
+    /// A run id given with `-i/--id` (or by a higher-priority observer) is taken.
+    #[error(
+        "the run id {id} exists already in the collection `{collection}` at {target}; the \
+         MongoDB observer never overwrites a run: give another id with -i/--id, or leave it out \
+         to get the next free number"
+    )]
+    IdExists {
+        /// The id.
+        id: String,
+        /// The runs collection.
+        collection: String,
+        /// The server (masked URL, database, prefix).
+        target: String,
+    },
+    /// A file (an artifact) could not be read.
+    #[error("cannot read `{path}`: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The system's explanation.
+        message: String,
+    },
+    /// The observer's worker thread could not start or stopped.
+    #[error("the MongoDB observer for {target} {message}")]
+    Worker {
+        /// The server (masked URL, database, prefix).
+        target: String,
+        /// What happened.
+        message: String,
+    },
+    /// Writes queued during the run failed (reported when the run is joined).
+    #[error("{failed} write(s) to MongoDB at {target} failed; the first: {first}")]
+    Writes {
+        /// The server (masked URL, database, prefix).
+        target: String,
+        /// How many failed.
+        failed: usize,
+        /// The first failure.
+        first: String,
+    },
+    /// The queue was not drained before the deadline.
+    #[error(
+        "{pending} queued write(s) to MongoDB at {target} were not done before the deadline; \
+         the record in MongoDB may be incomplete"
+    )]
+    Deadline {
+        /// The server (masked URL, database, prefix).
+        target: String,
+        /// Events still queued or in flight.
+        pending: usize,
+    },
+}
+
+/// Why one operation failed: the driver's error, or no answer in time.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The driver reported an error.
+    Driver(mongodb::error::Error),
+    /// The operation did not finish within the operation timeout.
+    TimedOut(Duration),
+    /// A GridFS stream failed (the driver's error, as an I/O error).
+    Stream(std::io::Error),
+}
+
+/// The code MongoDB gives a duplicate key error.
+const DUPLICATE_KEY: i32 = 11000;
+
+impl Failure {
+    /// The server's error code, when the server answered with one.
+    pub(crate) fn code(&self) -> Option<i32> {
+        let Failure::Driver(e) = self else {
+            return None;
+        };
+        match e.kind.as_ref() {
+            ErrorKind::Command(c) => Some(c.code),
+            ErrorKind::Write(WriteFailure::WriteError(w)) => Some(w.code),
+            ErrorKind::Write(WriteFailure::WriteConcernError(w)) => Some(w.code),
+            ErrorKind::InsertMany(m) => m
+                .write_errors
+                .as_ref()
+                .and_then(|errors| errors.first())
+                .map(|w| w.code),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a duplicate key error (for `insert_many`: every write error is one).
+    pub(crate) fn is_duplicate_key(&self) -> bool {
+        if let Failure::Driver(e) = self
+            && let ErrorKind::InsertMany(m) = e.kind.as_ref()
+        {
+            return m.write_concern_error.is_none()
+                && m.write_errors
+                    .as_ref()
+                    .is_some_and(|w| !w.is_empty() && w.iter().all(|w| w.code == DUPLICATE_KEY));
+        }
+        self.code() == Some(DUPLICATE_KEY)
+    }
+
+    /// Whether the server answered and rejected the operation (as opposed to a network,
+    /// selection or authentication problem, where trying again later may work).
+    pub(crate) fn is_rejection(&self) -> bool {
+        match self {
+            Failure::TimedOut(_) | Failure::Stream(_) => false,
+            Failure::Driver(e) => matches!(
+                e.kind.as_ref(),
+                ErrorKind::Command(_) | ErrorKind::Write(WriteFailure::WriteError(_))
+            ),
+        }
+    }
+
+    /// The error to report, naming `action` and the server (masked).
+    pub(crate) fn into_error(self, spec: &MongoSpec, action: &str) -> MongoError {
+        match self {
+            Failure::TimedOut(after) => MongoError::Connect {
+                target: spec.to_string(),
+                action: action.to_owned(),
+                message: format!("no answer within {} s", after.as_secs_f64()),
+            },
+            Failure::Driver(e) => driver_error(spec, action, &e),
+            Failure::Stream(e) => MongoError::Database {
+                target: spec.to_string(),
+                action: action.to_owned(),
+                message: spec.scrub(&e.to_string()),
+            },
+        }
+    }
+}
+
+impl From<mongodb::error::Error> for Failure {
+    fn from(e: mongodb::error::Error) -> Self {
+        Failure::Driver(e)
+    }
+}
+
+/// A driver error as a [`MongoError`]: connection problems (selection, network, DNS, TLS,
+/// authentication) are [`MongoError::Connect`], the rest [`MongoError::Database`]. The
+/// driver's message is scrubbed of the spec's secrets.
+pub(crate) fn driver_error(
+    spec: &MongoSpec,
+    action: &str,
+    e: &mongodb::error::Error,
+) -> MongoError {
+    let message = spec.scrub(&describe(e));
+    let target = spec.to_string();
+    let action = action.to_owned();
+    match e.kind.as_ref() {
+        ErrorKind::ServerSelection { .. }
+        | ErrorKind::Io(_)
+        | ErrorKind::Authentication { .. }
+        | ErrorKind::DnsResolve { .. }
+        | ErrorKind::InvalidTlsConfig { .. }
+        | ErrorKind::ConnectionPoolCleared { .. } => MongoError::Connect {
+            target,
+            action,
+            message,
+        },
+        _ => MongoError::Database {
+            target,
+            action,
+            message,
+        },
+    }
+}
+
+/// The driver's error in words: its kind, then the kinds of its sources (the driver's own
+/// `Display` adds labels and debug dumps).
+fn describe(e: &mongodb::error::Error) -> String {
+    let mut text = e.kind.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        let driver = inner.downcast_ref::<mongodb::error::Error>().or_else(|| {
+            inner
+                .downcast_ref::<Box<mongodb::error::Error>>()
+                .map(|b| &**b)
+        });
+        let more = match driver {
+            Some(inner) => inner.kind.to_string(),
+            None => inner.to_string(),
+        };
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = inner.source();
+    }
+    text
+}

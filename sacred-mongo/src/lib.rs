@@ -1,0 +1,68 @@
+//! The MongoDB observer of `sacred`: runs stored as Python Sacred 0.8.7 stores them
+//! (`format: "MongoObserver-0.7.0"`), so Omniboard, Sacredboard and incense read them, and
+//! a small API to read them back.
+//!
+//! ```no_run
+//! use sacred_mongo::{MongoObserver, parse_spec};
+//! use sacred_mongo::read::{MongoReader, RunFilter};
+//!
+//! # fn main() -> Result<(), sacred_mongo::MongoError> {
+//! // `-m 127.0.0.1:27017:my_db`, `-m my_db.prefix!40`, or a full URI with credentials.
+//! let spec = parse_spec("mongodb://user:secret@db.example.org/research?authSource=admin")?;
+//! println!("{spec}"); // mongodb://user:***@db.example.org/research?authSource=admin, database research
+//! let observer = MongoObserver::new(spec.clone())?; // a `sacred_core::observer::Observer`
+//! # drop(observer);
+//! let reader = MongoReader::connect(&spec)?;
+//! for run in reader.list_runs(&RunFilter { status: Some("COMPLETED".into()), ..RunFilter::default() })? {
+//!     println!("{:?} {:?}", run.get("_id"), run.get("result"));
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Design
+//!
+//! The runtime calls observers from its pump thread. [`MongoObserver`] only puts each event
+//! into a bounded queue; one dedicated thread owns a current-thread tokio runtime and the
+//! `mongodb::Client` and writes the events in order. `started`, `queued` and `check_id`
+//! wait for the worker's answer (the run's id); `join` waits for the queue to drain until
+//! its deadline and reports the writes that failed.
+//!
+//! What is written, per collection:
+//! - `runs` (or `<prefix>_runs`): Sacred's document, inserted at the start with all of
+//!   Sacred's start fields, then updated field by field (`$set`, `$push`), never replaced,
+//!   so dashboards keep their own fields (`omniboard.tags`). A beat sets `heartbeat`, and
+//!   `info` and `result` only when they changed. `captured_out` keeps the last
+//!   [`Limits::captured_out_bytes`] bytes and is appended on the server (a pipeline update
+//!   with `$concat`, cut with `$substrBytes` on a character boundary computed by the
+//!   observer); servers without pipeline updates get the kept tail with `$set`.
+//! - `metrics` (or `<prefix>_metrics`): Sacred's `{run_id, name, steps, values,
+//!   timestamps}`, one `$push … $each` per metric and beat, upserted, with an index on
+//!   `{run_id, name}`. At most [`Limits::metric_points`] points per document; later points
+//!   are inserted into `<metrics>_overflow` as `{run_id, name, chunk, steps, values,
+//!   timestamps}` documents of at most as many points (a unique index on
+//!   `{run_id, name, chunk}` makes a repeated write harmless), and the metric document gets
+//!   `overflow: true` and `count`. No document nears MongoDB's 16 MB.
+//! - GridFS bucket `fs`: sources (stored once per absolute path and md5, the md5 in
+//!   `metadata.md5`), artifacts (`artifact://<runs>/<id>/<name>`, with `contentType` and
+//!   `metadata`), and the whole output (`captured_out://<runs>/<id>`, streamed during the
+//!   run, referenced from the run as `captured_out_file` when it ends).
+//!
+//! Passwords never reach a record, a log line or an error: [`MongoSpec`] shows a masked URL
+//! and every driver message is scrubbed of the URL's secrets.
+
+mod connect;
+mod encode;
+mod error;
+mod observer;
+mod output;
+pub mod read;
+mod spec;
+mod worker;
+
+pub use error::MongoError;
+pub use observer::{Limits, MongoObserver};
+pub use spec::{DEFAULT_DATABASE, DEFAULT_PRIORITY, MongoSpec, parse_spec};
+
+/// The BSON types of the documents [`read::MongoReader`] returns (the driver's `bson` 2).
+pub use mongodb::bson;

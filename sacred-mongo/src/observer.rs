@@ -1,0 +1,357 @@
+//! [`MongoObserver`]: the [`Observer`] half that runs on the runtime's pump thread. It only
+//! puts events into a bounded queue; one dedicated thread (the worker, with its own tokio
+//! runtime and the `mongodb::Client`) writes them.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use sacred_core::observer::{
+    ArtifactEvent, ArtifactSource, CompletedEvent, FailedEvent, HeartbeatEvent, InterruptedEvent,
+    MetricsEvent, Observer, ObserverError, QueuedEvent, ResourceEvent, RunId, StartedEvent,
+};
+use tokio::sync::mpsc::{self, error::TrySendError};
+
+use crate::error::MongoError;
+use crate::spec::MongoSpec;
+use crate::worker::{self, Command};
+
+/// The largest metric document a Python Sacred reader can load is 16 MB; 300,000 points
+/// (about 48 bytes each in three arrays) stay below 15 MB.
+const MAX_METRIC_POINTS: usize = 300_000;
+/// The most output kept in the run document.
+const MAX_CAPTURED_OUT: usize = 8 << 20;
+/// Artifact files up to this size are read when the event arrives (so the experiment may
+/// delete them right after); larger ones are streamed by the worker.
+const READ_ARTIFACT_NOW: u64 = 16 << 20;
+
+/// Bounds and timeouts of a [`MongoObserver`]. Start from [`Limits::default`] and change
+/// what you need with the `with_…` methods.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// The most bytes of output the run document's `captured_out` keeps (the last ones);
+    /// the whole output goes to GridFS. Default 1 MiB, at most 8 MiB.
+    pub captured_out_bytes: usize,
+    /// The most points of one metric in its `metrics` document, and in each document of the
+    /// overflow collection. Default 200,000, at most 300,000 (under 15 MB a document).
+    pub metric_points: usize,
+    /// How many events the queue holds before the pump thread waits. Default 1024.
+    pub queue_capacity: usize,
+    /// `serverSelectionTimeoutMS` and `connectTimeoutMS` when the URL does not set them.
+    /// Default 5 s.
+    pub connect_timeout: Duration,
+    /// How long one database operation may take before it counts as failed. Default 60 s.
+    pub operation_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            captured_out_bytes: 1 << 20,
+            metric_points: 200_000,
+            queue_capacity: 1024,
+            connect_timeout: Duration::from_secs(5),
+            operation_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Limits {
+    /// Keep at most `bytes` of output in the run document (clamped to 8 MiB).
+    pub fn with_captured_out_bytes(mut self, bytes: usize) -> Self {
+        self.captured_out_bytes = bytes;
+        self
+    }
+
+    /// Keep at most `points` points in a metric document (clamped to 1..=300,000).
+    pub fn with_metric_points(mut self, points: usize) -> Self {
+        self.metric_points = points;
+        self
+    }
+
+    /// Queue at most `events` events (at least 1).
+    pub fn with_queue_capacity(mut self, events: usize) -> Self {
+        self.queue_capacity = events;
+        self
+    }
+
+    /// Wait at most `timeout` for a server when the URL does not say.
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Give up on one operation after `timeout`.
+    pub fn with_operation_timeout(mut self, timeout: Duration) -> Self {
+        self.operation_timeout = timeout;
+        self
+    }
+
+    /// The limits within their allowed ranges.
+    pub(crate) fn clamped(self) -> Self {
+        Self {
+            captured_out_bytes: self.captured_out_bytes.min(MAX_CAPTURED_OUT),
+            metric_points: self.metric_points.clamp(1, MAX_METRIC_POINTS),
+            queue_capacity: self.queue_capacity.max(1),
+            connect_timeout: self.connect_timeout.max(Duration::from_millis(1)),
+            operation_timeout: self.operation_timeout.max(Duration::from_millis(1)),
+        }
+    }
+}
+
+/// What the observer and its worker share.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    /// Events queued or being written.
+    pub(crate) pending: AtomicUsize,
+    /// Set when `join` gave up: the worker drops what is left.
+    pub(crate) abandoned: AtomicBool,
+}
+
+/// Sacred's `MongoObserver`: runs in MongoDB in the layout Python Sacred 0.8.7 writes
+/// (`format: "MongoObserver-0.7.0"`), so Omniboard, Sacredboard and incense read them.
+///
+/// The observer's methods return at once, except [`Observer::check_id`],
+/// [`Observer::queued`] and [`Observer::started`], which wait for the worker (they return
+/// the run's id), and [`Observer::join`], which waits until the queue is written or the
+/// deadline passes. Writes that fail during the run are reported by `join`.
+///
+/// Beyond Sacred, and never instead of its fields:
+/// - ids are allocated from the largest *number* `_id` (a string id from `-i` does not
+///   break allocation), and a taken id is refused before anything is written;
+/// - `captured_out` keeps the last [`Limits::captured_out_bytes`] bytes (appended on the
+///   server, not resent each beat); the whole output goes to GridFS at the end as
+///   `captured_out://<runs collection>/<id>`, referenced by `captured_out_file`;
+/// - a metric document keeps at most [`Limits::metric_points`] points; later points go to
+///   `<metrics collection>_overflow` documents `{run_id, name, chunk, steps, values,
+///   timestamps}`, and the metric document gets `overflow: true` and `count`;
+/// - sources are stored once per (absolute path, md5), the md5 in `metadata.md5`;
+/// - runs are updated field by field with `$set`/`$push`, never replaced.
+pub struct MongoObserver {
+    spec: Arc<MongoSpec>,
+    sender: mpsc::Sender<Command>,
+    shared: Arc<Shared>,
+    /// The worker thread; detached when the observer is dropped (it ends once the queue is
+    /// written).
+    _worker: JoinHandle<()>,
+}
+
+// The runtime moves observers to its pump thread.
+const _: () = {
+    const fn assert_send<T: Send>() {}
+    assert_send::<MongoObserver>();
+};
+
+impl std::fmt::Debug for MongoObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MongoObserver")
+            .field("spec", &self.spec)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MongoObserver {
+    /// An observer writing to `spec`, with the default [`Limits`]. It starts its worker
+    /// thread and parses the connection options, but does not wait for the server: an
+    /// unreachable server is reported by the first event that needs an answer.
+    ///
+    /// # Errors
+    /// The URL's options are invalid (or its SRV record cannot be resolved), or the worker
+    /// thread cannot start.
+    pub fn new(spec: MongoSpec) -> Result<Self, MongoError> {
+        Self::with_limits(spec, Limits::default())
+    }
+
+    /// An observer with other bounds and timeouts (see [`Limits`]).
+    ///
+    /// # Errors
+    /// As [`MongoObserver::new`].
+    pub fn with_limits(spec: MongoSpec, limits: Limits) -> Result<Self, MongoError> {
+        let spec = Arc::new(spec);
+        let shared = Arc::new(Shared::default());
+        let (sender, worker) =
+            worker::spawn(Arc::clone(&spec), limits.clamped(), Arc::clone(&shared))?;
+        Ok(Self {
+            spec,
+            sender,
+            shared,
+            _worker: worker,
+        })
+    }
+
+    /// Where the runs go.
+    pub fn spec(&self) -> &MongoSpec {
+        &self.spec
+    }
+
+    fn stopped(&self) -> MongoError {
+        MongoError::Worker {
+            target: self.spec.to_string(),
+            message: "stopped: its thread ended unexpectedly".to_owned(),
+        }
+    }
+
+    /// Queues `command`, waiting while the queue is full.
+    fn send(&self, command: Command) -> Result<(), MongoError> {
+        let counted = command.is_event();
+        if counted {
+            self.shared.pending.fetch_add(1, Ordering::SeqCst);
+        }
+        let sent = match self.sender.try_send(command) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Closed(_)) => Err(()),
+            Err(TrySendError::Full(command)) => {
+                let sender = self.sender.clone();
+                if tokio::runtime::Handle::try_current().is_ok() {
+                    // `blocking_send` may not run inside a runtime: wait on a plain thread.
+                    std::thread::scope(|scope| {
+                        scope
+                            .spawn(move || sender.blocking_send(command).map_err(|_| ()))
+                            .join()
+                            .unwrap_or(Err(()))
+                    })
+                } else {
+                    sender.blocking_send(command).map_err(|_| ())
+                }
+            }
+        };
+        sent.map_err(|()| {
+            if counted {
+                self.shared.pending.fetch_sub(1, Ordering::SeqCst);
+            }
+            self.stopped()
+        })
+    }
+
+    /// Sends a command that carries a reply channel and waits for the answer.
+    fn ask<T>(
+        &self,
+        make: impl FnOnce(SyncSender<Result<T, MongoError>>) -> Command,
+    ) -> Result<T, MongoError> {
+        let (reply, answer) = sync_channel(1);
+        self.send(make(reply))?;
+        answer.recv().unwrap_or_else(|_| Err(self.stopped()))
+    }
+}
+
+/// A [`MongoError`] as the runtime's error type.
+fn observer_error(e: MongoError) -> ObserverError {
+    ObserverError::new(e.to_string())
+}
+
+impl Observer for MongoObserver {
+    fn name(&self) -> String {
+        format!("MongoDB {}", self.spec)
+    }
+
+    fn priority(&self) -> i32 {
+        self.spec.priority()
+    }
+
+    fn check_id(&self, id: &RunId) -> Result<(), ObserverError> {
+        self.ask(|reply| Command::CheckId(id.clone(), reply))
+            .map_err(observer_error)
+    }
+
+    fn queued(&mut self, event: &QueuedEvent) -> Result<Option<RunId>, ObserverError> {
+        self.ask(|reply| Command::Queued(Box::new(event.clone()), reply))
+            .map(Some)
+            .map_err(observer_error)
+    }
+
+    fn started(&mut self, event: &StartedEvent) -> Result<Option<RunId>, ObserverError> {
+        self.ask(|reply| Command::Started(Box::new(event.clone()), reply))
+            .map(Some)
+            .map_err(observer_error)
+    }
+
+    fn metrics(&mut self, event: &MetricsEvent) -> Result<(), ObserverError> {
+        self.send(Command::Metrics(Box::new(event.clone())))
+            .map_err(observer_error)
+    }
+
+    fn heartbeat(&mut self, event: &HeartbeatEvent) -> Result<(), ObserverError> {
+        self.send(Command::Heartbeat(Box::new(event.clone())))
+            .map_err(observer_error)
+    }
+
+    fn artifact(&mut self, event: &ArtifactEvent) -> Result<(), ObserverError> {
+        let mut event = event.clone();
+        if let ArtifactSource::File(path) = &event.source
+            && let Some(bytes) = read_small_file(path)
+        {
+            event.source = ArtifactSource::Bytes(bytes);
+        }
+        self.send(Command::Artifact(Box::new(event)))
+            .map_err(observer_error)
+    }
+
+    fn resource(&mut self, event: &ResourceEvent) -> Result<(), ObserverError> {
+        self.send(Command::Resource(Box::new(event.clone())))
+            .map_err(observer_error)
+    }
+
+    fn completed(&mut self, event: &CompletedEvent) -> Result<(), ObserverError> {
+        self.send(Command::Completed(Box::new(event.clone())))
+            .map_err(observer_error)
+    }
+
+    fn interrupted(&mut self, event: &InterruptedEvent) -> Result<(), ObserverError> {
+        self.send(Command::Interrupted(Box::new(event.clone())))
+            .map_err(observer_error)
+    }
+
+    fn failed(&mut self, event: &FailedEvent) -> Result<(), ObserverError> {
+        self.send(Command::Failed(Box::new(event.clone())))
+            .map_err(observer_error)
+    }
+
+    fn join(&mut self, deadline: Instant) -> Result<(), ObserverError> {
+        let (reply, answer) = sync_channel(1);
+        let mut command = Command::Flush(reply);
+        loop {
+            match self.sender.try_send(command) {
+                Ok(()) => break,
+                Err(TrySendError::Closed(_)) => return Err(observer_error(self.stopped())),
+                Err(TrySendError::Full(again)) => {
+                    if Instant::now() >= deadline {
+                        return Err(observer_error(self.abandon()));
+                    }
+                    command = again;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
+        }
+        match answer.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(None) => Ok(()),
+            Ok(Some(e)) => Err(observer_error(e)),
+            Err(RecvTimeoutError::Timeout) => Err(observer_error(self.abandon())),
+            Err(RecvTimeoutError::Disconnected) => Err(observer_error(self.stopped())),
+        }
+    }
+}
+
+impl MongoObserver {
+    /// Tells the worker to drop what is still queued; the error saying how much.
+    fn abandon(&self) -> MongoError {
+        self.shared.abandoned.store(true, Ordering::SeqCst);
+        MongoError::Deadline {
+            target: self.spec.to_string(),
+            pending: self.shared.pending.load(Ordering::SeqCst),
+        }
+    }
+}
+
+/// The bytes of a file no larger than [`READ_ARTIFACT_NOW`]; `None` for larger or unreadable
+/// files (the worker streams them, and reports what it cannot read).
+fn read_small_file(path: &Path) -> Option<Arc<[u8]>> {
+    let size = std::fs::metadata(path).ok()?.len();
+    if size > READ_ARTIFACT_NOW {
+        return None;
+    }
+    std::fs::read(path).ok().map(Arc::from)
+}

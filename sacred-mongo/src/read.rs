@@ -1,0 +1,375 @@
+//! Reading runs back: a small blocking API for tests and tools.
+//!
+//! [`MongoReader`] owns a current-thread tokio runtime and a client; each method blocks
+//! until the server answered. Run documents are returned as [`Document`]s, so BSON types
+//! (`Int32`, dates, ObjectIds) stay visible; [`to_json`] turns one into JSON with dates
+//! as ISO 8601 strings and ObjectIds as hex.
+
+use std::time::Duration;
+
+use futures_util::TryStreamExt;
+use futures_util::io::AsyncReadExt;
+use mongodb::bson::{Bson, Document, doc};
+use mongodb::gridfs::GridFsBucket;
+use mongodb::{Client, Collection};
+use sacred_core::observer::RunId;
+use sacred_core::time::Timestamp;
+use serde_json::Value;
+
+use crate::connect;
+use crate::encode::id_bson;
+use crate::error::{Failure, MongoError};
+use crate::observer::Limits;
+use crate::spec::MongoSpec;
+use crate::worker::timed;
+
+/// Which runs [`MongoReader::list_runs`] returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunFilter {
+    /// Only runs with this `status` (`RUNNING`, `COMPLETED`, `FAILED`, `QUEUED`, …).
+    pub status: Option<String>,
+    /// Only runs of this experiment (`experiment.name`).
+    pub experiment_name: Option<String>,
+    /// At most this many runs.
+    pub limit: Option<usize>,
+}
+
+/// One metric with every point, the overflow included.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredMetric {
+    /// The `_id` of its `metrics` document, as the hex string `info.metrics` holds.
+    pub id: String,
+    /// The metric's name.
+    pub name: String,
+    /// The steps.
+    pub steps: Vec<i64>,
+    /// The values (integers converted; values that are not numbers are NaN).
+    pub values: Vec<f64>,
+    /// When each point was logged (millisecond precision, as stored).
+    pub timestamps: Vec<Timestamp>,
+}
+
+/// A blocking reader of the runs stored at a [`MongoSpec`].
+pub struct MongoReader {
+    runtime: tokio::runtime::Runtime,
+    spec: MongoSpec,
+    runs: Collection<Document>,
+    metrics: Collection<Document>,
+    overflow: Collection<Document>,
+    bucket: GridFsBucket,
+    timeout: Duration,
+    /// Kept so the connection pool lives as long as the reader.
+    _client: Client,
+}
+
+impl std::fmt::Debug for MongoReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MongoReader")
+            .field("spec", &self.spec)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MongoReader {
+    /// Connects to the server of `spec` and checks that it answers (`ping`).
+    ///
+    /// # Errors
+    /// The server cannot be reached (in 5 s unless the URL says otherwise) or refuses the
+    /// credentials; the message names it with the password masked.
+    pub fn connect(spec: &MongoSpec) -> Result<Self, MongoError> {
+        let limits = Limits::default();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| MongoError::Worker {
+                target: spec.to_string(),
+                message: format!("cannot start the reader's runtime: {e}"),
+            })?;
+        let client = runtime.block_on(connect::client(spec, &limits))?;
+        let db = client.database(spec.database());
+        let reader = Self {
+            runs: db.collection(&spec.runs_collection()),
+            metrics: db.collection(&spec.metrics_collection()),
+            overflow: db.collection(&spec.overflow_collection()),
+            bucket: db.gridfs_bucket(None),
+            timeout: limits.operation_timeout,
+            spec: spec.clone(),
+            runtime,
+            _client: client,
+        };
+        reader
+            .runtime
+            .block_on(timed(reader.timeout, db.run_command(doc! { "ping": 1 })))
+            .map_err(|f| f.into_error(&reader.spec, "ping the server"))?;
+        Ok(reader)
+    }
+
+    /// The runs matching `filter`, newest (largest `_id`) first.
+    ///
+    /// # Errors
+    /// The server cannot be reached or refuses the query.
+    pub fn list_runs(&self, filter: &RunFilter) -> Result<Vec<Document>, MongoError> {
+        let mut query = Document::new();
+        if let Some(status) = &filter.status {
+            query.insert("status", status.as_str());
+        }
+        if let Some(name) = &filter.experiment_name {
+            query.insert("experiment.name", name.as_str());
+        }
+        let mut find = self.runs.find(query).sort(doc! { "_id": -1 });
+        if let Some(limit) = filter.limit {
+            find = find.limit(i64::try_from(limit).unwrap_or(i64::MAX));
+        }
+        self.block(async {
+            let cursor = timed(self.timeout, find).await?;
+            cursor.try_collect().await.map_err(Failure::Driver)
+        })
+        .map_err(|f: Failure| f.into_error(&self.spec, "list the runs"))
+    }
+
+    /// The run document with `_id` `id`, if there is one.
+    ///
+    /// # Errors
+    /// The server cannot be reached or refuses the query.
+    pub fn get_run(&self, id: &RunId) -> Result<Option<Document>, MongoError> {
+        self.block(timed(
+            self.timeout,
+            self.runs.find_one(doc! { "_id": id_bson(id) }),
+        ))
+        .map_err(|f| f.into_error(&self.spec, &format!("read the run {id}")))
+    }
+
+    /// Every metric of the run, in the order they were created, with every point (those
+    /// in the overflow collection included).
+    ///
+    /// # Errors
+    /// The server cannot be reached or refuses the query.
+    pub fn metrics(&self, run_id: &RunId) -> Result<Vec<StoredMetric>, MongoError> {
+        let key = id_bson(run_id);
+        self.block(async {
+            let documents: Vec<Document> = timed(
+                self.timeout,
+                self.metrics
+                    .find(doc! { "run_id": key.clone() })
+                    .sort(doc! { "_id": 1 }),
+            )
+            .await?
+            .try_collect()
+            .await
+            .map_err(Failure::Driver)?;
+            let mut metrics = Vec::with_capacity(documents.len());
+            for document in documents {
+                let name = document.get_str("name").unwrap_or_default().to_owned();
+                let mut metric = StoredMetric {
+                    id: document
+                        .get("_id")
+                        .map(|id| match id {
+                            Bson::ObjectId(oid) => oid.to_hex(),
+                            other => other.to_string(),
+                        })
+                        .unwrap_or_default(),
+                    name: name.clone(),
+                    steps: Vec::new(),
+                    values: Vec::new(),
+                    timestamps: Vec::new(),
+                };
+                append_points(&mut metric, &document);
+                if document.get_bool("overflow").unwrap_or(false) {
+                    let chunks: Vec<Document> = timed(
+                        self.timeout,
+                        self.overflow
+                            .find(doc! { "run_id": key.clone(), "name": &name })
+                            .sort(doc! { "chunk": 1 }),
+                    )
+                    .await?
+                    .try_collect()
+                    .await
+                    .map_err(Failure::Driver)?;
+                    for chunk in &chunks {
+                        append_points(&mut metric, chunk);
+                    }
+                }
+                metrics.push(metric);
+            }
+            Ok(metrics)
+        })
+        .map_err(|f: Failure| {
+            f.into_error(&self.spec, &format!("read the metrics of the run {run_id}"))
+        })
+    }
+
+    /// The contents of the GridFS file `file_id`.
+    ///
+    /// # Errors
+    /// There is no such file, or the server cannot be reached.
+    pub fn file(&self, file_id: &Bson) -> Result<Vec<u8>, MongoError> {
+        self.block(async {
+            let mut stream = timed(
+                self.timeout,
+                self.bucket.open_download_stream(file_id.clone()),
+            )
+            .await?;
+            let mut bytes = Vec::new();
+            match tokio::time::timeout(self.timeout, stream.read_to_end(&mut bytes)).await {
+                Ok(Ok(_)) => Ok(bytes),
+                Ok(Err(e)) => Err(Failure::Stream(e)),
+                Err(_) => Err(Failure::TimedOut(self.timeout)),
+            }
+        })
+        .map_err(|f: Failure| f.into_error(&self.spec, &format!("read the GridFS file {file_id}")))
+    }
+
+    /// The contents of the run's artifact `name` (the last one of that name), if the run
+    /// has one.
+    ///
+    /// # Errors
+    /// The server cannot be reached, or the file is missing from GridFS.
+    pub fn artifact(&self, run_id: &RunId, name: &str) -> Result<Option<Vec<u8>>, MongoError> {
+        let Some(run) = self.get_run(run_id)? else {
+            return Ok(None);
+        };
+        let file_id = run.get_array("artifacts").ok().and_then(|artifacts| {
+            artifacts.iter().rev().find_map(|a| match a {
+                Bson::Document(a) if a.get_str("name") == Ok(name) => a.get("file_id").cloned(),
+                _ => None,
+            })
+        });
+        match file_id {
+            Some(id) => self.file(&id).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The run's whole output: from GridFS (`captured_out_file`) once the run is over, else
+    /// the document's `captured_out` (its last part, when the output outgrew the bound).
+    /// `None` when there is no such run.
+    ///
+    /// # Errors
+    /// The server cannot be reached, or the output file is missing from GridFS.
+    pub fn captured_out(&self, run_id: &RunId) -> Result<Option<String>, MongoError> {
+        let Some(run) = self.get_run(run_id)? else {
+            return Ok(None);
+        };
+        let over = !matches!(run.get_str("status"), Ok("RUNNING" | "QUEUED"));
+        if over && let Some(file_id) = run.get("captured_out_file") {
+            let bytes = self.file(file_id)?;
+            return Ok(Some(String::from_utf8_lossy(&bytes).into_owned()));
+        }
+        Ok(Some(
+            run.get_str("captured_out").unwrap_or_default().to_owned(),
+        ))
+    }
+
+    /// Drops the whole database of the spec (its runs, metrics and GridFS files, and
+    /// anything else in it): for tests and clean-up tools.
+    ///
+    /// # Errors
+    /// The server cannot be reached or refuses.
+    pub fn drop_database(&self) -> Result<(), MongoError> {
+        let db = self.runs.client().database(self.spec.database());
+        self.block(timed(self.timeout, db.drop()))
+            .map_err(|f| f.into_error(&self.spec, "drop the database"))
+    }
+
+    fn block<T>(&self, future: impl Future<Output = T>) -> T {
+        self.runtime.block_on(future)
+    }
+}
+
+/// Appends the points of a `metrics` or overflow document to `metric`.
+fn append_points(metric: &mut StoredMetric, document: &Document) {
+    let array = |key: &str| document.get_array(key).map(Vec::as_slice).unwrap_or(&[]);
+    let (steps, values, timestamps) = (array("steps"), array("values"), array("timestamps"));
+    let n = steps.len().min(values.len()).min(timestamps.len());
+    #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+    for i in 0..n {
+        metric.steps.push(match &steps[i] {
+            Bson::Int32(s) => i64::from(*s),
+            Bson::Int64(s) => *s,
+            Bson::Double(s) => *s as i64,
+            _ => 0,
+        });
+        metric.values.push(match &values[i] {
+            Bson::Double(v) => *v,
+            Bson::Int32(v) => f64::from(*v),
+            Bson::Int64(v) => *v as f64,
+            _ => f64::NAN,
+        });
+        metric.timestamps.push(match &timestamps[i] {
+            Bson::DateTime(t) => Timestamp::from_micros(t.timestamp_millis().saturating_mul(1000)),
+            _ => Timestamp::from_micros(0),
+        });
+    }
+}
+
+/// A BSON value as JSON: dates as ISO 8601 strings (`2026-11-27T22:05:29.077Z`), ObjectIds
+/// as hex, numbers as numbers (NaN and infinities as `null`), binary data as relaxed
+/// Extended JSON.
+pub fn to_json(value: &Bson) -> Value {
+    match value {
+        Bson::Null | Bson::Undefined => Value::Null,
+        Bson::Boolean(b) => Value::Bool(*b),
+        Bson::Int32(n) => Value::from(*n),
+        Bson::Int64(n) => Value::from(*n),
+        Bson::Double(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+        Bson::String(s) | Bson::Symbol(s) => Value::String(s.clone()),
+        Bson::ObjectId(oid) => Value::String(oid.to_hex()),
+        Bson::DateTime(t) => Value::String(
+            t.try_to_rfc3339_string()
+                .unwrap_or_else(|_| t.timestamp_millis().to_string()),
+        ),
+        Bson::Array(items) => Value::Array(items.iter().map(to_json).collect()),
+        Bson::Document(doc) => Value::Object(
+            doc.iter()
+                .map(|(key, value)| (key.clone(), to_json(value)))
+                .collect(),
+        ),
+        other => other.clone().into_relaxed_extjson(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mongodb::bson::{DateTime, oid::ObjectId};
+
+    #[test]
+    fn json_has_iso_dates_and_hex_ids() {
+        let oid = ObjectId::new();
+        let doc = doc! {
+            "_id": 1, "t": DateTime::from_millis(1_795_817_129_077), "f": oid,
+            "x": [1.5, f64::NAN], "n": Bson::Null, "big": 1_i64 << 40,
+        };
+        let json = to_json(&Bson::Document(doc));
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "_id": 1, "t": "2026-11-27T22:05:29.077Z", "f": oid.to_hex(),
+                "x": [1.5, null], "n": null, "big": 1_i64 << 40,
+            })
+        );
+    }
+
+    #[test]
+    fn points_of_any_numeric_type_are_read() {
+        let mut metric = StoredMetric {
+            id: String::new(),
+            name: "m".into(),
+            steps: Vec::new(),
+            values: Vec::new(),
+            timestamps: Vec::new(),
+        };
+        append_points(
+            &mut metric,
+            &doc! {
+                "steps": [0, 1_i64, 2.0],
+                "values": [1, 2.5, "x"],
+                "timestamps": [DateTime::from_millis(1), DateTime::from_millis(2), 3],
+            },
+        );
+        assert_eq!(metric.steps, [0, 1, 2]);
+        assert_eq!(metric.values[..2], [1.0, 2.5]);
+        assert!(metric.values[2].is_nan());
+        assert_eq!(metric.timestamps[1], Timestamp::from_micros(2000));
+    }
+}

@@ -1,0 +1,417 @@
+//! The worker: one thread with a current-thread tokio runtime and the `mongodb::Client`,
+//! writing the queued events in order.
+
+mod files;
+mod metrics;
+mod run;
+mod start;
+
+use std::collections::HashMap;
+use std::future::IntoFuture;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::SyncSender;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use mongodb::bson::{Bson, Document, doc};
+use mongodb::gridfs::{GridFsBucket, GridFsUploadStream};
+use mongodb::{Client, Collection};
+use sacred_core::observer::{
+    ArtifactEvent, CompletedEvent, FailedEvent, HeartbeatEvent, InterruptedEvent, MetricsEvent,
+    QueuedEvent, ResourceEvent, RunId, StartedEvent,
+};
+use tokio::sync::mpsc;
+
+use crate::connect;
+use crate::error::{Failure, MongoError};
+use crate::observer::{Limits, Shared};
+use crate::output::OutputTail;
+use crate::spec::MongoSpec;
+
+/// Sacred's record format.
+pub(crate) const FORMAT: &str = "MongoObserver-0.7.0";
+
+/// A reply to a command that waits.
+pub(crate) type Reply<T> = SyncSender<Result<T, MongoError>>;
+
+/// What the observer asks the worker to do.
+pub(crate) enum Command {
+    /// Is this id free?
+    CheckId(RunId, Reply<()>),
+    /// Insert a queued run; reply with its id.
+    Queued(Box<QueuedEvent>, Reply<RunId>),
+    /// Insert a started run; reply with its id.
+    Started(Box<StartedEvent>, Reply<RunId>),
+    /// Append metric points.
+    Metrics(Box<MetricsEvent>),
+    /// A beat.
+    Heartbeat(Box<HeartbeatEvent>),
+    /// Store an artifact.
+    Artifact(Box<ArtifactEvent>),
+    /// Record a resource.
+    Resource(Box<ResourceEvent>),
+    /// The run completed.
+    Completed(Box<CompletedEvent>),
+    /// The run failed.
+    Failed(Box<FailedEvent>),
+    /// The run was interrupted.
+    Interrupted(Box<InterruptedEvent>),
+    /// Reply once everything before is written, with the failures since the last flush.
+    Flush(SyncSender<Option<MongoError>>),
+}
+
+impl Command {
+    /// Whether this is an event that writes (counted as pending).
+    pub(crate) fn is_event(&self) -> bool {
+        !matches!(self, Command::CheckId(..) | Command::Flush(_))
+    }
+}
+
+/// Starts the worker thread; returns once the client is built (no server contacted yet).
+pub(crate) fn spawn(
+    spec: Arc<MongoSpec>,
+    limits: Limits,
+    shared: Arc<Shared>,
+) -> Result<(mpsc::Sender<Command>, JoinHandle<()>), MongoError> {
+    let (sender, mut receiver) = mpsc::channel::<Command>(limits.queue_capacity);
+    let (ready, is_ready) = std::sync::mpsc::sync_channel::<Result<(), MongoError>>(1);
+    let target = spec.to_string();
+    let thread = std::thread::Builder::new()
+        .name("sacred-mongo".to_owned())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(e) => {
+                    let _ = ready.send(Err(MongoError::Worker {
+                        target: spec.to_string(),
+                        message: format!("cannot start its runtime: {e}"),
+                    }));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                let mut worker = match Worker::new(spec, limits, shared).await {
+                    Ok(worker) => {
+                        let _ = ready.send(Ok(()));
+                        worker
+                    }
+                    Err(e) => {
+                        let _ = ready.send(Err(e));
+                        return;
+                    }
+                };
+                while let Some(command) = receiver.recv().await {
+                    worker.handle(command).await;
+                }
+            });
+        })
+        .map_err(|e| MongoError::Worker {
+            target: target.clone(),
+            message: format!("cannot start its thread: {e}"),
+        })?;
+    match is_ready.recv() {
+        Ok(Ok(())) => Ok((sender, thread)),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(MongoError::Worker {
+            target,
+            message: "stopped while starting".to_owned(),
+        }),
+    }
+}
+
+/// Runs `operation`, giving up after `limit`.
+pub(crate) async fn timed<T, F>(limit: Duration, operation: F) -> Result<T, Failure>
+where
+    F: IntoFuture<Output = mongodb::error::Result<T>>,
+{
+    match tokio::time::timeout(limit, operation.into_future()).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(Failure::Driver(e)),
+        Err(_) => Err(Failure::TimedOut(limit)),
+    }
+}
+
+/// Failures of events nobody waits for, reported at the next flush.
+#[derive(Debug, Default)]
+struct Failures {
+    count: usize,
+    first: Option<String>,
+}
+
+/// One metric of the run, as written so far.
+#[derive(Debug, Clone, Default)]
+struct MetricState {
+    /// The `_id` of its `metrics` document, once known.
+    id: Option<Bson>,
+    /// Points in the `metrics` document.
+    in_document: usize,
+    /// Points in all.
+    total: u64,
+    /// Overflow documents written.
+    chunks: u64,
+}
+
+/// The run being recorded.
+struct RunState {
+    /// Its id.
+    id: RunId,
+    /// Its `_id`.
+    key: Bson,
+    /// The info of the last beat, without `metrics`.
+    user_info: Document,
+    /// The `info` last written.
+    sent_info: Option<Document>,
+    /// The `result` last written (`None`: never).
+    sent_result: Option<Bson>,
+    /// `info.metrics`: `{name, id}` of each metric document created.
+    info_metrics: Vec<Bson>,
+    /// The metrics by name.
+    metrics: HashMap<String, MetricState>,
+    /// What `captured_out` holds.
+    output: OutputTail,
+    /// The whole output, streamed to GridFS.
+    output_file: Option<GridFsUploadStream>,
+}
+
+impl RunState {
+    /// `info` as Sacred writes it: the run's info plus `metrics: [{name, id}]`.
+    fn info_document(&self) -> Document {
+        let mut info = self.user_info.clone();
+        if !self.info_metrics.is_empty() {
+            match info.get_mut("metrics") {
+                Some(Bson::Array(list)) => list.extend(self.info_metrics.iter().cloned()),
+                _ => {
+                    info.insert("metrics", Bson::Array(self.info_metrics.clone()));
+                }
+            }
+        }
+        info
+    }
+}
+
+/// The worker's state: the collections, and the run being recorded.
+pub(crate) struct Worker {
+    spec: Arc<MongoSpec>,
+    limits: Limits,
+    shared: Arc<Shared>,
+    runs: Collection<Document>,
+    metrics: Collection<Document>,
+    overflow: Collection<Document>,
+    files: Collection<Document>,
+    bucket: GridFsBucket,
+    run: Option<RunState>,
+    failures: Failures,
+    /// Whether the index `{run_id: 1, name: 1}` of `metrics` was created.
+    metrics_index: bool,
+    /// Whether the unique index `{run_id: 1, name: 1, chunk: 1}` of the overflow was created.
+    overflow_index: bool,
+    /// Whether the indexes of GridFS were created.
+    gridfs_indexes: bool,
+    /// Whether the server takes pipeline updates (MongoDB ≥ 4.2).
+    pipeline_updates: bool,
+    /// Sources stored by this observer: (absolute path, md5) → file id.
+    sources: HashMap<(String, String), Bson>,
+}
+
+impl Worker {
+    async fn new(
+        spec: Arc<MongoSpec>,
+        limits: Limits,
+        shared: Arc<Shared>,
+    ) -> Result<Self, MongoError> {
+        let client: Client = connect::client(&spec, &limits).await?;
+        let db = client.database(spec.database());
+        Ok(Self {
+            runs: db.collection(&spec.runs_collection()),
+            metrics: db.collection(&spec.metrics_collection()),
+            overflow: db.collection(&spec.overflow_collection()),
+            files: db.collection("fs.files"),
+            bucket: db.gridfs_bucket(None),
+            spec,
+            limits,
+            shared,
+            run: None,
+            failures: Failures::default(),
+            metrics_index: false,
+            overflow_index: false,
+            gridfs_indexes: false,
+            pipeline_updates: true,
+            sources: HashMap::new(),
+        })
+    }
+
+    async fn handle(&mut self, command: Command) {
+        let counted = command.is_event();
+        if self.shared.abandoned.load(Ordering::SeqCst) {
+            // `join` gave up: drop the rest (replies are dropped, so askers see an error).
+            if let Command::Flush(reply) = command {
+                let _ = reply.send(None);
+            }
+        } else {
+            self.dispatch(command).await;
+        }
+        if counted {
+            self.shared.pending.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    async fn dispatch(&mut self, command: Command) {
+        match command {
+            Command::CheckId(id, reply) => {
+                let _ = reply.send(self.check_id(&id).await);
+            }
+            Command::Queued(event, reply) => {
+                let _ = reply.send(self.queued(&event).await);
+            }
+            Command::Started(event, reply) => {
+                let _ = reply.send(self.started(&event).await);
+            }
+            Command::Metrics(event) => {
+                let result = self.metrics(&event).await;
+                self.note(result);
+            }
+            Command::Heartbeat(event) => {
+                let result = self.heartbeat(&event).await;
+                self.note(result);
+            }
+            Command::Artifact(event) => {
+                let result = self.artifact(&event).await;
+                self.note(result);
+            }
+            Command::Resource(event) => {
+                let result = self.resource(&event).await;
+                self.note(result);
+            }
+            Command::Completed(event) => {
+                let result = self.completed(&event).await;
+                self.note(result);
+            }
+            Command::Failed(event) => {
+                let result = self.failed(&event).await;
+                self.note(result);
+            }
+            Command::Interrupted(event) => {
+                let result = self.interrupted(&event).await;
+                self.note(result);
+            }
+            Command::Flush(reply) => {
+                let failures = std::mem::take(&mut self.failures);
+                let error = failures.first.map(|first| MongoError::Writes {
+                    target: self.spec.to_string(),
+                    failed: failures.count,
+                    first,
+                });
+                let _ = reply.send(error);
+            }
+        }
+    }
+
+    /// Records the failure of an event nobody waits for.
+    fn note(&mut self, result: Result<(), MongoError>) {
+        if let Err(e) = result {
+            self.failures.count += 1;
+            self.failures.first.get_or_insert_with(|| e.to_string());
+        }
+    }
+
+    /// The error for an event that needs a run when none was started.
+    fn no_run(&self, event: &str) -> MongoError {
+        MongoError::Worker {
+            target: self.spec.to_string(),
+            message: format!("cannot record the {event}: the run was not started in MongoDB"),
+        }
+    }
+
+    /// `action` failed: the error to report.
+    fn error(&self, action: &str, failure: Failure) -> MongoError {
+        failure.into_error(&self.spec, action)
+    }
+
+    /// Creates the index `{run_id: 1, name: 1}` of the metrics collection, once.
+    async fn ensure_metrics_index(&mut self) -> Result<(), MongoError> {
+        if self.metrics_index {
+            return Ok(());
+        }
+        // Tried once per observer: a failure is reported, not repeated at every beat.
+        self.metrics_index = true;
+        let index = mongodb::IndexModel::builder()
+            .keys(doc! { "run_id": 1, "name": 1 })
+            .build();
+        timed(
+            self.limits.operation_timeout,
+            self.metrics.create_index(index),
+        )
+        .await
+        .map_err(|f| self.error("create the index {run_id: 1, name: 1} of the metrics", f))?;
+        Ok(())
+    }
+
+    /// Creates GridFS's indexes (`fs.files {filename: 1, uploadDate: 1}`, unique
+    /// `fs.chunks {files_id: 1, n: 1}`, as pymongo does), once: the driver creates them only
+    /// when a file fills a whole chunk, and sources and artifacts are usually smaller. A
+    /// failure is reported at the next flush; uploads go on.
+    async fn ensure_gridfs_indexes(&mut self) {
+        if self.gridfs_indexes {
+            return;
+        }
+        self.gridfs_indexes = true;
+        let db = self.runs.client().database(self.spec.database());
+        let indexes = [
+            ("fs.files", doc! { "filename": 1, "uploadDate": 1 }, false),
+            ("fs.chunks", doc! { "files_id": 1, "n": 1 }, true),
+        ];
+        for (collection, keys, unique) in indexes {
+            let options = mongodb::options::IndexOptions::builder()
+                .unique(unique.then_some(true))
+                .build();
+            let index = mongodb::IndexModel::builder()
+                .keys(keys)
+                .options(options)
+                .build();
+            let created = timed(
+                self.limits.operation_timeout,
+                db.collection::<Document>(collection).create_index(index),
+            )
+            .await;
+            if let Err(f) = created {
+                let e = self.error(&format!("create the index of `{collection}`"), f);
+                self.note(Err(e));
+            }
+        }
+    }
+
+    /// Creates the unique index `{run_id: 1, name: 1, chunk: 1}` of the overflow, once.
+    async fn ensure_overflow_index(&mut self) -> Result<(), MongoError> {
+        if self.overflow_index {
+            return Ok(());
+        }
+        self.overflow_index = true;
+        let index = mongodb::IndexModel::builder()
+            .keys(doc! { "run_id": 1, "name": 1, "chunk": 1 })
+            .options(
+                mongodb::options::IndexOptions::builder()
+                    .unique(true)
+                    .build(),
+            )
+            .build();
+        timed(
+            self.limits.operation_timeout,
+            self.overflow.create_index(index),
+        )
+        .await
+        .map_err(|f| self.error("create the index of the metrics overflow", f))?;
+        Ok(())
+    }
+}
+
+/// An `_id` as the hex string Sacred writes into `info.metrics`.
+fn id_text(id: &Bson) -> String {
+    match id {
+        Bson::ObjectId(oid) => oid.to_hex(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,255 @@
+//! The start of a run (or its queuing): sources, the first document, the id.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use mongodb::bson::{Bson, Document, doc};
+use sacred_core::observer::{ExperimentRecord, QueuedEvent, RunId, SourceFile, StartedEvent};
+
+use super::files::Content;
+use super::{FORMAT, RunState, Worker, timed};
+use crate::encode::{date, id_bson, int, md5_hex, meta_document, to_bson};
+use crate::error::MongoError;
+use crate::output::OutputTail;
+
+/// How often allocation retries after losing a race for an id.
+const ALLOCATION_ATTEMPTS: usize = 1000;
+
+impl Worker {
+    /// Whether `id` is free in the runs collection.
+    pub(super) async fn check_id(&self, id: &RunId) -> Result<(), MongoError> {
+        let found = timed(
+            self.limits.operation_timeout,
+            self.runs
+                .find_one(doc! { "_id": id_bson(id) })
+                .projection(doc! { "_id": 1 }),
+        )
+        .await
+        .map_err(|f| self.error("look up the run id", f))?;
+        match found {
+            Some(_) => Err(self.id_exists(id)),
+            None => Ok(()),
+        }
+    }
+
+    fn id_exists(&self, id: &RunId) -> MongoError {
+        MongoError::IdExists {
+            id: id.to_string(),
+            collection: self.spec.runs_collection(),
+            target: self.spec.to_string(),
+        }
+    }
+
+    /// Inserts the RUNNING document with all of Sacred's start fields; opens the output file.
+    pub(super) async fn started(&mut self, event: &StartedEvent) -> Result<RunId, MongoError> {
+        self.run = None;
+        if let Some(id) = &event.id {
+            self.check_id(id).await?;
+        }
+        self.ensure_gridfs_indexes().await;
+        let experiment = self.experiment_document(&event.experiment).await?;
+        let mut body = Document::new();
+        body.insert("experiment", experiment);
+        body.insert("format", FORMAT);
+        body.insert("command", event.command.as_str());
+        body.insert("host", to_bson(&event.host));
+        body.insert("start_time", date(event.start_time));
+        body.insert("config", to_bson(&event.config));
+        body.insert("meta", meta_document(&event.meta, None));
+        body.insert("status", "RUNNING");
+        body.insert("resources", Bson::Array(Vec::new()));
+        body.insert("artifacts", Bson::Array(Vec::new()));
+        body.insert("captured_out", "");
+        body.insert("info", Document::new());
+        body.insert("heartbeat", Bson::Null);
+        let id = self.insert_run(event.id.as_ref(), &body).await?;
+        let filename = format!("captured_out://{}/{id}", self.spec.runs_collection());
+        let output_file = match self.bucket.open_upload_stream(filename).await {
+            Ok(stream) => Some(stream),
+            Err(e) => {
+                self.note(Err(
+                    self.error("open the GridFS file of the output", e.into())
+                ));
+                None
+            }
+        };
+        self.run = Some(RunState {
+            key: id_bson(&id),
+            id: id.clone(),
+            user_info: Document::new(),
+            sent_info: Some(Document::new()),
+            sent_result: None,
+            info_metrics: Vec::new(),
+            metrics: HashMap::new(),
+            output: OutputTail::new(self.limits.captured_out_bytes),
+            output_file,
+        });
+        Ok(id)
+    }
+
+    /// Inserts the QUEUED document (Sacred's queued fields, `meta.queue_time` a date).
+    pub(super) async fn queued(&mut self, event: &QueuedEvent) -> Result<RunId, MongoError> {
+        self.run = None;
+        if let Some(id) = &event.id {
+            self.check_id(id).await?;
+        }
+        self.ensure_gridfs_indexes().await;
+        let experiment = self.experiment_document(&event.experiment).await?;
+        let mut body = Document::new();
+        body.insert("experiment", experiment);
+        body.insert("command", event.command.as_str());
+        body.insert("host", to_bson(&event.host));
+        body.insert("config", to_bson(&event.config));
+        body.insert(
+            "meta",
+            meta_document(&event.meta, Some(("queue_time", date(event.queue_time)))),
+        );
+        body.insert("status", "QUEUED");
+        self.insert_run(event.id.as_ref(), &body).await
+    }
+
+    /// Inserts `body` under the given id, or under the largest number `_id` plus one,
+    /// retrying when another run took that id first.
+    async fn insert_run(
+        &self,
+        given: Option<&RunId>,
+        body: &Document,
+    ) -> Result<RunId, MongoError> {
+        if let Some(id) = given {
+            return match timed(
+                self.limits.operation_timeout,
+                self.runs.insert_one(with_id(id_bson(id), body)),
+            )
+            .await
+            {
+                Ok(_) => Ok(id.clone()),
+                Err(f) if f.is_duplicate_key() => Err(self.id_exists(id)),
+                Err(f) => Err(self.error("insert the run", f)),
+            };
+        }
+        for _ in 0..ALLOCATION_ATTEMPTS {
+            let next = self.next_id().await?;
+            match timed(
+                self.limits.operation_timeout,
+                self.runs.insert_one(with_id(int(next), body)),
+            )
+            .await
+            {
+                Ok(_) => return Ok(RunId::Int(next)),
+                Err(f) if f.is_duplicate_key() => {}
+                Err(f) => return Err(self.error("insert the run", f)),
+            }
+        }
+        Err(MongoError::Database {
+            target: self.spec.to_string(),
+            action: "allocate a run id".to_owned(),
+            message: format!("{ALLOCATION_ATTEMPTS} attempts all lost the race against other runs"),
+        })
+    }
+
+    /// The largest number `_id` plus one (1 for an empty collection). String ids are
+    /// ignored: they sort above numbers and would break Sacred's `max + 1`.
+    async fn next_id(&self) -> Result<i64, MongoError> {
+        let largest = timed(
+            self.limits.operation_timeout,
+            self.runs
+                .find_one(doc! { "_id": { "$type": "number" } })
+                .sort(doc! { "_id": -1 })
+                .projection(doc! { "_id": 1 }),
+        )
+        .await
+        .map_err(|f| self.error("find the largest run id", f))?;
+        let largest = match largest.as_ref().and_then(|d| d.get("_id")) {
+            Some(Bson::Int32(n)) => i64::from(*n),
+            Some(Bson::Int64(n)) => *n,
+            #[allow(clippy::cast_possible_truncation)]
+            Some(Bson::Double(f)) if f.is_finite() => f.floor() as i64,
+            _ => 0,
+        };
+        largest
+            .max(0)
+            .checked_add(1)
+            .ok_or_else(|| MongoError::Database {
+                target: self.spec.to_string(),
+                action: "allocate a run id".to_owned(),
+                message: "the largest id is the largest integer".to_owned(),
+            })
+    }
+
+    /// `experiment` as Sacred records it, storing the sources in GridFS.
+    async fn experiment_document(
+        &mut self,
+        experiment: &ExperimentRecord,
+    ) -> Result<Document, MongoError> {
+        let mut sources = Vec::with_capacity(experiment.sources.len());
+        for source in &experiment.sources {
+            let id = self.store_source(&experiment.base_dir, source).await?;
+            sources.push(Bson::Array(vec![Bson::String(source.path.to_owned()), id]));
+        }
+        let repositories: Vec<Bson> = experiment
+            .repositories
+            .iter()
+            .map(|r| Bson::Document(doc! { "url": &r.url, "commit": &r.commit, "dirty": r.dirty }))
+            .collect();
+        Ok(doc! {
+            "name": &experiment.name,
+            "base_dir": &experiment.base_dir,
+            "sources": sources,
+            "dependencies": experiment.dependencies.clone(),
+            "repositories": repositories,
+            "mainfile": &experiment.mainfile,
+        })
+    }
+
+    /// The GridFS id of a source: the file stored before with the same absolute path and
+    /// md5 (`metadata.md5`, or the `md5` older drivers wrote), or a new upload.
+    async fn store_source(
+        &mut self,
+        base_dir: &str,
+        source: &SourceFile,
+    ) -> Result<Bson, MongoError> {
+        let filename = Path::new(base_dir)
+            .join(source.path)
+            .to_string_lossy()
+            .into_owned();
+        let md5 = md5_hex(source.content);
+        let cache_key = (filename.clone(), md5.clone());
+        if let Some(id) = self.sources.get(&cache_key) {
+            return Ok(id.clone());
+        }
+        let found = timed(
+            self.limits.operation_timeout,
+            self.files
+                .find_one(doc! {
+                    "filename": &filename,
+                    "$or": [{ "metadata.md5": &md5 }, { "md5": &md5 }],
+                })
+                .projection(doc! { "_id": 1 }),
+        )
+        .await
+        .map_err(|f| self.error(&format!("look up the source `{filename}`"), f))?;
+        let id = match found.and_then(|mut d| d.remove("_id")) {
+            Some(id) => id,
+            None => {
+                self.upload(
+                    &filename,
+                    Some(doc! { "md5": &md5 }),
+                    Content::Bytes(source.content),
+                )
+                .await?
+            }
+        };
+        self.sources.insert(cache_key, id.clone());
+        Ok(id)
+    }
+}
+
+/// `body` with `_id` first.
+fn with_id(id: Bson, body: &Document) -> Document {
+    let mut document = Document::new();
+    document.insert("_id", id);
+    for (key, value) in body {
+        document.insert(key.clone(), value.clone());
+    }
+    document
+}
