@@ -40,7 +40,7 @@ fn main(
     lr: f64,
     #[default(3)] steps: u32,
     #[default(Optimizer { name: "adam".into(), betas: vec![0.9, 0.999] })] optimizer: Optimizer,
-    /// ok | fail | panic | wait | child | threads | progress | spam
+    /// ok | fail | panic | wait | child | threads | progress | spam | many
     #[default(String::from("ok"))]
     mode: String,
     /// the data file, opened as a resource
@@ -81,6 +81,13 @@ fn main(
             let line = "x".repeat(90);
             for i in 0..200_000 {
                 println!("spam line {i:06} {line}");
+            }
+        }
+        "many" => {
+            // More points than one MongoDB metric document holds.
+            let points = run.metric("many.points");
+            for i in 0..250_000 {
+                points.log(f64::from(i) * 0.5);
             }
         }
         "progress" => {

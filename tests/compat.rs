@@ -519,6 +519,62 @@ fn omniboard_reads_the_runs_of_the_mongo_observer() {
     check_omniboard(&ob, &db, &expected);
 }
 
+/// Omniboard lists runs that print 20 MB or log more points than a metric document holds,
+/// and shows their output and metrics: no document comes near MongoDB's 16 MB.
+#[test]
+fn omniboard_lists_and_plots_big_runs() {
+    let url = mongo_url();
+    let db = fresh_db_name("omniboard_big");
+    let db_url = url_with_db(&url, &db);
+    let dir = tmp();
+    golden_to_mongo(&db_url, &["with", "mode=spam", "seed=1"], dir.path(), 0);
+    golden_to_mongo(&db_url, &["with", "mode=many", "seed=2"], dir.path(), 0);
+    let ob = Omniboard::start(&url, &db);
+    assert_eq!(
+        ob.get_json(&format!("{API}/Runs/count")),
+        json!({ "count": 2 })
+    );
+    let list_path = format!(
+        "{API}/Runs?select={}&sort_by=_id&order_by=-1&query={}&limit=200",
+        query_escape(LIST_SELECT),
+        query_escape("{}")
+    );
+    let list = ob.get_json(&list_path);
+    let rows = as_array(&list, "the run list");
+    assert_eq!(rows.len(), 2, "{list}");
+    for row in rows {
+        assert_eq!(row["status"], "COMPLETED", "{row}");
+        assert!(row["duration"].is_number(), "duration column: {row}");
+    }
+    let detail = ob.get_json(&format!("{API}/Runs/1?select=captured_out,status"));
+    let output = detail["captured_out"].as_str().unwrap_or_default();
+    assert!(
+        output.contains("spam line 199999"),
+        "the tail of the output is shown"
+    );
+    assert!(
+        output.len() <= 2 * 1024 * 1024,
+        "{} bytes in the run document",
+        output.len()
+    );
+    let metrics = ob.get_json(&format!(
+        "{API}/Metrics?query={}",
+        query_escape(r#"{"run_id":"2"}"#)
+    ));
+    let many = as_array(&metrics, "the metrics of run 2")
+        .iter()
+        .find(|m| m["name"] == "many.points")
+        .unwrap_or_else(|| panic!("no many.points metric: {metrics}"));
+    let (steps, values) = steps_values(many);
+    assert!(
+        steps.len() >= 100_000,
+        "Omniboard plots the metric's points: {}",
+        steps.len()
+    );
+    assert_eq!(steps[..3], [0, 1, 2]);
+    assert_close(&values[..3], &[0.0, 0.5, 1.0], "many.points");
+}
+
 /// incense loads the golden example's completed run as it does Python Sacred's.
 #[test]
 fn incense_reads_the_runs_of_the_mongo_observer() {

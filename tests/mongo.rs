@@ -524,3 +524,22 @@ fn sacred_mongo_url_makes_mongodb_the_default() {
         "no file storage unless configured"
     );
 }
+
+#[test]
+fn a_metric_past_one_document_keeps_every_point() {
+    let db = Db::new("many");
+    let dir = tmp();
+    let out = golden(&["-m", &db.url, "with", "mode=many"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let metrics = db
+        .reader()
+        .metrics(&RunId::Int(1))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let many = metrics
+        .iter()
+        .find(|m| m.name == "many.points")
+        .unwrap_or_else(|| panic!("{:?}", metrics.iter().map(|m| &m.name).collect::<Vec<_>>()));
+    assert_eq!(many.steps.len(), 250_000, "every point is read back");
+    assert!(many.steps.iter().enumerate().all(|(i, s)| *s == i as i64));
+    assert_eq!(many.values[249_999], 124_999.5);
+}
