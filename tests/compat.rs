@@ -432,11 +432,33 @@ fn check_incense(url: &str, db: &str, e: &Expected) {
     );
 }
 
+/// Drops a test's database when the test ends, passed or not, so that none pile up on a
+/// real `mongod` given through `SACRED_TEST_MONGO_URL`.
+struct DropDatabase(String);
+
+impl DropDatabase {
+    fn new(url: &str, db: &str) -> Self {
+        Self(url_with_db(url, db))
+    }
+}
+
+impl Drop for DropDatabase {
+    fn drop(&mut self) {
+        let reader = sacred::mongo::parse_spec(&self.0)
+            .ok()
+            .and_then(|spec| sacred::mongo::read::MongoReader::connect(&spec).ok());
+        if let Some(reader) = reader {
+            let _ = reader.drop_database();
+        }
+    }
+}
+
 /// The runs Python Sacred wrote: the harness and the tools read them as they should.
 #[test]
 fn omniboard_and_incense_read_python_sacreds_runs() {
     let url = mongo_url();
     let db = fresh_db_name("python_reference");
+    let _drop = DropDatabase::new(&url, &db);
     let inserted = insert_reference_runs(&url, &db);
     assert_eq!(inserted["runs"], json!([1, 2, 3]), "{inserted}");
     let fixtures = common::servers::root().join("tests/fixtures/sacred-0.8.7");
@@ -515,6 +537,7 @@ fn rust_runs(url: &str, test: &str) -> (String, Expected) {
 fn omniboard_reads_the_runs_of_the_mongo_observer() {
     let url = mongo_url();
     let (db, expected) = rust_runs(&url, "omniboard_rust");
+    let _drop = DropDatabase::new(&url, &db);
     let ob = Omniboard::start(&url, &db);
     check_omniboard(&ob, &db, &expected);
 }
@@ -525,6 +548,7 @@ fn omniboard_reads_the_runs_of_the_mongo_observer() {
 fn omniboard_lists_and_plots_big_runs() {
     let url = mongo_url();
     let db = fresh_db_name("omniboard_big");
+    let _drop = DropDatabase::new(&url, &db);
     let db_url = url_with_db(&url, &db);
     let dir = tmp();
     golden_to_mongo(&db_url, &["with", "mode=spam", "seed=1"], dir.path(), 0);
@@ -580,6 +604,7 @@ fn omniboard_lists_and_plots_big_runs() {
 fn incense_reads_the_runs_of_the_mongo_observer() {
     let url = mongo_url();
     let (db, expected) = rust_runs(&url, "incense_rust");
+    let _drop = DropDatabase::new(&url, &db);
     check_incense(&url, &db, &expected);
 }
 

@@ -72,10 +72,9 @@ where
         updates,
         flags,
     } = invocation;
-    let defaults = E::defaults();
     match &command {
         Command::Help(None) => {
-            env.out(&cli::render_help(&program, &E::INFO, &defaults));
+            env.out(&cli::render_help(&program, &E::INFO, &E::defaults()));
             return Ok(Outcome::Done);
         }
         Command::Help(Some(name)) => {

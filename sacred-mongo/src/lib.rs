@@ -1,6 +1,6 @@
 //! The MongoDB observer of `sacred`: runs stored as Python Sacred 0.8.7 stores them
-//! (`format: "MongoObserver-0.7.0"`), so Omniboard, Sacredboard and incense read them, and
-//! a small API to read them back.
+//! (`format: "MongoObserver-0.7.0"`), so the tools that read Sacred's schema (Omniboard,
+//! incense) read them, and a small API to read them back.
 //!
 //! ```no_run
 //! use sacred_mongo::{MongoObserver, parse_spec};

@@ -113,7 +113,8 @@ pub(crate) struct Shared {
 }
 
 /// Sacred's `MongoObserver`: runs in MongoDB in the layout Python Sacred 0.8.7 writes
-/// (`format: "MongoObserver-0.7.0"`), so Omniboard, Sacredboard and incense read them.
+/// (`format: "MongoObserver-0.7.0"`), so the tools that read Sacred's schema (Omniboard,
+/// incense) read them.
 ///
 /// The observer's methods return at once, except [`Observer::check_id`],
 /// [`Observer::queued`] and [`Observer::started`], which wait for the worker (they return
