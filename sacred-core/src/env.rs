@@ -118,7 +118,7 @@ impl Env {
     /// command line asks for.
     #[must_use]
     pub fn with_observer(self, observer: impl Observer + 'static) -> Self {
-        crate::run::lock(&self.observers).push(Box::new(observer));
+        crate::sync::lock(&self.observers).push(Box::new(observer));
         self
     }
 
@@ -136,7 +136,7 @@ impl Env {
 
     /// Takes the observers added with [`Env::with_observer`].
     pub(crate) fn take_observers(&self) -> Vec<Box<dyn Observer>> {
-        std::mem::take(&mut *crate::run::lock(&self.observers))
+        std::mem::take(&mut *crate::sync::lock(&self.observers))
     }
 
     /// Whether this is the real process (from [`Env::from_process`]).

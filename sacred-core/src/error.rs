@@ -132,6 +132,14 @@ pub enum Error {
     /// The run was refused: `-e/--enforce_clean` with a dirty or missing repository.
     #[error("{0}")]
     Refused(String),
+    /// The system could not do what the run needs (a thread, output capture).
+    #[error("cannot {action}: {source}")]
+    Io {
+        /// What the runtime was doing, in words (`start the observers' thread`).
+        action: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -147,7 +155,8 @@ impl Error {
             | Error::Artifact { .. }
             | Error::Resource { .. }
             | Error::Info { .. }
-            | Error::Refused(_) => 1,
+            | Error::Refused(_)
+            | Error::Io { .. } => 1,
         }
     }
 

@@ -20,7 +20,7 @@ const PROFILE: &str = env!("SACRED_PROFILE");
 ///
 /// `captured_env` names the environment variables recorded under `ENV` (Sacred's
 /// `HOST_INFO.CAPTURED_ENV`); those that are not set are left out.
-pub fn host_info(captured_env: &[String]) -> Value {
+pub(crate) fn host_info(captured_env: &[String]) -> Value {
     let mut host = fast_host_info(captured_env);
     if let (Value::Object(map), Some(gpus)) = (&mut host, gpus()) {
         map.insert("gpus".to_owned(), gpus);
@@ -34,7 +34,7 @@ pub fn host_info(captured_env: &[String]) -> Value {
 /// Python's `[platform.system(), platform.platform()]`), `cpu` (the CPU's model name, or
 /// `null`), `ENV`, `rust_version`, `target`, `profile`, `cores` (available parallelism)
 /// and `memory_total` (bytes); the last two are left out when unknown.
-pub fn fast_host_info(captured_env: &[String]) -> Value {
+pub(crate) fn fast_host_info(captured_env: &[String]) -> Value {
     let uname = rustix::system::uname();
     let text = |s: &std::ffi::CStr| s.to_string_lossy().into_owned();
     let sysname = text(uname.sysname());
@@ -64,11 +64,15 @@ pub fn fast_host_info(captured_env: &[String]) -> Value {
     Value::Object(host)
 }
 
-/// `{name: value}` for the `names` that `var` knows, for `ENV`.
-pub fn captured_vars(names: &[String], var: impl Fn(&str) -> Option<String>) -> Value {
+/// `{name: value}` for the `names` that `var` knows, for `ENV`, with the credentials of
+/// any URL in a value masked (`SACRED_MONGO_URL` may be listed).
+pub(crate) fn captured_vars(names: &[String], var: impl Fn(&str) -> Option<String>) -> Value {
     let vars = names
         .iter()
-        .filter_map(|name| Some((name.clone(), Value::String(var(name)?))))
+        .filter_map(|name| {
+            let value = crate::secret::mask_text(&var(name)?);
+            Some((name.clone(), Value::String(value)))
+        })
         .collect();
     Value::Object(vars)
 }
@@ -107,7 +111,7 @@ fn mem_total_bytes(meminfo: &str) -> Option<u64> {
 
 /// Sacred's `gpus` value from `nvidia-smi`; `None` when it is missing, fails, or lists no
 /// GPU.
-pub fn gpus() -> Option<Value> {
+pub(crate) fn gpus() -> Option<Value> {
     let csv = command_output(
         "nvidia-smi",
         &[
@@ -124,7 +128,7 @@ pub fn gpus() -> Option<Value> {
 ///
 /// A `[N/A]` memory or driver version is `null`; a persistence mode other than `Enabled`
 /// is `false`, as in Sacred. `None` when no line can be read.
-pub fn parse_nvidia_smi(csv: &str) -> Option<Value> {
+pub(crate) fn parse_nvidia_smi(csv: &str) -> Option<Value> {
     let mut driver_version = Value::Null;
     let mut gpus = Vec::new();
     for line in csv.lines().filter(|l| !l.trim().is_empty()) {
@@ -245,6 +249,18 @@ mod tests {
         });
         assert_eq!(vars, json!({"HOME": "/home/u"}));
         assert_eq!(captured_vars(&[], |_| None), json!({}));
+    }
+
+    #[test]
+    fn captured_urls_have_their_credentials_masked() {
+        let names = ["SACRED_MONGO_URL".to_owned()];
+        let vars = captured_vars(&names, |_| {
+            Some("mongodb://u:pw@h/db?tlsCertificateKeyFilePassword=hunter2".to_owned())
+        });
+        assert_eq!(
+            vars,
+            json!({"SACRED_MONGO_URL": "mongodb://u:***@h/db?tlsCertificateKeyFilePassword=***"})
+        );
     }
 
     #[test]

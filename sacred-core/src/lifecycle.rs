@@ -1,10 +1,10 @@
-//! The life of an observed run: observers chosen, output captured, the start announced, the
-//! experiment function called, and the end (completed, failed, interrupted) recorded.
+//! The life of an observed run, as one straight line: the plan resolved, output captured,
+//! the pump started (it announces the start off this thread), the experiment function
+//! called, and the end (completed, failed, interrupted) recorded.
 
-use std::cell::RefCell;
-use std::panic::{AssertUnwindSafe, PanicHookInfo};
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::capture::Capture;
@@ -12,19 +12,15 @@ use crate::cli::{CaptureMode, Flags, Update};
 use crate::config::Resolved;
 use crate::experiment::{Experiment, Failure, FunctionOutcome};
 use crate::log::{ERROR, Logger, WARNING, format_elapsed};
-use crate::observer::file::FileStorageObserver;
-use crate::observer::{Observer, RunId};
-use crate::pump::{Pump, RunEnd, StartInfo};
-use crate::run::{Shared, lock};
-use crate::settings::{DEFAULT_FILE_STORAGE, Settings};
+use crate::plan::RunPlan;
+use crate::pump::{Pump, StartInfo};
+use crate::run::{RunEnd, Shared};
+use crate::sync::lock;
 use crate::time::Timestamp;
 use crate::{Env, Error, Outcome, Run};
 
 /// How long the end of a run waits for the observers to have seen its start.
 const START_WAIT: Duration = Duration::from_secs(10);
-
-/// Sacred's default beat interval, in seconds.
-const DEFAULT_BEAT_INTERVAL: f64 = 10.0;
 
 /// The parts of the command line a run records.
 pub(crate) struct Request<'a> {
@@ -42,59 +38,29 @@ pub(crate) fn run_observed<E: Experiment>(
     env: &Env,
 ) -> Result<Outcome, Error> {
     let flags = request.flags;
-    let settings = Settings::load(env)?;
-    let observers = observers(flags, &settings, env, logger)?;
-    let given_id = flags.id.as_ref().map(|id| RunId::Str(id.clone()));
-    if let Some(id) = &given_id {
-        for observer in &observers {
-            observer.check_id(id).map_err(|e| Error::Observer {
-                observer: observer.name(),
-                reason: e.message,
-            })?;
-        }
-    }
-    let mut experiment = crate::record::experiment_record(&E::INFO, &logger.name);
-    let find_repositories = !flags.enforce_clean;
-    if flags.enforce_clean {
-        experiment.repositories =
-            crate::record::repositories(std::path::Path::new(&experiment.base_dir));
-        crate::record::enforce_clean(&experiment.repositories).map_err(Error::Refused)?;
-    }
-
+    let experiment = crate::record::experiment_record(&E::INFO, &logger.name);
+    let plan = RunPlan::resolve(
+        flags,
+        env,
+        logger,
+        std::path::Path::new(&experiment.base_dir),
+    )?;
+    let meta = crate::record::meta(flags, request.updates, request.command, &resolved);
     if flags.queue {
-        return queue(
-            observers, experiment, given_id, request, resolved, &settings, logger,
+        return crate::queue::queue(
+            plan,
+            experiment,
+            request.command,
+            resolved.record,
+            meta,
+            logger,
         );
     }
 
-    let mode = flags.capture.or(settings.capture).unwrap_or(
-        if observers.is_empty() || !env.is_process() {
-            CaptureMode::No
-        } else {
-            CaptureMode::Fd
-        },
-    );
-    let capture = match Capture::start(mode) {
-        Ok(capture) => capture,
-        Err(e) => {
-            logger.log(
-                WARNING,
-                &format!("output capture `-C {mode:?}` failed ({e}); capturing nothing"),
-            );
-            Capture::start(CaptureMode::No)
-                .map_err(|e| Error::Refused(format!("cannot set up output capture: {e}")))?
-        }
-    };
-    let capture = Arc::new(capture);
+    let capture = Arc::new(start_capture(plan.capture, logger)?);
     if env.is_process() {
         crate::capture::install_tracing(logger.level);
     }
-    let beat = flags
-        .beat_interval
-        .or(settings.beat_interval)
-        .unwrap_or(DEFAULT_BEAT_INTERVAL);
-    let beat_interval = (beat > 0.0).then(|| Duration::from_secs_f64(beat));
-
     logger.info(&format!("Running command '{}'", request.command));
     let start_time = Timestamp::now();
     let started = Instant::now();
@@ -106,26 +72,29 @@ pub(crate) fn run_observed<E: Experiment>(
     ));
     let announcer = logger.clone();
     let start = StartInfo {
-        id: given_id,
+        id: plan.given_id,
         experiment,
-        find_repositories,
+        repositories: plan.repositories,
         command: request.command.to_owned(),
         start_time,
-        meta: meta(request, &resolved),
-        captured_env: settings.captured_env.clone(),
+        meta,
+        captured_env: plan.captured_env,
         announce: Box::new(move |id| match id {
             Some(id) => announcer.info(&format!("Started run with ID \"{id}\"")),
             None => announcer.info("Started"),
         }),
     };
     let pump = Pump::spawn(
-        observers,
+        plan.observers,
         start,
         Arc::clone(&shared),
         Arc::clone(&capture),
-        beat_interval,
+        plan.beat_interval,
     )
-    .map_err(|e| Error::Refused(format!("cannot start the observers' thread: {e}")))?;
+    .map_err(|e| Error::Io {
+        action: "start the observers' thread".to_owned(),
+        source: e,
+    })?;
     let lifecycle = Arc::new(Lifecycle {
         pump: Mutex::new(Some(pump)),
         capture,
@@ -139,13 +108,13 @@ pub(crate) fn run_observed<E: Experiment>(
         None
     };
 
-    install_panic_hook();
+    crate::panic::install_hook();
     let run = Run::from_shared(Arc::clone(&shared));
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| config.call(&run)));
     let elapsed = format_elapsed(started.elapsed());
-    // The observers learn of the start off this thread (host and git probing must not delay
-    // the experiment); a run shorter than that waits here, so its record and output have the
-    // start before the end.
+    // The observers learn of the start on the pump thread (host and git probing never delay
+    // the experiment); a run shorter than that waits here, so its record and output have
+    // the start before the end.
     shared.id.wait(START_WAIT);
     let mut resume = None;
     let (end, outcome) = match outcome {
@@ -157,42 +126,28 @@ pub(crate) fn run_observed<E: Experiment>(
                 ));
             }
             logger.info(&format!("Completed after {elapsed}"));
+            let config = resolved.record;
             (
                 RunEnd::Completed(result.clone()),
-                Outcome::Completed {
-                    config: resolved.record,
-                    result,
-                },
+                Outcome::Completed { config, result },
             )
         }
         Ok(FunctionOutcome::Failed(failure)) => {
             logger.log(ERROR, &format!("Failed after {elapsed}!"));
             let trace = error_trace(&failure);
             env.err(&trace.concat());
-            (
-                RunEnd::Failed(trace),
-                Outcome::Failed {
-                    config: resolved.record,
-                    failure,
-                },
-            )
+            let config = resolved.record;
+            (RunEnd::Failed(trace), Outcome::Failed { config, failure })
         }
         Err(payload) => {
-            let failure = panic_failure(payload.as_ref());
+            let failure = crate::panic::panic_failure(payload.as_ref());
             logger.log(ERROR, &format!("Failed after {elapsed}!"));
-            let trace = PANIC
-                .with(|p| p.borrow_mut().take())
-                .unwrap_or_else(|| vec![format!("panicked: {}\n", failure.message)]);
+            let trace = crate::panic::take_trace(&failure);
             if flags.debug {
                 resume = Some(payload);
             }
-            (
-                RunEnd::Failed(trace),
-                Outcome::Failed {
-                    config: resolved.record,
-                    failure,
-                },
-            )
+            let config = resolved.record;
+            (RunEnd::Failed(trace), Outcome::Failed { config, failure })
         }
     };
     if !lifecycle.finish(end) {
@@ -211,213 +166,20 @@ pub(crate) fn run_observed<E: Experiment>(
     Ok(outcome)
 }
 
-/// `-q/--queue`: the observers record the run as QUEUED; nothing runs.
-fn queue(
-    mut observers: Vec<Box<dyn Observer>>,
-    mut experiment: crate::observer::ExperimentRecord,
-    id: Option<RunId>,
-    request: &Request<'_>,
-    resolved: Resolved,
-    settings: &Settings,
-    logger: &Logger,
-) -> Result<Outcome, Error> {
-    logger.info(&format!("Queuing-up command '{}'", request.command));
-    if experiment.repositories.is_empty() {
-        experiment.repositories =
-            crate::record::repositories(std::path::Path::new(&experiment.base_dir));
-    }
-    observers.sort_by_key(|o| std::cmp::Reverse(o.priority()));
-    let mut event = crate::observer::QueuedEvent {
-        id,
-        experiment: Arc::new(experiment),
-        command: request.command.to_owned(),
-        host: crate::host::host_info(&settings.captured_env),
-        queue_time: Timestamp::now(),
-        config: resolved.record.clone(),
-        meta: meta(request, &resolved),
-    };
-    for observer in &mut observers {
-        match observer.queued(&event) {
-            Ok(allocated) => {
-                if event.id.is_none() {
-                    event.id = allocated;
-                }
-            }
-            Err(e) => logger.log(
+/// Starts capturing output in `mode`; when that fails, warns and captures nothing.
+fn start_capture(mode: CaptureMode, logger: &Logger) -> Result<Capture, Error> {
+    match Capture::start(mode) {
+        Ok(capture) => Ok(capture),
+        Err(e) => {
+            logger.log(
                 WARNING,
-                &format!("The observer {} failed: {e}", observer.name()),
-            ),
+                &format!("output capture `-C {mode:?}` failed ({e}); capturing nothing"),
+            );
+            Capture::start(CaptureMode::No).map_err(|source| Error::Io {
+                action: "set up output capture".to_owned(),
+                source,
+            })
         }
-    }
-    match &event.id {
-        Some(id) => logger.info(&format!("Queued-up run with ID \"{id}\"")),
-        None => logger.info("Queued-up run"),
-    }
-    Ok(Outcome::Queued {
-        config: resolved.record,
-        id: event.id,
-    })
-}
-
-/// The observers of this run: none with `-u`; those of `-F DIR` and `-m SPEC`; without
-/// either, the project defaults (`SACRED_MONGO_URL` or `sacred.toml`'s `mongo_url`,
-/// `SACRED_FILE_STORAGE` or `sacred.toml`'s `file_storage`), and file storage under `./runs`
-/// when nothing is configured. Plus the observers added to the environment.
-fn observers(
-    flags: &Flags,
-    settings: &Settings,
-    env: &Env,
-    logger: &Logger,
-) -> Result<Vec<Box<dyn Observer>>, Error> {
-    let mut observers: Vec<Box<dyn Observer>> = env.take_observers();
-    if flags.unobserved {
-        return Ok(Vec::new());
-    }
-    let explicit = flags.file_storage.is_some() || flags.mongo_db.is_some();
-    if let Some(dir) = &flags.file_storage {
-        observers.push(Box::new(FileStorageObserver::new(dir)));
-    }
-    if let Some(spec) = &flags.mongo_db {
-        observers.push(mongo(env, spec, "-m/--mongo_db")?);
-    }
-    if explicit || !observers.is_empty() {
-        return Ok(observers);
-    }
-    let mut shown = Vec::new();
-    if let Some(url) = &settings.mongo_url {
-        observers.push(mongo(env, url, "the configured mongo_url")?);
-        shown.push(format!("MongoDB {}", mask_password(url)));
-    }
-    if let Some(dir) = &settings.file_storage {
-        observers.push(Box::new(FileStorageObserver::new(dir)));
-        shown.push(dir.display().to_string());
-    }
-    if observers.is_empty() {
-        observers.push(Box::new(FileStorageObserver::new(
-            env.resolve(DEFAULT_FILE_STORAGE),
-        )));
-        shown.push(format!("./{DEFAULT_FILE_STORAGE}"));
-    }
-    if !flags.debug {
-        logger.info(&format!(
-            "Recording the run in {} (-F DIR or -m DB elsewhere, -u for none)",
-            shown.join(" and ")
-        ));
-    }
-    Ok(observers)
-}
-
-/// The MongoDB observer, built by the factory the `sacred` facade registers with its
-/// `mongo` feature.
-fn mongo(env: &Env, spec: &str, origin: &str) -> Result<Box<dyn Observer>, Error> {
-    let Some(factory) = env.factory() else {
-        return Err(Error::usage(format!(
-            "{origin} `{}`: this binary was built without MongoDB support; expected the \
-             `mongo` feature of sacred: sacred = {{ version = \"…\", features = [\"mongo\"] }}",
-            mask_password(spec)
-        )));
-    };
-    factory
-        .mongo(spec)
-        .map_err(|e| Error::usage(format!("{origin} `{}`: {}", mask_password(spec), e.message)))
-}
-
-/// Sacred's `meta`: the command, its options as Sacred names them, the `with` updates.
-fn meta(request: &Request<'_>, resolved: &Resolved) -> serde_json::Value {
-    use serde_json::{Value, json};
-    let flags = request.flags;
-    let text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::String);
-    let number = |v: Option<f64>| v.map_or(Value::Null, |n| Value::String(n.to_string()));
-    let capture = flags.capture.map(|c| match c {
-        CaptureMode::Fd => "fd",
-        CaptureMode::Sys => "sys",
-        CaptureMode::No => "no",
-    });
-    let tokens: Vec<&str> = request
-        .updates
-        .iter()
-        .map(|u| match u {
-            Update::Set { token, .. } => token.as_str(),
-            Update::Named(name) => name.as_str(),
-        })
-        .collect();
-    let mut config_updates = Value::Object(serde_json::Map::new());
-    for update in request.updates {
-        if let Update::Set { key, .. } = update
-            && let Some(value) = crate::config::render::lookup(&resolved.record, key)
-        {
-            crate::config::merge_update(&mut config_updates, key, value.clone());
-        }
-    }
-    let named: Vec<&str> = request
-        .updates
-        .iter()
-        .filter_map(|u| match u {
-            Update::Named(name) => Some(name.as_str()),
-            Update::Set { .. } => None,
-        })
-        .collect();
-    let mut meta = json!({
-        "command": request.command,
-        "config_updates": config_updates,
-        "named_configs": named,
-        "options": {
-            "--beat-interval": number(flags.beat_interval),
-            "--capture": capture,
-            "--comment": text(&flags.comment),
-            "--debug": flags.debug,
-            "--enforce_clean": flags.enforce_clean,
-            "--file_storage": text(&flags.file_storage),
-            "--force": flags.force,
-            "--help": false,
-            "--id": text(&flags.id),
-            "--loglevel": flags.loglevel.map(|l| l.to_string()),
-            "--mongo_db": flags.mongo_db.as_deref().map(mask_password),
-            "--name": text(&flags.name),
-            "--pdb": false,
-            "--print-config": flags.print_config,
-            "--priority": number(flags.priority),
-            "--queue": flags.queue,
-            "--s3": null,
-            "--sql": null,
-            "--tiny_db": null,
-            "--unobserved": flags.unobserved,
-            "COMMAND": (request.command != "main").then_some(request.command),
-            "UPDATE": tokens,
-            "help": false,
-            "with": !request.updates.is_empty(),
-        },
-    });
-    if let Some(map) = meta.as_object_mut() {
-        if let Some(comment) = &flags.comment {
-            map.insert("comment".into(), Value::String(comment.clone()));
-        }
-        if let Some(priority) = flags.priority {
-            map.insert("priority".into(), json!(priority));
-        }
-    }
-    meta
-}
-
-/// `mongodb://user:secret@host/db` → `mongodb://user:***@host/db`: a password never reaches
-/// a record.
-pub(crate) fn mask_password(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_owned();
-    };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let Some(at) = rest[..authority_end].rfind('@') else {
-        return url.to_owned();
-    };
-    match rest[..at].find(':') {
-        Some(colon) => format!(
-            "{}{}:***{}",
-            &url[..scheme_end + 3],
-            &rest[..colon],
-            &rest[at..]
-        ),
-        None => url.to_owned(),
     }
 }
 
@@ -449,6 +211,9 @@ impl Lifecycle {
         true
     }
 
+    /// A signal ended the run: it is recorded as INTERRUPTED and the process exits with
+    /// 128 + the signal's number (130 for SIGINT, 143 for SIGTERM), Sacred's codes. This is
+    /// the one place the runtime exits the process itself.
     fn interrupt(&self, signal: i32) {
         if self.finished.load(Ordering::SeqCst) {
             return;
@@ -463,33 +228,17 @@ impl Lifecycle {
     }
 }
 
-/// Handles SIGINT and SIGTERM for the run: a final flush, the INTERRUPTED status, exit
-/// code 130 or 143. The handlers are process-wide and removed when the run ends.
+/// Ends the run on SIGINT or SIGTERM (see [`Lifecycle::interrupt`]); `None`, with a warning,
+/// when the handlers cannot be set up.
 fn watch_signals(lifecycle: &Arc<Lifecycle>) -> Option<signal_hook::iterator::Handle> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = match signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
-        Ok(s) => s,
+    let target = Arc::clone(lifecycle);
+    match crate::signals::watch(move |signal| target.interrupt(signal)) {
+        Ok(handle) => Some(handle),
         Err(e) => {
             lifecycle.logger.log(
                 WARNING,
                 &format!("cannot handle SIGINT/SIGTERM ({e}): an interrupted run stays RUNNING"),
             );
-            return None;
-        }
-    };
-    let handle = signals.handle();
-    let lifecycle = Arc::clone(lifecycle);
-    let spawned = std::thread::Builder::new()
-        .name("sacred-signals".into())
-        .spawn(move || {
-            if let Some(signal) = signals.forever().next() {
-                lifecycle.interrupt(signal);
-            }
-        });
-    match spawned {
-        Ok(_) => Some(handle),
-        Err(_) => {
-            handle.close();
             None
         }
     }
@@ -500,80 +249,4 @@ fn error_trace(failure: &Failure) -> Vec<String> {
     std::iter::once(format!("Error: {}\n", failure.message))
         .chain(failure.causes.iter().map(|c| format!("Caused by: {c}\n")))
         .collect()
-}
-
-fn panic_failure(payload: &(dyn std::any::Any + Send)) -> Failure {
-    let message = payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic with a non-text payload".to_owned());
-    Failure {
-        message: format!("panicked: {message}"),
-        causes: Vec::new(),
-    }
-}
-
-thread_local! {
-    /// The last panic on this thread: message, location and backtrace as `fail_trace` lines.
-    static PANIC: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
-}
-
-/// Installs, once per process, a panic hook that keeps the panic's message, location and
-/// backtrace for the run's `fail_trace`, then calls the hook that was there before (which
-/// prints the panic, so the output keeps it). A global is unavoidable: panic hooks are.
-fn install_panic_hook() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info: &PanicHookInfo<'_>| {
-            let message = info
-                .payload()
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| info.payload().downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "Box<dyn Any>".to_owned());
-            let location = info
-                .location()
-                .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
-                .unwrap_or_else(|| "an unknown location".to_owned());
-            let thread = std::thread::current()
-                .name()
-                .unwrap_or("<unnamed>")
-                .to_owned();
-            let backtrace = std::backtrace::Backtrace::force_capture();
-            let trace = vec![
-                format!("thread '{thread}' panicked at {location}:\n"),
-                format!("{message}\n"),
-                format!("stack backtrace:\n{backtrace}\n"),
-            ];
-            PANIC.with(|p| *p.borrow_mut() = Some(trace));
-            previous(info);
-        }));
-    });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_are_masked() {
-        assert_eq!(
-            mask_password("mongodb://alice:s3cret@db.example:27017/runs?authSource=admin"),
-            "mongodb://alice:***@db.example:27017/runs?authSource=admin"
-        );
-        assert_eq!(
-            mask_password("mongodb://db:27017/x"),
-            "mongodb://db:27017/x"
-        );
-        assert_eq!(
-            mask_password("localhost:27017:runs"),
-            "localhost:27017:runs"
-        );
-        assert_eq!(
-            mask_password("mongodb+srv://bob@h/x"),
-            "mongodb+srv://bob@h/x"
-        );
-    }
 }

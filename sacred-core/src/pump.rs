@@ -12,21 +12,13 @@ use std::time::{Duration, Instant};
 use crate::capture::Capture;
 use crate::observer::{
     ArtifactEvent, ArtifactSource, CompletedEvent, ExperimentRecord, FailedEvent, HeartbeatEvent,
-    InterruptedEvent, MetricsEvent, Observer, ObserverError, RunId, StartedEvent,
+    InterruptedEvent, MetricsEvent, Observer, ObserverError, Repository, RunId, StartedEvent,
 };
-use crate::run::{RunMessage, Shared};
+use crate::run::{RunEnd, RunMessage, Shared};
 use crate::time::Timestamp;
 
 /// How long observers get to finish their work at the end of a run.
 pub(crate) const JOIN_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// How a run ended.
-#[derive(Debug, Clone)]
-pub(crate) enum RunEnd {
-    Completed(Option<serde_json::Value>),
-    Failed(Vec<String>),
-    Interrupted(String),
-}
 
 /// Writes the `Started run with ID` log line once the id is known.
 pub(crate) type Announce = Box<dyn Fn(Option<&RunId>) + Send>;
@@ -35,23 +27,15 @@ pub(crate) type Announce = Box<dyn Fn(Option<&RunId>) + Send>;
 pub(crate) struct StartInfo {
     pub(crate) id: Option<RunId>,
     pub(crate) experiment: ExperimentRecord,
-    /// Whether the repositories still have to be looked up (not done before the start).
-    pub(crate) find_repositories: bool,
+    /// The repositories when `-e/--enforce_clean` looked them up before the start; `None`:
+    /// the pump looks them up, off the experiment's thread.
+    pub(crate) repositories: Option<Vec<Repository>>,
     pub(crate) command: String,
     pub(crate) start_time: Timestamp,
     pub(crate) meta: serde_json::Value,
     pub(crate) captured_env: Vec<String>,
     /// Writes the `Started run with ID` log line.
     pub(crate) announce: Announce,
-}
-
-enum Message {
-    Run(RunMessage),
-    Finish {
-        end: RunEnd,
-        output: String,
-        reply: Sender<Vec<String>>,
-    },
 }
 
 struct Slot {
@@ -84,36 +68,25 @@ impl Slot {
 
 /// The running pump thread.
 pub(crate) struct Pump {
-    sender: Sender<Message>,
+    sender: Sender<RunMessage>,
     handle: Option<JoinHandle<()>>,
 }
 
 impl Pump {
-    /// Starts the pump: it announces the start to the observers (allocating the run's id),
+    /// Starts the pump: it announces the start to the `observers` (highest priority first;
+    /// they allocate the run's id),
     /// then beats every `beat_interval` (never, when `None`) until [`Pump::finish`].
     pub(crate) fn spawn(
-        mut observers: Vec<Box<dyn Observer>>,
+        observers: Vec<Box<dyn Observer>>,
         start: StartInfo,
         shared: Arc<Shared>,
         capture: Arc<Capture>,
         beat_interval: Option<Duration>,
     ) -> std::io::Result<Self> {
-        observers.sort_by_key(|o| std::cmp::Reverse(o.priority()));
-        let (sender, receiver) = mpsc::channel::<Message>();
-        let (run_sender, run_receiver) = mpsc::channel::<RunMessage>();
-        shared.connect(run_sender);
-        // Messages of the run handle are forwarded into the pump's one queue, so artifacts,
-        // resources and the end of the run are handled in the order they happened.
-        let forward = sender.clone();
-        std::thread::Builder::new()
-            .name("sacred-forward".into())
-            .spawn(move || {
-                for message in run_receiver {
-                    if forward.send(Message::Run(message)).is_err() {
-                        break;
-                    }
-                }
-            })?;
+        // The run handle and the lifecycle share one queue, so artifacts, resources and the
+        // end of the run are handled in the order they happened.
+        let (sender, receiver) = mpsc::channel::<RunMessage>();
+        shared.connect(sender.clone());
         let slots = observers
             .into_iter()
             .map(|observer| Slot {
@@ -145,7 +118,7 @@ impl Pump {
         let (reply, answer) = mpsc::channel();
         if self
             .sender
-            .send(Message::Finish { end, output, reply })
+            .send(RunMessage::End { end, output, reply })
             .is_err()
         {
             return vec!["the observers' thread stopped unexpectedly".to_owned()];
@@ -172,10 +145,9 @@ struct PumpThread {
 impl PumpThread {
     fn start(&mut self, start: StartInfo) {
         let mut experiment = start.experiment;
-        if start.find_repositories {
-            experiment.repositories =
-                crate::record::repositories(std::path::Path::new(&experiment.base_dir));
-        }
+        experiment.repositories = start.repositories.unwrap_or_else(|| {
+            crate::record::repositories(std::path::Path::new(&experiment.base_dir))
+        });
         let diffs: Vec<String> = experiment
             .repositories
             .iter()
@@ -213,7 +185,7 @@ impl PumpThread {
         }
     }
 
-    fn serve(&mut self, receiver: &Receiver<Message>, beat_interval: Option<Duration>) {
+    fn serve(&mut self, receiver: &Receiver<RunMessage>, beat_interval: Option<Duration>) {
         let mut next_beat = beat_interval.map(|b| Instant::now() + b);
         loop {
             let message = match next_beat {
@@ -221,13 +193,13 @@ impl PumpThread {
                 None => receiver.recv().map_err(|_| RecvTimeoutError::Disconnected),
             };
             match message {
-                Ok(Message::Run(RunMessage::Artifact(event))) => self.artifact(&event),
-                Ok(Message::Run(RunMessage::Resource(event))) => {
+                Ok(RunMessage::Artifact(event)) => self.artifact(&event),
+                Ok(RunMessage::Resource(event)) => {
                     for slot in &mut self.slots {
                         slot.call(|o| o.resource(&event));
                     }
                 }
-                Ok(Message::Finish { end, output, reply }) => {
+                Ok(RunMessage::End { end, output, reply }) => {
                     let failures = self.finish(end, output);
                     let _ = reply.send(failures);
                     return;

@@ -110,21 +110,7 @@ pub(crate) fn meta_document(meta: &Value, extra: Option<(&str, Bson)>) -> Docume
     doc
 }
 
-/// The md5 of `bytes`, as 32 lowercase hex digits.
-pub(crate) fn md5_hex(bytes: &[u8]) -> String {
-    use md5::{Digest, Md5};
-    hex(&Md5::digest(bytes))
-}
-
-/// Bytes as lowercase hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
-}
+pub(crate) use sacred_core::digest::md5_hex;
 
 #[cfg(test)]
 mod tests {

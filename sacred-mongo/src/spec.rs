@@ -19,6 +19,8 @@
 
 use std::fmt;
 
+use sacred_core::secret::{MaskedUrl, mask_url};
+
 use crate::error::MongoError;
 
 /// Sacred's priority for the MongoDB observer.
@@ -27,16 +29,8 @@ pub const DEFAULT_PRIORITY: i32 = 30;
 pub const DEFAULT_DATABASE: &str = "sacred";
 /// The server when the argument names none.
 const DEFAULT_HOST: &str = "localhost:27017";
-/// What replaces a password (or another secret) wherever a URL is shown.
-const MASK: &str = "***";
 /// The characters Sacred allows in database and collection names after the first.
 const NAME_CHARS: &str = "#%&'()+-;=@[]^_{}";
-/// Connection-string options whose values are secrets.
-const SECRET_OPTIONS: [&str; 3] = [
-    "authmechanismproperties",
-    "tlscertificatekeyfilepassword",
-    "sslclientcertificatekeypassword",
-];
 
 /// A MongoDB server, database and collection prefix to store runs in, with the observer's
 /// priority.
@@ -46,12 +40,11 @@ const SECRET_OPTIONS: [&str; 3] = [
 #[derive(Clone, PartialEq, Eq)]
 pub struct MongoSpec {
     url: String,
-    masked: String,
+    /// The URL masked, with the secrets that must never be shown.
+    masked: MaskedUrl,
     database: String,
     prefix: Option<String>,
     priority: i32,
-    /// Texts that must never be shown (the password, raw and decoded; secret options).
-    secrets: Vec<String>,
 }
 
 /// Parses a `-m/--mongo_db` argument: `host:port`, `[host:port:]db[.prefix][!priority]`, or
@@ -70,7 +63,7 @@ pub fn parse_spec(arg: &str) -> Result<MongoSpec, MongoError> {
 impl MongoSpec {
     /// The URL with the password (and secret options) replaced by `***`.
     pub fn masked_url(&self) -> String {
-        self.masked.clone()
+        self.masked.masked().to_owned()
     }
 
     /// The database the runs go to.
@@ -148,13 +141,7 @@ impl MongoSpec {
 
     /// `text` with every secret of this spec replaced by `***`.
     pub fn scrub(&self, text: &str) -> String {
-        let mut text = text.to_owned();
-        for secret in &self.secrets {
-            if !secret.is_empty() {
-                text = text.replace(secret.as_str(), MASK);
-            }
-        }
-        text
+        self.masked.scrub(text)
     }
 
     fn prefixed(&self, name: &str) -> String {
@@ -179,7 +166,7 @@ impl fmt::Display for MongoSpec {
 impl fmt::Debug for MongoSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MongoSpec")
-            .field("url", &self.masked)
+            .field("url", &self.masked.masked())
             .field("database", &self.database)
             .field("prefix", &self.prefix)
             .field("priority", &self.priority)
@@ -222,12 +209,11 @@ fn parse_short(arg: &str) -> Result<MongoSpec, MongoError> {
     };
     let url = format!("mongodb://{}", host.unwrap_or(DEFAULT_HOST));
     Ok(MongoSpec {
-        masked: url.clone(),
+        masked: mask_url(&url),
         url,
         database,
         prefix,
         priority,
-        secrets: Vec::new(),
     })
 }
 
@@ -351,15 +337,14 @@ fn check_name(name: &str, what: &str) -> Result<(), String> {
 
 /// A `mongodb://` or `mongodb+srv://` URI.
 fn parse_uri(arg: &str) -> Result<MongoSpec, MongoError> {
-    let (masked, secrets) = mask_uri(arg);
     let spec = MongoSpec {
         url: arg.to_owned(),
-        masked: masked.clone(),
+        masked: mask_url(arg),
         database: DEFAULT_DATABASE.to_owned(),
         prefix: None,
         priority: DEFAULT_PRIORITY,
-        secrets,
     };
+    let masked = spec.masked_url();
     let parsed = mongodb::options::ConnectionString::parse(arg).map_err(|e| {
         invalid(
             &masked,
@@ -391,100 +376,6 @@ fn check_uri_database(name: &str) -> Result<(), String> {
     } else {
         Ok(())
     }
-}
-
-/// The URI with its password and secret option values replaced by `***`, and the secrets
-/// (raw and percent-decoded). Splits as the driver does: the options after the first `?`,
-/// the user information before the last `@` of what precedes them, the password after the
-/// first `:` of the user information.
-fn mask_uri(uri: &str) -> (String, Vec<String>) {
-    let mut secrets = Vec::new();
-    let Some((scheme, rest)) = uri.split_once("://") else {
-        return (uri.to_owned(), secrets);
-    };
-    let (before_options, options) = match rest.split_once('?') {
-        Some((before, options)) => (before, Some(options)),
-        None => (rest, None),
-    };
-    let mut masked = format!("{scheme}://");
-    match before_options.rsplit_once('@') {
-        Some((user_info, hosts)) => {
-            match user_info.split_once(':') {
-                Some((user, password)) => {
-                    add_secret(&mut secrets, password);
-                    masked.push_str(user);
-                    masked.push(':');
-                    masked.push_str(MASK);
-                }
-                None => masked.push_str(user_info),
-            }
-            masked.push('@');
-            masked.push_str(hosts);
-        }
-        None => masked.push_str(before_options),
-    }
-    if let Some(options) = options {
-        masked.push('?');
-        let mut first = true;
-        for option in options.split('&') {
-            if !first {
-                masked.push('&');
-            }
-            first = false;
-            match option.split_once('=') {
-                Some((key, value))
-                    if SECRET_OPTIONS.contains(&key.to_ascii_lowercase().as_str()) =>
-                {
-                    add_secret(&mut secrets, value);
-                    // `authMechanismProperties=KEY:value,KEY:value`: each value too.
-                    for property in percent_decode(value).split(',') {
-                        if let Some((_, secret)) = property.split_once(':') {
-                            add_secret(&mut secrets, secret);
-                        }
-                    }
-                    masked.push_str(key);
-                    masked.push('=');
-                    masked.push_str(MASK);
-                }
-                _ => masked.push_str(option),
-            }
-        }
-    }
-    // Longest first, so that a secret containing another is masked whole.
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    (masked, secrets)
-}
-
-/// Records `raw` and its percent-decoded form as secrets.
-fn add_secret(secrets: &mut Vec<String>, raw: &str) {
-    if raw.is_empty() {
-        return;
-    }
-    secrets.push(raw.to_owned());
-    let decoded = percent_decode(raw);
-    if decoded != raw && !decoded.is_empty() {
-        secrets.push(decoded);
-    }
-}
-
-/// `%XX` sequences decoded (invalid ones kept as they are; invalid UTF-8 replaced).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(hex) = text.get(i + 1..i + 3)
-            && let Ok(byte) = u8::from_str_radix(hex, 16)
-        {
-            out.push(byte);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

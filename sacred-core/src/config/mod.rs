@@ -52,6 +52,20 @@ pub struct Resolved {
 }
 
 impl Resolved {
+    /// Sacred's `meta.config_updates`: the values the `key=value` updates set, as they were
+    /// resolved, nested by their dotted keys.
+    pub fn config_updates(&self, updates: &[Update]) -> serde_json::Value {
+        let mut values = serde_json::Value::Object(serde_json::Map::new());
+        for update in updates {
+            if let Update::Set { key, .. } = update
+                && let Some(value) = render::lookup(&self.record, key)
+            {
+                merge_update(&mut values, key, value.clone());
+            }
+        }
+        values
+    }
+
     /// Where the value at a dotted key came from; for a key inside a value set as a whole
     /// (a table from a file), the source of that value.
     pub fn source_of(&self, key: &str) -> Option<&Source> {
@@ -199,4 +213,4 @@ fn unknown_preset<E: Experiment>(token: &str) -> Error {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -16,7 +16,7 @@ struct Optimizer {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Cfg {
+pub(crate) struct Cfg {
     batch_size: u32,
     lr: f64,
     mode: String,
@@ -115,7 +115,7 @@ impl Experiment for Cfg {
     }
 }
 
-fn set(token: &str) -> Update {
+pub(crate) fn set(token: &str) -> Update {
     let (key, value) = token.split_once('=').unwrap_or((token, ""));
     Update::Set {
         key: key.to_owned(),
@@ -124,7 +124,7 @@ fn set(token: &str) -> Update {
     }
 }
 
-fn named(token: &str) -> Update {
+pub(crate) fn named(token: &str) -> Update {
     Update::Named(token.to_owned())
 }
 
@@ -132,7 +132,7 @@ fn env() -> Env {
     Env::captured(std::env::temp_dir())
 }
 
-fn resolve_ok(updates: &[Update]) -> (Cfg, Resolved) {
+pub(crate) fn resolve_ok(updates: &[Update]) -> (Cfg, Resolved) {
     match resolve::<Cfg>(updates, false, &env()) {
         Ok(r) => r,
         Err(e) => panic!("resolution failed: {e}"),
@@ -168,6 +168,11 @@ fn layers_apply_in_order_and_updates_win() {
         set("optimizer.name=sgd"),
     ];
     let (cfg, resolved) = resolve_ok(&updates);
+    // Sacred's `config_updates`: only what `key=value` set, nested, as resolved.
+    assert_eq!(
+        resolved.config_updates(&updates),
+        serde_json::json!({"batch_size": 3, "optimizer": {"name": "sgd"}})
+    );
     // The explicit update wins over both named configs, wherever it stands.
     assert_eq!(cfg.batch_size, 3);
     // A later named config beats an earlier one.

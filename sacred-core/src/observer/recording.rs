@@ -8,7 +8,7 @@ use super::{
     ArtifactEvent, CompletedEvent, FailedEvent, HeartbeatEvent, InterruptedEvent, MetricsEvent,
     Observer, ObserverError, QueuedEvent, ResourceEvent, RunId, StartedEvent,
 };
-use crate::run::lock;
+use crate::sync::lock;
 
 /// One event as a [`RecordingObserver`] received it.
 #[derive(Debug, Clone)]

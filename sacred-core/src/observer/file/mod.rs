@@ -50,7 +50,8 @@ use crate::observer::{
 };
 use crate::time::Timestamp;
 
-use names::{display_basedir, is_md5_hex, md5_file, md5_hex, stored_name, validate_run_dir_name};
+use crate::digest::{is_md5_hex, md5_file, md5_hex};
+use names::{display_basedir, stored_name, validate_run_dir_name};
 use write::{Sorted, SortedMap, append, copy_file, io_error, write_bytes, write_json};
 
 /// The run's record.

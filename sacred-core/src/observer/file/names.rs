@@ -2,8 +2,6 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use md5::{Digest, Md5};
-
 use super::{CONFIG_JSON, COUT_TXT, INFO_JSON, METRICS_JSON, RESOURCES_DIR, RUN_JSON, SOURCES_DIR};
 
 /// The files of a run directory that an artifact may not replace.
@@ -67,36 +65,6 @@ fn check_component(name: &str, what: &str) -> Result<(), String> {
         )),
         None => Ok(()),
     }
-}
-
-/// The md5 of `bytes`, as 32 lowercase hex digits.
-pub(super) fn md5_hex(bytes: &[u8]) -> String {
-    hex(&Md5::digest(bytes))
-}
-
-/// The md5 of a file's contents, read in blocks.
-pub(super) fn md5_file(path: &Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Md5::new();
-    let mut buffer = vec![0u8; 64 * 1024];
-    loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    Ok(hex(&hasher.finalize()))
-}
-
-/// Whether `text` looks like an md5 in hex (and so is safe in a file name).
-pub(super) fn is_md5_hex(text: &str) -> bool {
-    text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The name a source or resource is stored under: `<stem>_<md5><.ext>`, with the stem and

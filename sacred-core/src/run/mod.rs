@@ -2,246 +2,27 @@
 //! resources and info. Everything it records goes to the run's pump thread; nothing here
 //! waits on an observer.
 
-use std::collections::HashMap;
-use std::fs::File;
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::sync::mpsc::Sender;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
+mod artifact;
+mod metrics;
+mod shared;
 
-use md5::{Digest, Md5};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::Error;
 use crate::observer::{
-    ArtifactEvent, ArtifactSource, MetricSeries, ResourceEvent, RunId, file::validate_artifact_name,
+    ArtifactEvent, ArtifactSource, ResourceEvent, RunId, file::validate_artifact_name,
 };
 use crate::seed::{self, SeededRng};
-use crate::time::Timestamp;
+use crate::sync::lock;
 
-/// Locks a mutex, recovering the data of a poisoned one: every critical section here is a
-/// single push, insert or swap, so a panic elsewhere cannot leave the data inconsistent.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// What the pump thread is asked to do by the run handle.
-#[derive(Debug)]
-pub(crate) enum RunMessage {
-    /// Store an artifact.
-    Artifact(ArtifactEvent),
-    /// Record a resource.
-    Resource(ResourceEvent),
-}
-
-#[derive(Debug, Default)]
-struct MetricState {
-    next_step: u64,
-    pending: Vec<(u64, f64, Timestamp)>,
-}
-
-/// The points of one metric not yet handed to the observers.
-#[derive(Debug)]
-pub(crate) struct MetricBuffer {
-    name: String,
-    state: Mutex<MetricState>,
-}
-
-impl MetricBuffer {
-    fn push(&self, value: f64, step: Option<u64>) {
-        let timestamp = Timestamp::now();
-        let mut state = lock(&self.state);
-        let step = step.unwrap_or(state.next_step);
-        state.next_step = step.saturating_add(1);
-        state.pending.push((step, value, timestamp));
-    }
-
-    fn drain(&self) -> Option<MetricSeries> {
-        let pending = std::mem::take(&mut lock(&self.state).pending);
-        if pending.is_empty() {
-            return None;
-        }
-        let mut series = MetricSeries {
-            name: self.name.clone(),
-            steps: Vec::with_capacity(pending.len()),
-            values: Vec::with_capacity(pending.len()),
-            timestamps: Vec::with_capacity(pending.len()),
-        };
-        for (step, value, timestamp) in pending {
-            series.steps.push(step);
-            series.values.push(value);
-            series.timestamps.push(timestamp);
-        }
-        Some(series)
-    }
-}
-
-/// Every metric of a run, by name, in order of first use.
-#[derive(Debug, Default)]
-pub(crate) struct Metrics {
-    by_name: RwLock<HashMap<String, Arc<MetricBuffer>>>,
-    order: Mutex<Vec<Arc<MetricBuffer>>>,
-}
-
-impl Metrics {
-    fn get(&self, name: &str) -> Arc<MetricBuffer> {
-        if let Some(found) = self
-            .by_name
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(name)
-        {
-            return Arc::clone(found);
-        }
-        let mut by_name = self.by_name.write().unwrap_or_else(PoisonError::into_inner);
-        Arc::clone(by_name.entry(name.to_owned()).or_insert_with(|| {
-            let buffer = Arc::new(MetricBuffer {
-                name: name.to_owned(),
-                state: Mutex::default(),
-            });
-            lock(&self.order).push(Arc::clone(&buffer));
-            buffer
-        }))
-    }
-
-    /// Takes every point logged since the previous call, grouped by name.
-    pub(crate) fn drain(&self) -> Vec<MetricSeries> {
-        let buffers: Vec<Arc<MetricBuffer>> = lock(&self.order).clone();
-        buffers.iter().filter_map(|b| b.drain()).collect()
-    }
-}
-
-/// The run's id, decided by the pump thread once the observers have seen the start.
-#[derive(Debug, Default)]
-pub(crate) struct IdSlot {
-    value: Mutex<Option<Option<RunId>>>,
-    decided: Condvar,
-}
-
-impl IdSlot {
-    pub(crate) fn set(&self, id: Option<RunId>) {
-        *lock(&self.value) = Some(id);
-        self.decided.notify_all();
-    }
-
-    /// Waits until the id is decided, at most `timeout`; whether it was.
-    pub(crate) fn wait(&self, timeout: std::time::Duration) -> bool {
-        let value = lock(&self.value);
-        let (value, _) = self
-            .decided
-            .wait_timeout_while(value, timeout, |v| v.is_none())
-            .unwrap_or_else(PoisonError::into_inner);
-        value.is_some()
-    }
-
-    fn get(&self) -> Option<RunId> {
-        let mut value = lock(&self.value);
-        loop {
-            if let Some(id) = value.as_ref() {
-                return id.clone();
-            }
-            value = self
-                .decided
-                .wait(value)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-    }
-}
-
-/// State shared by the run handle, the pump thread and the lifecycle.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) seed: u64,
-    pub(crate) experiment_name: String,
-    pub(crate) config: serde_json::Value,
-    pub(crate) metrics: Metrics,
-    pub(crate) info: Mutex<serde_json::Map<String, serde_json::Value>>,
-    pub(crate) id: IdSlot,
-    pub(crate) cwd: PathBuf,
-    sender: Mutex<Option<Sender<RunMessage>>>,
-}
-
-impl Shared {
-    pub(crate) fn new(
-        experiment_name: String,
-        seed: u64,
-        config: serde_json::Value,
-        cwd: PathBuf,
-    ) -> Self {
-        Self {
-            seed,
-            experiment_name,
-            config,
-            metrics: Metrics::default(),
-            info: Mutex::default(),
-            id: IdSlot::default(),
-            cwd,
-            sender: Mutex::new(None),
-        }
-    }
-
-    pub(crate) fn connect(&self, sender: Sender<RunMessage>) {
-        *lock(&self.sender) = Some(sender);
-    }
-
-    fn send(&self, message: RunMessage) {
-        if let Some(sender) = lock(&self.sender).as_ref() {
-            // The pump stops only after the experiment function returned; a message sent
-            // after that has nowhere to go and is dropped.
-            let _ = sender.send(message);
-        }
-    }
-
-    pub(crate) fn info_snapshot(&self) -> serde_json::Value {
-        serde_json::Value::Object(lock(&self.info).clone())
-    }
-}
-
-/// Artifacts up to this size are read when added; larger ones are copied later, from
-/// their path.
-pub(crate) const SNAPSHOT_LIMIT: u64 = 64 * 1024 * 1024;
-
-/// Options for [`Run::add_artifact_with`].
-#[derive(Debug, Clone, Default)]
-pub struct ArtifactOptions {
-    name: Option<String>,
-    content_type: Option<String>,
-    metadata: Option<serde_json::Value>,
-}
-
-impl ArtifactOptions {
-    /// No options: the file's name, a content type guessed from its extension, no metadata.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The artifact's name in the run (a plain file name).
-    #[must_use]
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// The artifact's MIME type.
-    #[must_use]
-    pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
-        self.content_type = Some(content_type.into());
-        self
-    }
-
-    /// Free-form metadata stored with the artifact.
-    ///
-    /// # Errors
-    /// The value cannot be serialised.
-    pub fn metadata(mut self, metadata: impl Serialize) -> Result<Self, Error> {
-        let value = serde_json::to_value(metadata).map_err(|e| Error::Artifact {
-            name: self.name.clone().unwrap_or_default(),
-            reason: format!("its metadata cannot be serialised: {e}"),
-        })?;
-        self.metadata = Some(value);
-        Ok(self)
-    }
-}
+pub use artifact::ArtifactOptions;
+use artifact::{SNAPSHOT_LIMIT, guess_content_type};
+use metrics::MetricBuffer;
+pub(crate) use shared::{RunEnd, RunMessage, Shared};
 
 /// A running experiment. The experiment function receives it as `&Run`; it is `Send + Sync`
 /// and usable from many threads at once.
@@ -422,7 +203,7 @@ impl Run {
     pub fn open_resource(&self, path: impl AsRef<Path>) -> Result<File, Error> {
         let given = path.as_ref();
         let path = self.absolute(given);
-        let md5 = md5_of_file(&path).map_err(|source| Error::Resource {
+        let md5 = crate::digest::md5_file(&path).map_err(|source| Error::Resource {
             path: given.to_path_buf(),
             source,
         })?;
@@ -468,51 +249,6 @@ impl Run {
             self.shared.cwd.join(path)
         }
     }
-}
-
-/// The md5 of a file's contents, hex.
-pub(crate) fn md5_of_file(path: &Path) -> std::io::Result<String> {
-    let mut file = File::open(path)?;
-    let mut hasher = Md5::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex(&hasher.finalize()))
-}
-
-/// Lower-case hex of bytes.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A MIME type for common extensions; `None` when unknown.
-fn guess_content_type(name: &str) -> Option<&'static str> {
-    let extension = Path::new(name).extension()?.to_str()?.to_ascii_lowercase();
-    Some(match extension.as_str() {
-        "txt" | "log" => "text/plain",
-        "csv" => "text/csv",
-        "json" => "application/json",
-        "yaml" | "yml" => "application/yaml",
-        "toml" => "application/toml",
-        "html" | "htm" => "text/html",
-        "md" => "text/markdown",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "svg" => "image/svg+xml",
-        "pdf" => "application/pdf",
-        "zip" => "application/zip",
-        "gz" => "application/gzip",
-        "tar" => "application/x-tar",
-        "patch" | "diff" => "text/x-diff",
-        "bin" | "pt" | "npy" | "safetensors" => "application/octet-stream",
-        _ => return None,
-    })
 }
 
 #[cfg(test)]
@@ -578,16 +314,5 @@ mod tests {
         run.set_info("notes", serde_json::json!({"best": 2}))
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(run.info(), serde_json::json!({"notes": {"best": 2}}));
-    }
-
-    #[test]
-    fn md5_matches_known_value() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let path = dir.path().join("x");
-        std::fs::write(&path, b"hello").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            md5_of_file(&path).unwrap_or_default(),
-            "5d41402abc4b2a76b9719d911017c592"
-        );
     }
 }
