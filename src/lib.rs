@@ -92,8 +92,8 @@ pub mod prelude {
 pub mod __private {
     pub use sacred_core::observer::SourceFile;
     pub use sacred_core::{
-        BuildInfo, DefaultValue, Experiment, ExperimentInfo, FunctionOutcome, IntoFunctionOutcome,
-        NamedConfig, Param, Run, returned,
+        BuildInfo, DefaultValue, Experiment, ExperimentInfo, FunctionOutcome, NamedConfig, Param,
+        Run, outcome,
     };
 
     /// The generated `main`: the process's arguments and environment, with the observers

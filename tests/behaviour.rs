@@ -74,6 +74,61 @@ fn needs(
     format!("{data}:{seed}")
 }
 
+/// An error with a source, for the chain of causes.
+#[derive(Debug)]
+struct LoadError(std::io::Error);
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cannot load the data")
+    }
+}
+
+impl std::error::Error for LoadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// A `Result` under another name: its `Err` still fails the run.
+type Outcome2 = std::result::Result<f64, LoadError>;
+
+/// Fails through an aliased `Result`, with a cause.
+#[experiment(config = Aliased)]
+fn aliased(#[default(true)] fail: bool) -> Outcome2 {
+    if fail {
+        return Err(LoadError(std::io::Error::other("data.csv is missing")));
+    }
+    Ok(1.5)
+}
+
+/// Fails through `anyhow::Result`, with two causes.
+#[experiment(config = WithAnyhow)]
+fn with_anyhow() -> anyhow::Result<u32> {
+    use anyhow::Context as _;
+    let inner: std::result::Result<u32, LoadError> =
+        Err(LoadError(std::io::Error::other("disk on fire")));
+    Ok(inner.context("the training step failed")?)
+}
+
+mod shadow {
+    use sacred::prelude::*;
+    use sacred::serde::Serialize;
+
+    /// A user type that happens to be called `Result`: a value, not a failure.
+    #[derive(Serialize)]
+    #[serde(crate = "sacred::serde")]
+    pub(crate) enum Result {
+        Err(String),
+    }
+
+    /// Returns the user's own `Result`.
+    #[experiment(config = Shadowed)]
+    pub(crate) fn shadowed() -> Result {
+        Result::Err("just a value".into())
+    }
+}
+
 fn env_in(dir: &Path) -> Env {
     Env::captured(dir)
 }
@@ -482,5 +537,80 @@ fn mongo_without_the_feature_is_a_clear_error() {
             .map(|d| d.count())
             .unwrap_or(1),
         0
+    );
+}
+
+#[test]
+fn results_fail_the_run_by_type_with_their_causes() {
+    let dir = tmp();
+    let env = env_in(dir.path());
+    let runs = dir.path().join("runs");
+    let runs = runs.to_str().unwrap_or_else(|| panic!("a UTF-8 temp dir"));
+    let out = run_from::<Aliased, _, _>(["aliased", "-F", runs], &env);
+    let Ok(Outcome::Failed { failure, .. }) = out else {
+        panic!("an aliased Result's Err fails the run: {out:?}")
+    };
+    assert_eq!(failure.message, "cannot load the data");
+    assert_eq!(failure.causes, ["data.csv is missing"]);
+    assert!(
+        env.stderr_text()
+            .contains("Error: cannot load the data\nCaused by: data.csv is missing\n"),
+        "{}",
+        env.stderr_text()
+    );
+    let record: Value = sacred::serde_json::from_slice(
+        &std::fs::read(dir.path().join("runs/1/run.json")).unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(record["status"], "FAILED");
+    assert_eq!(
+        record["fail_trace"],
+        json!([
+            "Error: cannot load the data\n",
+            "Caused by: data.csv is missing\n"
+        ])
+    );
+    let out = run_from::<Aliased, _, _>(["aliased", "-u", "with", "fail=false"], &env);
+    assert!(
+        matches!(&out, Ok(Outcome::Completed { result: Some(r), .. }) if r == &json!(1.5)),
+        "{out:?}"
+    );
+
+    let out = run_from::<WithAnyhow, _, _>(["with_anyhow", "-u"], &env);
+    let Ok(Outcome::Failed { failure, .. }) = out else {
+        panic!("anyhow::Result's Err fails the run: {out:?}")
+    };
+    assert_eq!(failure.message, "the training step failed");
+    assert_eq!(failure.causes, ["cannot load the data", "disk on fire"]);
+}
+
+#[test]
+fn a_user_type_named_result_is_a_value() {
+    let dir = tmp();
+    let env = env_in(dir.path());
+    let out = run_from::<shadow::Shadowed, _, _>(["shadowed", "-u"], &env);
+    assert!(
+        matches!(&out, Ok(Outcome::Completed { result: Some(r), .. }) if r == &json!({"Err": "just a value"})),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn mongo_errors_never_show_the_password() {
+    // A password with an unencoded `/`, and a secret option: neither is echoed.
+    let dir = tmp();
+    let env = env_in(dir.path());
+    let url = "mongodb://bob:hun/ter2@127.0.0.1:1/db?tlsCertificateKeyFilePassword=k3yp4ss";
+    let out = sacred_core::run_from::<Cfg, _, _>(["behave", "-m", url], &env);
+    let Err(e) = out else {
+        panic!("expected an error, got {out:?}")
+    };
+    let text = e.to_string();
+    for secret in ["hun/ter2", "ter2", "k3yp4ss"] {
+        assert!(!text.contains(secret), "{secret} shown in {text}");
+    }
+    assert!(
+        text.contains("mongodb://bob:***@127.0.0.1:1/db?tlsCertificateKeyFilePassword=***"),
+        "{text}"
     );
 }

@@ -638,3 +638,72 @@ fn enforce_clean_refuses_to_run_outside_a_clean_repository() {
         assert_eq!(run["experiment"]["repositories"][0]["dirty"], json!(false));
     }
 }
+
+/// Runs `golden` with a `git` on the `PATH` that logs each call, then runs the real one;
+/// returns the run's output and how many times git was asked for the repository.
+fn golden_counting_git(args: &[&str], cwd: &Path) -> (Output, usize) {
+    let real = Command::new("sh")
+        .args(["-c", "command -v git"])
+        .output()
+        .map(|o| text(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!real.is_empty(), "these tests need git");
+    let bin = cwd.join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap_or_else(|e| panic!("{e}"));
+    let log = cwd.join("git.log");
+    let _ = std::fs::remove_file(&log);
+    let script = bin.join("git");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{real}' \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let status = Command::new("chmod")
+        .args(["755"])
+        .arg(&script)
+        .status()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = golden_command(cwd)
+        .args(args)
+        .env("PATH", path)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let probes = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("rev-parse --show-toplevel"))
+        .count();
+    (out, probes)
+}
+
+#[test]
+fn git_is_probed_once_per_run() {
+    let dir = tmp();
+    let (out, probes) = golden_counting_git(&["-F", "fs", "with", "steps=1"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        probes, 1,
+        "git asked for the repository {probes} times in one run"
+    );
+    let run = json_file(&dir.path().join("fs/1/run.json"));
+    assert_eq!(
+        run["experiment"]["repositories"].as_array().map(Vec::len),
+        Some(1),
+        "{run}"
+    );
+    let (out, probes) = golden_counting_git(&["print_dependencies"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(probes, 1, "print_dependencies asked git {probes} times");
+    // -e looks before the run starts, and the pump does not look again.
+    let (_, probes) = golden_counting_git(&["-F", "fs", "-e", "with", "steps=1"], dir.path());
+    assert_eq!(probes, 1, "-e asked git {probes} times");
+}

@@ -116,29 +116,8 @@ pub struct Failure {
     pub causes: Vec<String>,
 }
 
-/// Converts what the experiment function returned into a [`FunctionOutcome`].
-///
-/// Implemented for `core::result::Result<T, E>` with `T: Serialize` and `E: Display`.
-/// Plain `T: Serialize` returns go through [`returned`].
-pub trait IntoFunctionOutcome {
-    /// Performs the conversion.
-    fn into_function_outcome(self) -> FunctionOutcome;
-}
-
-impl<T: Serialize, E: std::fmt::Display> IntoFunctionOutcome for Result<T, E> {
-    fn into_function_outcome(self) -> FunctionOutcome {
-        match self {
-            Ok(value) => returned(value),
-            Err(err) => FunctionOutcome::Failed(Failure {
-                message: err.to_string(),
-                causes: Vec::new(),
-            }),
-        }
-    }
-}
-
-/// The outcome for a plain returned value: `()` and `null` are no result.
-pub fn returned<T: Serialize>(value: T) -> FunctionOutcome {
+/// The outcome for a returned value: `()` and `null` are no result.
+pub(crate) fn returned<T: Serialize>(value: T) -> FunctionOutcome {
     match serde_json::to_value(&value) {
         Ok(serde_json::Value::Null) => FunctionOutcome::Returned(None),
         Ok(v) => FunctionOutcome::Returned(Some(v)),

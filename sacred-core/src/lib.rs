@@ -14,6 +14,8 @@ mod host;
 mod lifecycle;
 mod log;
 pub mod observer;
+#[doc(hidden)]
+pub mod outcome;
 mod panic;
 mod plan;
 mod pump;
@@ -32,8 +34,8 @@ pub use entry::{Outcome, main, main_in, run_from};
 pub use env::{Env, args_to_strings};
 pub use error::{ConfigError, Error, Source};
 pub use experiment::{
-    BuildInfo, DefaultValue, Experiment, ExperimentInfo, Failure, FunctionOutcome,
-    IntoFunctionOutcome, NamedConfig, Param, returned,
+    BuildInfo, DefaultValue, Experiment, ExperimentInfo, Failure, FunctionOutcome, NamedConfig,
+    Param,
 };
 pub use run::{ArtifactOptions, Metric, Run};
 pub use seed::SeededRng;

@@ -276,16 +276,30 @@ fn call(model: &Experiment) -> TokenStream {
             #call;
             ::sacred::__private::FunctionOutcome::Returned(::core::option::Option::None)
         },
-        // The conversion is spanned on the return type: a result that does not serialise
-        // is an error there.
-        Output::Result(ty) => {
-            let convert = quote_spanned! {ty.span()=>
-                ::sacred::__private::IntoFunctionOutcome::into_function_outcome(__sacred_ret)
-            };
-            quote!(let __sacred_ret = #call; #convert)
-        }
+        // The runtime tells a `Result` (whatever its name) from a plain value by its type
+        // (`sacred_core::outcome`). The conversion is spanned on the return type: a result
+        // that does not serialise, or an error that does not display, is an error there.
         Output::Value(ty) => {
-            let convert = quote_spanned!(ty.span()=> ::sacred::__private::returned(__sacred_ret));
+            let convert = quote_spanned! {ty.span()=>
+                #[allow(unused_imports)]
+                use ::sacred::__private::outcome::{
+                    DisplayPick as _, DynErrorPick as _, ResultKindPick as _, StdErrorPick as _,
+                    SyncDynErrorPick as _, ValueKindPick as _,
+                };
+                match (&&::sacred::__private::outcome::Returned(&__sacred_ret))
+                    .sacred_return_kind()
+                    .split(__sacred_ret)
+                {
+                    ::core::result::Result::Ok(__sacred_outcome) => __sacred_outcome,
+                    ::core::result::Result::Err(__sacred_err) => {
+                        ::sacred::__private::FunctionOutcome::Failed(
+                            (&&&&::sacred::__private::outcome::ErrorRef(&__sacred_err))
+                                .sacred_error_kind()
+                                .failure(&__sacred_err),
+                        )
+                    }
+                }
+            };
             quote!(let __sacred_ret = #call; #convert)
         }
     };
@@ -337,7 +351,8 @@ mod tests {
             "seed_max: ::core::primitive::u64::MAX",
             "::std::vec![::sacred::__private::DefaultValue::new::<u32>(\"batch_size\", 32)]",
             "let Self {batch_size: __sacred_arg_0, w: __sacred_arg_1, ..} = self;",
-            "let __sacred_ret = __sacred_main(__sacred_arg_0, __sacred_run, __sacred_arg_1); ::sacred::__private::IntoFunctionOutcome::into_function_outcome(__sacred_ret)",
+            "let __sacred_ret = __sacred_main(__sacred_arg_0, __sacred_run, __sacred_arg_1);",
+            "match (&&::sacred::__private::outcome::Returned(&__sacred_ret)).sacred_return_kind().split(__sacred_ret)",
             "fn main() {::sacred::__private::main::<Config>()}",
         ] {
             assert!(
@@ -372,9 +387,7 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.contains(&squash(
-                "let __sacred_ret = train(__sacred_arg_0); ::sacred::__private::returned(__sacred_ret)"
-            )),
+            out.contains(&squash("let __sacred_ret = train(__sacred_arg_0);")),
             "{out}"
         );
         assert!(!out.contains(&squash("fn main")), "{out}");

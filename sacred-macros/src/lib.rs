@@ -63,8 +63,10 @@ use proc_macro::TokenStream;
 ///   is renamed, and a `fn main` that hands the struct to the runtime takes its place.
 ///   Any other function keeps its name, and the program calls `sacred::run_from` itself.
 ///
-/// A function that returns a type named `Result` fails the run with its `Err`; any other
-/// return value is recorded as the run's result.
+/// A function that returns a `core::result::Result` (under any name: an alias,
+/// `anyhow::Result`) fails the run with its `Err`, recording the error's chain of causes;
+/// any other return value is recorded as the run's result. The runtime decides this by the
+/// return type, not by its spelling.
 #[proc_macro_attribute]
 pub fn experiment(attr: TokenStream, item: TokenStream) -> TokenStream {
     experiment_tokens(attr.into(), item.into()).into()

@@ -70,9 +70,8 @@ pub(crate) struct RunParam {
 pub(crate) enum Output {
     /// Nothing, or `()`.
     Unit,
-    /// A type whose last path segment is `Result`: its `Err` is a failed run.
-    Result(Type),
-    /// Any other type: the run's result.
+    /// Any other type: the runtime decides by its type whether it is a `Result` whose
+    /// `Err` fails the run, or the run's result (never by how the type is spelled).
     Value(Type),
 }
 
@@ -185,11 +184,6 @@ impl Output {
         };
         match strip_parens(ty) {
             Type::Tuple(tuple) if tuple.elems.is_empty() => Self::Unit,
-            Type::Path(TypePath { path, .. })
-                if path.segments.last().is_some_and(|s| s.ident == "Result") =>
-            {
-                Self::Result((**ty).clone())
-            }
             _ => Self::Value((**ty).clone()),
         }
     }
@@ -320,7 +314,7 @@ mod tests {
                 ("weights".into(), "Vec<f64>".into(), String::new(), None),
             ]
         );
-        assert!(matches!(model.output, Output::Result(_)));
+        assert!(matches!(model.output, Output::Value(_)));
         assert!(model.user_seed().is_none());
     }
 
