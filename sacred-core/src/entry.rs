@@ -8,7 +8,7 @@ use crate::config::{self, PrintOptions};
 use crate::experiment::{Experiment, Failure};
 use crate::lifecycle::{Request, run_observed};
 use crate::log::{INFO, Logger, WARNING, format_elapsed};
-use crate::{Env, Error, suggest};
+use crate::{Env, Error};
 
 /// How a command ended, when its input was good.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,20 +78,8 @@ where
             return Ok(Outcome::Done);
         }
         Command::Help(Some(name)) => {
-            let text = cli::render_command_help(&program, name).ok_or_else(|| {
-                let names = Command::BUILT_IN.iter().map(|(n, _)| *n).chain(["main"]);
-                let hint = suggest::did_you_mean(name, names)
-                    .map(|h| format!("\n  {h}"))
-                    .unwrap_or_default();
-                Error::usage(format!(
-                    "`help {name}`: unknown command `{name}`; expected one of main, {}{hint}",
-                    Command::BUILT_IN
-                        .iter()
-                        .map(|(n, _)| *n)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })?;
+            let text = cli::render_command_help(&program, name)
+                .ok_or_else(|| cli::unknown_help_topic(name))?;
             env.out(&text);
             return Ok(Outcome::Done);
         }

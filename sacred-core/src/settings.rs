@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::cli::CaptureMode;
+use crate::cli::{CaptureMode, is_valid_beat_interval};
 use crate::{Env, Error};
 
 /// The name of the project settings file.
@@ -84,14 +84,16 @@ impl Settings {
             settings.captured_env = file.captured_env.unwrap_or_default();
             settings.capture = match file.capture.as_deref() {
                 None => None,
-                Some(mode) => Some(parse_capture(mode).ok_or_else(|| {
+                Some(mode) => Some(mode.parse::<CaptureMode>().map_err(|e| {
+                    let hint = e.hint().map(|h| format!("\n  {h}")).unwrap_or_default();
                     fail(format!(
-                        "invalid value for `capture`: found \"{mode}\", expected fd, sys or no"
+                        "invalid value for `capture`: found \"{mode}\", expected {}{hint}",
+                        e.expected()
                     ))
                 })?),
             };
             if let Some(b) = file.beat_interval
-                && !(b.is_finite() && b >= 0.0)
+                && !is_valid_beat_interval(b)
             {
                 return Err(fail(format!(
                     "invalid value for `beat_interval`: found {b}, expected a number of \
@@ -116,15 +118,6 @@ impl Settings {
                 .collect();
         }
         Ok(settings)
-    }
-}
-
-fn parse_capture(mode: &str) -> Option<CaptureMode> {
-    match mode {
-        "fd" => Some(CaptureMode::Fd),
-        "sys" => Some(CaptureMode::Sys),
-        "no" => Some(CaptureMode::No),
-        _ => None,
     }
 }
 
@@ -183,5 +176,58 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(text.contains("capture") && text.contains("pipes"), "{text}");
+    }
+
+    #[test]
+    fn capture_is_read_in_any_case_like_the_flag() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        for (text, mode) in [
+            ("FD", CaptureMode::Fd),
+            ("Sys", CaptureMode::Sys),
+            ("no", CaptureMode::No),
+        ] {
+            write(
+                &dir.path().join(SETTINGS_FILE),
+                &format!("capture = \"{text}\"\n"),
+            );
+            let settings =
+                Settings::load(&Env::captured(dir.path())).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(settings.capture, Some(mode), "{text}");
+        }
+        write(&dir.path().join(SETTINGS_FILE), "capture = \"SY\"\n");
+        let text = Settings::load(&Env::captured(dir.path()))
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains(
+                "invalid value for `capture`: found \"SY\", expected one of `fd`, `sys`, `no`\n  \
+                 did you mean `sys`?"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn beat_interval_must_be_finite_and_not_negative() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        for bad in ["-1.0", "inf", "nan"] {
+            write(
+                &dir.path().join(SETTINGS_FILE),
+                &format!("beat_interval = {bad}\n"),
+            );
+            let text = Settings::load(&Env::captured(dir.path()))
+                .map(|_| ())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                text.contains("invalid value for `beat_interval`: found")
+                    && text.contains("expected a number of seconds, 0 or more"),
+                "{bad}: {text}"
+            );
+        }
+        write(&dir.path().join(SETTINGS_FILE), "beat_interval = 0.0\n");
+        let settings = Settings::load(&Env::captured(dir.path())).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(settings.beat_interval, Some(0.0));
     }
 }

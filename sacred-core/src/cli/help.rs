@@ -3,9 +3,10 @@
 //! The layout follows Sacred's docopt help (usage, options, arguments, commands), with two
 //! sections Sacred does not have: the config parameters and the named configs.
 
-use super::Command;
-use super::args::FLAGS;
+use super::command::CommandSpec;
+use super::flags::FLAGS;
 use crate::experiment::{DefaultValue, ExperimentInfo, Param};
+use crate::seed::SEED_DOC;
 
 /// The width help text is wrapped to.
 const WIDTH: usize = 79;
@@ -68,9 +69,8 @@ pub fn render_help(program: &str, info: &ExperimentInfo, defaults: &[DefaultValu
     ]));
 
     out.push_str("\nCommands:\n");
-    let commands: Vec<(String, String)> = Command::BUILT_IN
-        .iter()
-        .map(|(name, help)| ((*name).to_owned(), (*help).to_owned()))
+    let commands: Vec<(String, String)> = CommandSpec::listed()
+        .map(|spec| (spec.name.to_owned(), spec.summary.to_owned()))
         .collect();
     out.push_str(&table(&commands));
 
@@ -88,9 +88,6 @@ pub fn render_help(program: &str, info: &ExperimentInfo, defaults: &[DefaultValu
     }
     out
 }
-
-/// What every seed line says.
-const SEED_DOC: &str = "the random seed for this experiment";
 
 /// What a seed line adds when no default fixes the seed.
 const SEED_DRAWN: &str = "(drawn at random when not given)";
@@ -214,76 +211,15 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 
 /// The help of one command (`main` included), or `None` when there is no such command.
 pub fn render_command_help(program: &str, command: &str) -> Option<String> {
-    let (usage, summary, body) = match command {
-        "main" => (
-            format!("{program} [main] [with UPDATE...] [options]"),
-            "Run the experiment function.",
-            "Resolves the configuration from the parameter defaults and what follows `with` \
-             (named configs, config files and KEY=VALUE updates), starts a run and calls the \
-             experiment function with it. `-F/--file_storage` and `-m/--mongo_db` add \
-             observers that record the run, and `-u/--unobserved` ignores them. \
-             `-n/--name`, `-c/--comment` and `-i/--id` label the run; `-p/--print-config` \
-             prints the configuration first."
-                .to_owned(),
-        ),
-        "print_config" => (
-            format!("{program} print_config [with UPDATE...] [--sources]"),
-            summary("print_config"),
-            "Resolves the configuration as a run would, from the parameter defaults and what \
-             follows `with`, prints it and exits without running the experiment. With \
-             `--sources`, each value also shows where it came from: a default, a named \
-             config, a config file or the command line."
-                .to_owned(),
-        ),
-        "print_named_configs" => (
-            format!("{program} print_named_configs"),
-            summary("print_named_configs"),
-            "Lists the named configs that `with NAME` selects, each with its documentation, \
-             and exits without running the experiment."
-                .to_owned(),
-        ),
-        "save_config" => (
-            format!("{program} save_config [with UPDATE...] [--config-file=FILE]"),
-            summary("save_config"),
-            "Resolves the configuration like print_config, writes it to FILE and exits \
-             without running the experiment. FILE is given with `--config-file` and \
-             defaults to `config.json`."
-                .to_owned(),
-        ),
-        "print_dependencies" => (
-            format!("{program} print_dependencies"),
-            summary("print_dependencies"),
-            "Lists what a run records about the code: the dependencies from the Cargo.lock \
-             the binary was built with, the source files embedded at build time with their \
-             md5, and the git repositories with their commit (`M` marks uncommitted changes), \
-             and exits without running the experiment."
-                .to_owned(),
-        ),
-        "help" => (
-            format!("{program} help [COMMAND]"),
-            summary("help"),
-            format!(
-                "Without COMMAND, prints the help of the experiment, as `{program} --help` \
-                 does: the usage, the flags, the commands and the config parameters. With \
-                 COMMAND, prints the help of that command."
-            ),
-        ),
-        _ => return None,
-    };
-    let mut out = format!("Usage: {usage}\n\n{summary}\n\n");
+    let spec = CommandSpec::find(command)?;
+    let usage = spec.usage.replace("{program}", program);
+    let body = spec.body.replace("{program}", program);
+    let mut out = format!("Usage: {usage}\n\n{}\n\n", spec.summary);
     for line in wrap(&body, WIDTH) {
         out.push_str(&line);
         out.push('\n');
     }
     Some(out)
-}
-
-/// A built-in command's one-line help.
-fn summary(command: &str) -> &'static str {
-    Command::BUILT_IN
-        .iter()
-        .find(|(name, _)| *name == command)
-        .map_or("", |(_, help)| help)
 }
 
 #[cfg(test)]
@@ -452,7 +388,12 @@ mod tests {
             ),
             "{text}"
         );
-        for (name, line) in Command::BUILT_IN {
+        for CommandSpec {
+            name,
+            summary: line,
+            ..
+        } in CommandSpec::listed()
+        {
             assert!(
                 text.contains(&format!("  {name:<19}  {line}\n")),
                 "{name}:\n{text}"
@@ -650,7 +591,7 @@ mod tests {
 
     #[test]
     fn command_help_for_every_command() {
-        for (name, summary) in Command::BUILT_IN {
+        for CommandSpec { name, summary, .. } in CommandSpec::listed() {
             let text = render_command_help("train", name);
             let text = text.unwrap_or_default();
             assert!(text.starts_with(&format!("Usage: train {name}")), "{text}");

@@ -1,12 +1,86 @@
 //! Sacred's command-line grammar: `BIN [COMMAND] [with UPDATE…] [FLAGS]`, flags anywhere.
+//!
+//! The grammar is Sacred's docopt usage:
+//!
+//! ```text
+//! BIN [(with UPDATE...)] [options]
+//! BIN help [COMMAND]
+//! BIN (-h | --help)
+//! BIN COMMAND [(with UPDATE...)] [options]
+//! ```
+//!
+//! This module holds what parsing produces ([`Invocation`], [`Command`], [`Flags`],
+//! [`Update`]) and [`parse`], which runs the pieces in order: `lex` turns argv into flags
+//! and positional arguments, `flags` checks each flag's value, `grammar` reads the command
+//! and the updates from the positional arguments. The commands are listed once, in
+//! `command`; `help` renders `--help` and `help COMMAND`, `value` parses update values.
 
-mod args;
+mod command;
+mod flags;
+mod grammar;
 mod help;
+mod lex;
+#[cfg(test)]
+mod tests;
 mod value;
 
-pub use args::parse;
+use std::fmt;
+use std::str::FromStr;
+
+use crate::Error;
+use crate::suggest;
+
+pub(crate) use command::unknown_help_topic;
+pub(crate) use flags::is_valid_beat_interval;
 pub use help::{render_command_help, render_help};
 pub use value::parse_value;
+
+/// Parses a command line; `args[0]` is the program name.
+///
+/// # Errors
+/// A usage error naming the offending token, with hints, ending with a pointer to
+/// `--help`.
+pub fn parse(args: &[String]) -> Result<Invocation, Error> {
+    let program = args
+        .first()
+        .and_then(|a| a.rsplit(['/', '\\']).next())
+        .filter(|name| !name.is_empty())
+        .unwrap_or("experiment")
+        .to_owned();
+    let mut given = flags::FlagSet::default();
+    let mut positionals = Vec::new();
+    for token in lex::Lexer::new(&program, args.get(1..).unwrap_or_default()) {
+        match token? {
+            lex::Token::Flag { spec, typed, value } => {
+                given.apply(&program, spec, &typed, value)?
+            }
+            lex::Token::Positional(token) => positionals.push(token),
+        }
+    }
+    let (command, updates) = match grammar::positionals(&program, &positionals) {
+        // `-h` wins over any command, and over mistakes in the positional arguments.
+        Ok((_, updates)) if given.help => (Command::Help(None), updates),
+        Err(_) if given.help => (Command::Help(None), Vec::new()),
+        result => result?,
+    };
+    Ok(Invocation {
+        program,
+        command,
+        updates,
+        flags: given.flags,
+    })
+}
+
+/// A usage error: the first line, indented hint lines, and the pointer to `--help`.
+fn usage_error(program: &str, first: impl Into<String>, hints: &[String]) -> Error {
+    let mut message = first.into();
+    for hint in hints {
+        message.push_str("\n  ");
+        message.push_str(hint);
+    }
+    message.push_str(&format!("\nRun `{program} --help` for the usage."));
+    Error::usage(message)
+}
 
 /// The command to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,34 +101,10 @@ pub enum Command {
 }
 
 impl Command {
-    /// The built-in commands as typed on the command line, with their one-line help.
-    pub const BUILT_IN: &'static [(&'static str, &'static str)] = &[
-        ("print_config", "Print the updated configuration and exit."),
-        (
-            "print_named_configs",
-            "Print the available named configs and exit.",
-        ),
-        ("save_config", "Store the updated configuration in a file."),
-        (
-            "print_dependencies",
-            "Print the detected source-files and dependencies.",
-        ),
-        (
-            "help",
-            "Print the help of the experiment or of one command.",
-        ),
-    ];
-
-    /// The name used in log lines (`Running command 'main'`).
+    /// The name as typed on the command line, and used in log lines (`Running command
+    /// 'main'`).
     pub fn name(&self) -> &'static str {
-        match self {
-            Command::Main => "main",
-            Command::PrintConfig => "print_config",
-            Command::PrintNamedConfigs => "print_named_configs",
-            Command::SaveConfig => "save_config",
-            Command::PrintDependencies => "print_dependencies",
-            Command::Help(_) => "help",
-        }
+        command::CommandSpec::of(self).name
     }
 }
 
@@ -84,6 +134,70 @@ pub enum CaptureMode {
     /// Capture nothing.
     No,
 }
+
+impl CaptureMode {
+    /// Every mode, in the order messages list them.
+    const ALL: [CaptureMode; 3] = [CaptureMode::Fd, CaptureMode::Sys, CaptureMode::No];
+
+    /// The mode as `-C` and `sacred.toml` spell it: `fd`, `sys` or `no`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaptureMode::Fd => "fd",
+            CaptureMode::Sys => "sys",
+            CaptureMode::No => "no",
+        }
+    }
+}
+
+/// What a capture mode must be, for messages.
+const CAPTURE_EXPECTED: &str = "one of `fd`, `sys`, `no`";
+
+impl FromStr for CaptureMode {
+    type Err = UnknownCaptureMode;
+
+    /// `fd`, `sys` or `no`, in any case, surrounding whitespace ignored.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let wanted = text.trim().to_ascii_lowercase();
+        CaptureMode::ALL
+            .into_iter()
+            .find(|mode| mode.as_str() == wanted)
+            .ok_or_else(|| UnknownCaptureMode {
+                found: text.to_owned(),
+            })
+    }
+}
+
+/// A capture mode that is not `fd`, `sys` or `no`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownCaptureMode {
+    /// The text as given.
+    found: String,
+}
+
+impl UnknownCaptureMode {
+    /// What a capture mode must be: "one of `fd`, `sys`, `no`".
+    pub fn expected(&self) -> &'static str {
+        CAPTURE_EXPECTED
+    }
+
+    /// A "did you mean" hint, when the text is close to a mode.
+    pub fn hint(&self) -> Option<String> {
+        let wanted = self.found.trim().to_ascii_lowercase();
+        suggest::did_you_mean(&wanted, CaptureMode::ALL.map(CaptureMode::as_str))
+    }
+}
+
+impl fmt::Display for UnknownCaptureMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid capture mode `{}`: expected {CAPTURE_EXPECTED}",
+            self.found
+        )
+    }
+}
+
+impl std::error::Error for UnknownCaptureMode {}
 
 /// Sacred's flags, parsed and validated.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -1,0 +1,208 @@
+//! The command table: every command's name, what it parses to and its help. The parser,
+//! `--help`, `help COMMAND` and the "unknown command" hints all read this one table.
+
+use super::Command;
+use crate::Error;
+use crate::suggest;
+
+/// One command.
+#[derive(Debug)]
+pub(crate) struct CommandSpec {
+    /// The name as typed on the command line.
+    pub(crate) name: &'static str,
+    /// What the name parses to (`help` parses to `Help(None)`, before its argument is read).
+    pub(crate) command: Command,
+    /// The one-line help, listed by `--help` and shown by `help COMMAND`.
+    pub(crate) summary: &'static str,
+    /// The usage line of `help COMMAND`; `{program}` stands for the program name.
+    pub(crate) usage: &'static str,
+    /// The text of `help COMMAND`, wrapped when shown; `{program}` stands for the program
+    /// name.
+    pub(crate) body: &'static str,
+}
+
+/// `main`, the command that runs when none is given. It is accepted by name (as Sacred
+/// accepts it) but not listed among the commands.
+const MAIN: CommandSpec = CommandSpec {
+    name: "main",
+    command: Command::Main,
+    summary: "Run the experiment function.",
+    usage: "{program} [main] [with UPDATE...] [options]",
+    body: "Resolves the configuration from the parameter defaults and what follows `with` \
+           (named configs, config files and KEY=VALUE updates), starts a run and calls the \
+           experiment function with it. `-F/--file_storage` and `-m/--mongo_db` add \
+           observers that record the run, and `-u/--unobserved` ignores them. \
+           `-n/--name`, `-c/--comment` and `-i/--id` label the run; `-p/--print-config` \
+           prints the configuration first.",
+};
+
+/// Every command, in the order `--help` lists them, then `main`.
+pub(crate) const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "print_config",
+        command: Command::PrintConfig,
+        summary: "Print the updated configuration and exit.",
+        usage: "{program} print_config [with UPDATE...] [--sources]",
+        body: "Resolves the configuration as a run would, from the parameter defaults and what \
+               follows `with`, prints it and exits without running the experiment. With \
+               `--sources`, each value also shows where it came from: a default, a named \
+               config, a config file or the command line.",
+    },
+    CommandSpec {
+        name: "print_named_configs",
+        command: Command::PrintNamedConfigs,
+        summary: "Print the available named configs and exit.",
+        usage: "{program} print_named_configs",
+        body: "Lists the named configs that `with NAME` selects, each with its documentation, \
+               and exits without running the experiment.",
+    },
+    CommandSpec {
+        name: "save_config",
+        command: Command::SaveConfig,
+        summary: "Store the updated configuration in a file.",
+        usage: "{program} save_config [with UPDATE...] [--config-file=FILE]",
+        body: "Resolves the configuration like print_config, writes it to FILE and exits \
+               without running the experiment. FILE is given with `--config-file` and \
+               defaults to `config.json`.",
+    },
+    CommandSpec {
+        name: "print_dependencies",
+        command: Command::PrintDependencies,
+        summary: "Print the detected source-files and dependencies.",
+        usage: "{program} print_dependencies",
+        body: "Lists what a run records about the code: the dependencies from the Cargo.lock \
+               the binary was built with, the source files embedded at build time with their \
+               md5, and the git repositories with their commit (`M` marks uncommitted changes), \
+               and exits without running the experiment.",
+    },
+    CommandSpec {
+        name: "help",
+        command: Command::Help(None),
+        summary: "Print the help of the experiment or of one command.",
+        usage: "{program} help [COMMAND]",
+        body: "Without COMMAND, prints the help of the experiment, as `{program} --help` \
+               does: the usage, the flags, the commands and the config parameters. With \
+               COMMAND, prints the help of that command.",
+    },
+    MAIN,
+];
+
+impl CommandSpec {
+    /// The commands `--help` lists: all but `main`.
+    pub(crate) fn listed() -> impl Iterator<Item = &'static CommandSpec> {
+        COMMANDS
+            .iter()
+            .filter(|spec| !matches!(spec.command, Command::Main))
+    }
+
+    /// The command called `name`, `main` included.
+    pub(crate) fn find(name: &str) -> Option<&'static CommandSpec> {
+        COMMANDS.iter().find(|spec| spec.name == name)
+    }
+
+    /// The row of a parsed command.
+    pub(crate) fn of(command: &Command) -> &'static CommandSpec {
+        let wanted = std::mem::discriminant(command);
+        COMMANDS
+            .iter()
+            .find(|spec| std::mem::discriminant(&spec.command) == wanted)
+            // Every variant has a row (a test checks it).
+            .unwrap_or(&MAIN)
+    }
+
+    /// A "did you mean" hint for a mistyped command name, `main` included.
+    pub(crate) fn did_you_mean(name: &str) -> Option<String> {
+        suggest::did_you_mean(name, COMMANDS.iter().map(|spec| spec.name))
+    }
+}
+
+/// The error for `help NAME` when there is no command `NAME`.
+pub(crate) fn unknown_help_topic(name: &str) -> Error {
+    let hint = CommandSpec::did_you_mean(name)
+        .map(|h| format!("\n  {h}"))
+        .unwrap_or_default();
+    let listed: Vec<&str> = CommandSpec::listed().map(|spec| spec.name).collect();
+    Error::usage(format!(
+        "`help {name}`: unknown command `{name}`; expected one of main, {}{hint}",
+        listed.join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_has_one_row() {
+        let commands = [
+            Command::Main,
+            Command::PrintConfig,
+            Command::PrintNamedConfigs,
+            Command::PrintDependencies,
+            Command::SaveConfig,
+            Command::Help(None),
+        ];
+        for command in &commands {
+            let rows = COMMANDS
+                .iter()
+                .filter(|spec| {
+                    std::mem::discriminant(&spec.command) == std::mem::discriminant(command)
+                })
+                .count();
+            assert_eq!(rows, 1, "{command:?}");
+            assert_eq!(CommandSpec::of(command).command, *command);
+        }
+        assert_eq!(COMMANDS.len(), commands.len());
+        assert_eq!(
+            CommandSpec::of(&Command::Help(Some("x".to_owned()))).name,
+            "help"
+        );
+    }
+
+    #[test]
+    fn names_are_unique_and_found() {
+        for spec in COMMANDS {
+            assert_eq!(
+                CommandSpec::find(spec.name).map(|s| s.name),
+                Some(spec.name)
+            );
+        }
+        assert!(CommandSpec::find("with").is_none());
+        assert!(CommandSpec::find("").is_none());
+    }
+
+    #[test]
+    fn main_is_accepted_but_not_listed() {
+        let listed: Vec<&str> = CommandSpec::listed().map(|spec| spec.name).collect();
+        assert_eq!(
+            listed,
+            [
+                "print_config",
+                "print_named_configs",
+                "save_config",
+                "print_dependencies",
+                "help"
+            ]
+        );
+        assert!(CommandSpec::find("main").is_some());
+    }
+
+    #[test]
+    fn unknown_help_topic_lists_and_suggests() {
+        assert_eq!(
+            unknown_help_topic("print_confg").to_string(),
+            "`help print_confg`: unknown command `print_confg`; expected one of main, \
+             print_config, print_named_configs, save_config, print_dependencies, help\n  \
+             did you mean `print_config`?"
+        );
+        assert_eq!(
+            unknown_help_topic("mian").to_string(),
+            "`help mian`: unknown command `mian`; expected one of main, print_config, \
+             print_named_configs, save_config, print_dependencies, help\n  \
+             did you mean `main`?"
+        );
+        let far = unknown_help_topic("small_model").to_string();
+        assert!(!far.contains("did you mean"), "{far}");
+        assert_eq!(unknown_help_topic("x").exit_code(), 2);
+    }
+}
