@@ -12,11 +12,7 @@ use crate::secret::mask_url;
 pub(crate) fn meta(flags: &Flags, updates: &[Update], command: &str, resolved: &Resolved) -> Value {
     let text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::String);
     let number = |v: Option<f64>| v.map_or(Value::Null, |n| Value::String(n.to_string()));
-    let capture = flags.capture.map(|c| match c {
-        CaptureMode::Fd => "fd",
-        CaptureMode::Sys => "sys",
-        CaptureMode::No => "no",
-    });
+    let capture = flags.capture.map(CaptureMode::as_str);
     let tokens: Vec<&str> = updates
         .iter()
         .map(|u| match u {

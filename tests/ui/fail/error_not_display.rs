@@ -1,0 +1,9 @@
+use sacred::prelude::*;
+
+#[derive(Debug)]
+struct Oops;
+
+#[experiment]
+fn main() -> Result<u32, Oops> {
+    Err(Oops)
+}

@@ -1,0 +1,8 @@
+use sacred::prelude::*;
+
+struct Model;
+
+#[experiment]
+fn main() -> Model {
+    Model
+}
