@@ -28,8 +28,8 @@
 
 pub use rand;
 pub use sacred_core::{
-    ArtifactOptions, ConfigError, Env, Error, Experiment, ExperimentInfo, Failure, Metric, Outcome,
-    Run, SeededRng, Source, cli, config, observer, seed, settings, time,
+    ArtifactOptions, ConfigError, ConfigSource, Env, Error, Experiment, ExperimentInfo, Failure,
+    Metric, Outcome, Run, SeededRng, observer, seed, time,
 };
 #[cfg(feature = "mongo")]
 pub use sacred_mongo as mongo;
@@ -90,16 +90,14 @@ pub mod prelude {
 /// Not a stable API: it changes whenever the macros change.
 #[doc(hidden)]
 pub mod __private {
+    pub use sacred_core::__private::{BuildInfo, DefaultValue, NamedConfig, Param};
     pub use sacred_core::observer::SourceFile;
-    pub use sacred_core::{
-        BuildInfo, DefaultValue, Experiment, ExperimentInfo, FunctionOutcome, NamedConfig, Param,
-        Run, outcome,
-    };
+    pub use sacred_core::{Experiment, ExperimentInfo, FunctionOutcome, Run, outcome};
 
     /// The generated `main`: the process's arguments and environment, with the observers
     /// of the enabled features; prints an error and exits with its code.
     pub fn main<E: Experiment>() -> ! {
-        sacred_core::main_in::<E>(super::with_features(sacred_core::Env::from_process()))
+        sacred_core::__private::main_in::<E>(super::with_features(sacred_core::Env::from_process()))
     }
     pub use serde;
     pub use serde_json;
@@ -107,26 +105,26 @@ pub mod __private {
     /// `print!` in experiment code: the process's standard output, and the run's captured
     /// output under `-C sys`.
     pub fn print(args: ::core::fmt::Arguments<'_>) {
-        sacred_core::capture::write_stdout(&::std::fmt::format(args));
+        sacred_core::__private::write_stdout(&::std::fmt::format(args));
     }
 
     /// `println!` in experiment code (see [`print`]).
     pub fn println(args: ::core::fmt::Arguments<'_>) {
         let mut text = ::std::fmt::format(args);
         text.push('\n');
-        sacred_core::capture::write_stdout(&text);
+        sacred_core::__private::write_stdout(&text);
     }
 
     /// `eprint!` in experiment code: standard error, and the capture under `-C sys`.
     pub fn eprint(args: ::core::fmt::Arguments<'_>) {
-        sacred_core::capture::write_stderr(&::std::fmt::format(args));
+        sacred_core::__private::write_stderr(&::std::fmt::format(args));
     }
 
     /// `eprintln!` in experiment code (see [`eprint`]).
     pub fn eprintln(args: ::core::fmt::Arguments<'_>) {
         let mut text = ::std::fmt::format(args);
         text.push('\n');
-        sacred_core::capture::write_stderr(&text);
+        sacred_core::__private::write_stderr(&text);
     }
 
     /// Serialises what a named config's function returned.

@@ -108,7 +108,8 @@ fn with_anyhow() -> anyhow::Result<u32> {
     use anyhow::Context as _;
     let inner: std::result::Result<u32, LoadError> =
         Err(LoadError(std::io::Error::other("disk on fire")));
-    Ok(inner.context("the training step failed")?)
+    let step = inner.context("the training step failed")?;
+    Ok(step + 1)
 }
 
 mod shadow {

@@ -176,13 +176,9 @@ fn run_command(
     Ok(())
 }
 
-/// The generated `main`: runs with the process's arguments and environment, prints an error
-/// and exits with its code.
-pub fn main<E: Experiment>() -> ! {
-    main_in::<E>(Env::from_process())
-}
-
-/// [`main`] in a prepared environment (the facade registers its observer factory there).
+/// The generated `main`, in a prepared environment (the facade registers its observer
+/// factory there): runs with the process's arguments, prints an error and exits with its
+/// code.
 pub fn main_in<E: Experiment>(env: Env) -> ! {
     let code = match run_from::<E, _, _>(std::env::args_os(), &env) {
         Ok(outcome) => outcome.exit_code(),

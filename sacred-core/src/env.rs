@@ -204,7 +204,7 @@ impl Env {
 ///
 /// # Errors
 /// A usage error when an argument is not valid UTF-8.
-pub fn args_to_strings<I>(args: I) -> Result<Vec<String>, crate::Error>
+pub(crate) fn args_to_strings<I>(args: I) -> Result<Vec<String>, crate::Error>
 where
     I: IntoIterator<Item = OsString>,
 {

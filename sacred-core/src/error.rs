@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 /// Where a config value came from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Source {
+pub enum ConfigSource {
     /// The parameter's `#[default(…)]`.
     Default,
     /// A named config selected with `with NAME`.
@@ -18,14 +18,14 @@ pub enum Source {
     DrawnSeed,
 }
 
-impl fmt::Display for Source {
+impl fmt::Display for ConfigSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Source::Default => f.write_str("default"),
-            Source::NamedConfig(name) => write!(f, "named config `{name}`"),
-            Source::File(path) => write!(f, "config file `{}`", path.display()),
-            Source::CommandLine(token) => write!(f, "command line `with {token}`"),
-            Source::DrawnSeed => f.write_str("drawn from OS entropy"),
+            ConfigSource::Default => f.write_str("default"),
+            ConfigSource::NamedConfig(name) => write!(f, "named config `{name}`"),
+            ConfigSource::File(path) => write!(f, "config file `{}`", path.display()),
+            ConfigSource::CommandLine(token) => write!(f, "command line `with {token}`"),
+            ConfigSource::DrawnSeed => f.write_str("drawn from OS entropy"),
         }
     }
 }
@@ -40,7 +40,7 @@ pub struct ConfigError {
     /// What was expected (`f64`, `a known config key`, `a value`).
     pub expected: String,
     /// Where the value came from; `None` when the key is missing altogether.
-    pub source: Option<Source>,
+    pub source: Option<ConfigSource>,
     /// A closing hint: `did you mean …?`, or how to set a missing value.
     pub hint: Option<String>,
     /// What went wrong, in a few words (`invalid value`, `unknown config key`).

@@ -2,14 +2,14 @@
 //!
 //! Users depend on the `sacred` facade crate; observer authors depend on this crate alone.
 
-pub mod capture;
-pub mod cli;
-pub mod config;
+mod capture;
+mod cli;
+mod config;
 pub mod digest;
 mod entry;
 mod env;
 mod error;
-pub mod experiment;
+mod experiment;
 mod host;
 mod lifecycle;
 mod log;
@@ -24,18 +24,25 @@ mod record;
 mod run;
 pub mod secret;
 pub mod seed;
-pub mod settings;
+mod settings;
 mod signals;
-pub mod suggest;
+mod suggest;
 mod sync;
 pub mod time;
 
-pub use entry::{Outcome, main, main_in, run_from};
-pub use env::{Env, args_to_strings};
-pub use error::{ConfigError, Error, Source};
-pub use experiment::{
-    BuildInfo, DefaultValue, Experiment, ExperimentInfo, Failure, FunctionOutcome, NamedConfig,
-    Param,
-};
+pub use entry::{Outcome, run_from};
+pub use env::Env;
+pub use error::{ConfigError, ConfigSource, Error};
+pub use experiment::{Experiment, ExperimentInfo, Failure, FunctionOutcome};
 pub use run::{ArtifactOptions, Metric, Run};
 pub use seed::SeededRng;
+
+/// Items used by the `sacred` facade and the code its macros generate.
+///
+/// Not a stable API: it changes whenever the macros change.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::capture::{write_stderr, write_stdout};
+    pub use crate::entry::main_in;
+    pub use crate::experiment::{BuildInfo, DefaultValue, NamedConfig, Param};
+}

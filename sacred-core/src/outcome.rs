@@ -3,7 +3,7 @@
 //!
 //! The code `#[experiment]` generates does, for a function returning `R`:
 //!
-//! ```ignore
+//! ```text
 //! let ret: R = user_function(…);
 //! match (&&Returned(&ret)).sacred_return_kind().split(ret) {
 //!     Ok(outcome) => outcome,

@@ -22,10 +22,10 @@ use crate::cli::{CaptureMode, is_valid_beat_interval};
 use crate::{Env, Error};
 
 /// The name of the project settings file.
-pub const SETTINGS_FILE: &str = "sacred.toml";
+pub(crate) const SETTINGS_FILE: &str = "sacred.toml";
 
 /// The directory runs go to when nothing else is configured.
-pub const DEFAULT_FILE_STORAGE: &str = "runs";
+pub(crate) const DEFAULT_FILE_STORAGE: &str = "runs";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,7 +39,7 @@ struct FileSettings {
 
 /// Project defaults, merged from `sacred.toml` and the environment.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// Where runs go when no observer flag is given; when neither this nor `mongo_url` is
     /// set, [`DEFAULT_FILE_STORAGE`].
     pub file_storage: Option<PathBuf>,
@@ -62,7 +62,7 @@ impl Settings {
     /// # Errors
     /// A `sacred.toml` that cannot be read, is not valid TOML, has an unknown key or a value
     /// of the wrong type: the error names the file, the key and what was expected.
-    pub fn load(env: &Env) -> Result<Self, Error> {
+    pub(crate) fn load(env: &Env) -> Result<Self, Error> {
         let mut settings = Settings::default();
         if let Some(path) = find_upwards(env.cwd(), SETTINGS_FILE) {
             let fail = |reason: String| Error::ConfigFile {

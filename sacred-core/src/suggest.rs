@@ -4,7 +4,7 @@
 ///
 /// Close enough means an edit distance of at most a third of the input's length
 /// (at least 1), or that one is a prefix of the other.
-pub fn closest<'a, I>(input: &str, candidates: I) -> Option<&'a str>
+pub(crate) fn closest<'a, I>(input: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
@@ -21,7 +21,7 @@ where
 }
 
 /// A `did you mean `x`?` hint, or `None` when nothing is close.
-pub fn did_you_mean<'a, I>(input: &str, candidates: I) -> Option<String>
+pub(crate) fn did_you_mean<'a, I>(input: &str, candidates: I) -> Option<String>
 where
     I: IntoIterator<Item = &'a str>,
 {

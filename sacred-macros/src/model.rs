@@ -72,7 +72,7 @@ pub(crate) enum Output {
     Unit,
     /// Any other type: the runtime decides by its type whether it is a `Result` whose
     /// `Err` fails the run, or the run's result (never by how the type is spelled).
-    Value(Type),
+    Value(Box<Type>),
 }
 
 /// The primitive integer types a `seed` parameter may have.
@@ -184,7 +184,7 @@ impl Output {
         };
         match strip_parens(ty) {
             Type::Tuple(tuple) if tuple.elems.is_empty() => Self::Unit,
-            _ => Self::Value((**ty).clone()),
+            _ => Self::Value(ty.clone()),
         }
     }
 }

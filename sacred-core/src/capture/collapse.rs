@@ -13,7 +13,7 @@
 /// As in Sacred, a `'\r'` that is the very last character of the text is kept, so that a
 /// chunk ending in the middle of a `"\r\n"` can be joined with the next one. Text without
 /// `'\r'` or `'\b'` comes back unchanged.
-pub fn collapse(text: &str) -> String {
+pub(crate) fn collapse(text: &str) -> String {
     if !text.contains(['\r', '\u{8}']) {
         return text.to_owned();
     }

@@ -29,8 +29,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::cli::CaptureMode;
 
 use buffer::SharedBuffer;
-pub use collapse::collapse;
-pub use subscriber::install_tracing;
+pub(crate) use subscriber::install_tracing;
 pub use sys::{write_stderr, write_stdout};
 
 /// A running capture of the process's output.
@@ -39,7 +38,8 @@ pub use sys::{write_stderr, write_stdout};
 /// runs on another, and a third (a signal handler's) may [`stop`](Capture::stop) it.
 /// Dropping a capture stops it and discards what it had not handed out.
 #[derive(Debug)]
-pub struct Capture {
+pub(crate) struct Capture {
+    #[cfg(test)]
     mode: CaptureMode,
     buffer: Arc<SharedBuffer>,
     /// What feeds the buffer; `None` once stopped (and always in `no` mode).
@@ -62,7 +62,7 @@ impl Capture {
     /// cannot be made or a reader thread cannot be started (nothing stays redirected then);
     /// on platforms other than Unix, `fd` mode is unsupported. In `sys` mode, when another
     /// `sys` capture is running in this process.
-    pub fn start(mode: CaptureMode) -> io::Result<Capture> {
+    pub(crate) fn start(mode: CaptureMode) -> io::Result<Capture> {
         let buffer = Arc::new(SharedBuffer::default());
         let source = match mode {
             CaptureMode::No => None,
@@ -81,6 +81,7 @@ impl Capture {
             }
         };
         Ok(Capture {
+            #[cfg(test)]
             mode,
             buffer,
             source: Mutex::new(source),
@@ -91,7 +92,7 @@ impl Capture {
     /// [`collapse`]). The unfinished last line waits, since a progress bar may still redraw
     /// it, until its line ends or [`stop`](Capture::stop). Never waits for more than a lock
     /// held briefly.
-    pub fn take(&self) -> String {
+    pub(crate) fn take(&self) -> String {
         self.buffer.take()
     }
 
@@ -104,7 +105,7 @@ impl Capture {
     /// give up early, and what the child writes later shows on the terminal only.
     ///
     /// Idempotent: later calls return `""`; a call while another is stopping waits for it.
-    pub fn stop(&self) -> String {
+    pub(crate) fn stop(&self) -> String {
         let mut source = self.source.lock().unwrap_or_else(PoisonError::into_inner);
         match source.take() {
             None => {}
@@ -116,7 +117,8 @@ impl Capture {
     }
 
     /// The mode this capture runs in.
-    pub fn mode(&self) -> CaptureMode {
+    #[cfg(test)]
+    pub(crate) fn mode(&self) -> CaptureMode {
         self.mode
     }
 }

@@ -31,7 +31,7 @@ static INSTALLED: OnceLock<Option<Arc<AtomicU8>>> = OnceLock::new();
 /// The subscriber is installed once per process; later calls only change its level. If the
 /// application had already installed a global subscriber, it is left alone and this returns
 /// `false` (now and on later calls); it returns `true` when ours is in place.
-pub fn install_tracing(loglevel: u8) -> bool {
+pub(crate) fn install_tracing(loglevel: u8) -> bool {
     let mut first = false;
     let installed = INSTALLED.get_or_init(|| {
         first = true;

@@ -21,7 +21,11 @@ const MAX_DEFAULT: usize = 50;
 ///
 /// `program` is the name used in the usage lines; `defaults` are the parameters' defaults
 /// (a parameter without an entry shows no value).
-pub fn render_help(program: &str, info: &ExperimentInfo, defaults: &[DefaultValue]) -> String {
+pub(crate) fn render_help(
+    program: &str,
+    info: &ExperimentInfo,
+    defaults: &[DefaultValue],
+) -> String {
     let mut out = String::new();
     out.push_str("Usage:\n");
     out.push_str(&format!("  {program} [(with UPDATE...)] [options]\n"));
@@ -210,7 +214,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// The help of one command (`main` included), or `None` when there is no such command.
-pub fn render_command_help(program: &str, command: &str) -> Option<String> {
+pub(crate) fn render_command_help(program: &str, command: &str) -> Option<String> {
     let spec = CommandSpec::find(command)?;
     let usage = spec.usage.replace("{program}", program);
     let body = spec.body.replace("{program}", program);

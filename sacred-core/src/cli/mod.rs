@@ -32,15 +32,15 @@ use crate::suggest;
 
 pub(crate) use command::unknown_help_topic;
 pub(crate) use flags::is_valid_beat_interval;
-pub use help::{render_command_help, render_help};
-pub use value::parse_value;
+pub(crate) use help::{render_command_help, render_help};
+pub(crate) use value::parse_value;
 
 /// Parses a command line; `args[0]` is the program name.
 ///
 /// # Errors
 /// A usage error naming the offending token, with hints, ending with a pointer to
 /// `--help`.
-pub fn parse(args: &[String]) -> Result<Invocation, Error> {
+pub(crate) fn parse(args: &[String]) -> Result<Invocation, Error> {
     let program = args
         .first()
         .and_then(|a| a.rsplit(['/', '\\']).next())
@@ -84,7 +84,7 @@ fn usage_error(program: &str, first: impl Into<String>, hints: &[String]) -> Err
 
 /// The command to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
+pub(crate) enum Command {
     /// No command: run the experiment function.
     Main,
     /// `print_config`: print the resolved config and exit.
@@ -103,14 +103,14 @@ pub enum Command {
 impl Command {
     /// The name as typed on the command line, and used in log lines (`Running command
     /// 'main'`).
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         command::CommandSpec::of(self).name
     }
 }
 
 /// One token after `with`.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Update {
+pub(crate) enum Update {
     /// `key=value`: a dotted key and its parsed value.
     Set {
         /// The dotted key, whitespace trimmed.
@@ -126,7 +126,7 @@ pub enum Update {
 
 /// `-C/--capture`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CaptureMode {
+pub(crate) enum CaptureMode {
     /// Tee file descriptors 1 and 2.
     Fd,
     /// Capture what Rust's print macros and `tracing` write.
@@ -140,7 +140,7 @@ impl CaptureMode {
     const ALL: [CaptureMode; 3] = [CaptureMode::Fd, CaptureMode::Sys, CaptureMode::No];
 
     /// The mode as `-C` and `sacred.toml` spell it: `fd`, `sys` or `no`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             CaptureMode::Fd => "fd",
             CaptureMode::Sys => "sys",
@@ -169,19 +169,19 @@ impl FromStr for CaptureMode {
 
 /// A capture mode that is not `fd`, `sys` or `no`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownCaptureMode {
+pub(crate) struct UnknownCaptureMode {
     /// The text as given.
     found: String,
 }
 
 impl UnknownCaptureMode {
     /// What a capture mode must be: "one of `fd`, `sys`, `no`".
-    pub fn expected(&self) -> &'static str {
+    pub(crate) fn expected(&self) -> &'static str {
         CAPTURE_EXPECTED
     }
 
     /// A "did you mean" hint, when the text is close to a mode.
-    pub fn hint(&self) -> Option<String> {
+    pub(crate) fn hint(&self) -> Option<String> {
         let wanted = self.found.trim().to_ascii_lowercase();
         suggest::did_you_mean(&wanted, CaptureMode::ALL.map(CaptureMode::as_str))
     }
@@ -201,7 +201,7 @@ impl std::error::Error for UnknownCaptureMode {}
 
 /// Sacred's flags, parsed and validated.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Flags {
+pub(crate) struct Flags {
     /// `-b/--beat-interval SECONDS`.
     pub beat_interval: Option<f64>,
     /// `-C/--capture fd|sys|no`.
@@ -240,7 +240,7 @@ pub struct Flags {
 
 /// A parsed command line.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Invocation {
+pub(crate) struct Invocation {
     /// The program name (the first argument), used in usage lines.
     pub program: String,
     /// The command.

@@ -24,7 +24,7 @@ const MAX_DEPTH: usize = 64;
 /// Parses the value of an update.
 ///
 /// Never fails: text that is not one literal is returned as a string, trimmed.
-pub fn parse_value(text: &str) -> Value {
+pub(crate) fn parse_value(text: &str) -> Value {
     let text = text.trim();
     let mut parser = Parser {
         src: text,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::Error;
 
 /// The extensions a config file may have.
-pub const EXTENSIONS: &[&str] = &["toml", "json", "yaml", "yml"];
+pub(crate) const EXTENSIONS: &[&str] = &["toml", "json", "yaml", "yml"];
 
 /// Whether a `with` token names a config file: it has a config extension, or a file of
 /// that name exists.
@@ -63,6 +63,6 @@ pub(crate) fn load(given: &Path, resolved: &Path) -> Result<serde_json::Value, E
 }
 
 /// Where `save_config` writes when `--config-file` is not given.
-pub fn default_save_path() -> PathBuf {
+pub(crate) fn default_save_path() -> PathBuf {
     PathBuf::from("config.json")
 }

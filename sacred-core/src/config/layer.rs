@@ -3,13 +3,13 @@
 use figment::value::{Dict, Map, Value};
 use figment::{Metadata, Profile, Provider};
 
-use crate::Source;
+use crate::ConfigSource;
 
 /// Values from one source: the defaults, a named config, a config file, one update.
 #[derive(Debug, Clone)]
 pub(crate) struct Layer {
     /// Where the values came from.
-    pub(crate) source: Source,
+    pub(crate) source: ConfigSource,
     /// The values, keys already nested.
     dict: Dict,
 }
@@ -17,7 +17,10 @@ pub(crate) struct Layer {
 impl Layer {
     /// A layer from a JSON object; dotted keys (`optimizer.lr`) are expanded into nested
     /// objects. A value that is not an object is an error naming the source.
-    pub(crate) fn from_json(source: Source, value: serde_json::Value) -> Result<Self, String> {
+    pub(crate) fn from_json(
+        source: ConfigSource,
+        value: serde_json::Value,
+    ) -> Result<Self, String> {
         let serde_json::Value::Object(_) = value else {
             return Err(format!(
                 "expected a table of config values, found {}",
@@ -33,7 +36,7 @@ impl Layer {
     }
 
     /// A layer that sets one dotted key.
-    pub(crate) fn single(source: Source, key: &str, value: serde_json::Value) -> Self {
+    pub(crate) fn single(source: ConfigSource, key: &str, value: serde_json::Value) -> Self {
         let nested = nest(key, value);
         let dict = Value::serialize(&nested)
             .ok()
@@ -120,7 +123,7 @@ mod tests {
 
     #[test]
     fn a_layer_must_be_a_table() {
-        assert!(Layer::from_json(Source::Default, json!([1])).is_err());
-        assert!(Layer::from_json(Source::Default, json!({"a": 1})).is_ok());
+        assert!(Layer::from_json(ConfigSource::Default, json!([1])).is_err());
+        assert!(Layer::from_json(ConfigSource::Default, json!({"a": 1})).is_ok());
     }
 }

@@ -10,7 +10,7 @@ mod extract;
 mod file;
 mod layer;
 mod print;
-pub mod render;
+pub(crate) mod render;
 mod save;
 
 use std::collections::HashMap;
@@ -22,22 +22,22 @@ use crate::cli::Update;
 use crate::experiment::Experiment;
 use crate::seed::{self, SEED_KEY};
 use crate::suggest;
-use crate::{Env, Error, Source};
+use crate::{ConfigSource, Env, Error};
 
-pub use file::{EXTENSIONS, default_save_path};
+pub(crate) use file::default_save_path;
 use layer::Layer;
-pub use print::{PrintOptions, render_config, render_named_configs};
-pub use save::save_config;
+pub(crate) use print::{PrintOptions, render_config, render_named_configs};
+pub(crate) use save::save_config;
 
 /// Sets a dotted key in a JSON object, creating nested objects on the way.
-pub fn merge_update(target: &mut serde_json::Value, key: &str, value: serde_json::Value) {
+pub(crate) fn merge_update(target: &mut serde_json::Value, key: &str, value: serde_json::Value) {
     layer::merge_into(target, layer::nest(key, value));
 }
 
 /// A resolved config: the recorded values, the defaults they started from, and where each
 /// value came from.
 #[derive(Debug)]
-pub struct Resolved {
+pub(crate) struct Resolved {
     /// The config as recorded: the typed config serialised back, plus keys added with
     /// `-f/--force`.
     pub record: serde_json::Value,
@@ -48,13 +48,13 @@ pub struct Resolved {
     /// Dotted keys that match no config field, kept in the record with `-f/--force`.
     pub added: Vec<String>,
     figment: Figment,
-    sources: HashMap<String, Source>,
+    sources: HashMap<String, ConfigSource>,
 }
 
 impl Resolved {
     /// Sacred's `meta.config_updates`: the values the `key=value` updates set, as they were
     /// resolved, nested by their dotted keys.
-    pub fn config_updates(&self, updates: &[Update]) -> serde_json::Value {
+    pub(crate) fn config_updates(&self, updates: &[Update]) -> serde_json::Value {
         let mut values = serde_json::Value::Object(serde_json::Map::new());
         for update in updates {
             if let Update::Set { key, .. } = update
@@ -68,7 +68,7 @@ impl Resolved {
 
     /// Where the value at a dotted key came from; for a key inside a value set as a whole
     /// (a table from a file), the source of that value.
-    pub fn source_of(&self, key: &str) -> Option<&Source> {
+    pub(crate) fn source_of(&self, key: &str) -> Option<&ConfigSource> {
         let mut path = key;
         loop {
             if let Some(meta) = self.figment.find_metadata(path) {
@@ -87,22 +87,21 @@ impl Resolved {
 /// # Errors
 /// A default that failed to serialise, an unknown named config, a missing or malformed
 /// config file, a value of the wrong type, a missing required value or an unknown key.
-pub fn resolve<E: Experiment>(
+pub(crate) fn resolve<E: Experiment>(
     updates: &[Update],
     force: bool,
     env: &Env,
 ) -> Result<(E, Resolved), Error> {
     let defaults = defaults_object::<E>()?;
-    let mut layers =
-        vec![
-            Layer::from_json(Source::Default, defaults.clone()).map_err(|reason| {
-                Error::usage(format!("the experiment's defaults are invalid: {reason}"))
-            })?,
-        ];
+    let mut layers = vec![
+        Layer::from_json(ConfigSource::Default, defaults.clone()).map_err(|reason| {
+            Error::usage(format!("the experiment's defaults are invalid: {reason}"))
+        })?,
+    ];
     layers.extend(preset_layers::<E>(updates, env)?);
     layers.extend(updates.iter().filter_map(|u| match u {
         Update::Set { key, value, token } => Some(Layer::single(
-            Source::CommandLine(token.clone()),
+            ConfigSource::CommandLine(token.clone()),
             key,
             value.clone(),
         )),
@@ -114,7 +113,7 @@ pub fn resolve<E: Experiment>(
         .fold(Figment::new(), |f, l| f.merge(l.clone()));
     if !figment.contains(SEED_KEY) {
         let drawn = seed::draw_seed(E::INFO.seed_max).map_err(|e| Error::Entropy(e.to_string()))?;
-        let layer = Layer::single(Source::DrawnSeed, SEED_KEY, drawn.into());
+        let layer = Layer::single(ConfigSource::DrawnSeed, SEED_KEY, drawn.into());
         figment = figment.merge(layer.clone());
         layers.push(layer);
     }
@@ -165,7 +164,7 @@ fn preset_layers<E: Experiment>(updates: &[Update], env: &Env) -> Result<Vec<Lay
         let resolved_path = env.resolve(token);
         if file::looks_like_file(token, &resolved_path) {
             let value = file::load(Path::new(token), &resolved_path)?;
-            let source = Source::File(token.into());
+            let source = ConfigSource::File(token.into());
             layers.push(
                 Layer::from_json(source, value).map_err(|reason| Error::ConfigFile {
                     path: token.into(),
@@ -182,7 +181,7 @@ fn preset_layers<E: Experiment>(updates: &[Update], env: &Env) -> Result<Vec<Lay
                 "named config `{token}` cannot be serialised: {reason}"
             ))
         })?;
-        let source = Source::NamedConfig(token.clone());
+        let source = ConfigSource::NamedConfig(token.clone());
         layers.push(Layer::from_json(source, value).map_err(|reason| {
             Error::usage(format!("named config `{token}` is invalid: {reason}"))
         })?);

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::Resolved;
 use super::render::{compact, lookup};
-use crate::Source;
+use crate::ConfigSource;
 use crate::experiment::ExperimentInfo;
 use crate::seed::{SEED_DOC, SEED_KEY};
 
@@ -21,7 +21,7 @@ const DOC_COLUMN: usize = 37;
 
 /// How to print a config.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct PrintOptions {
+pub(crate) struct PrintOptions {
     /// Colour modified, added and typechanged entries and docs with ANSI escapes.
     pub color: bool,
     /// Say where each value came from.
@@ -50,7 +50,11 @@ impl Mark {
 /// Renders a resolved config as Sacred's `print_config` does: a legend line, then per level
 /// the leaves sorted by key, then the sub-tables sorted by key, two spaces of indent per
 /// level, docs from column 35.
-pub fn render_config(resolved: &Resolved, info: &ExperimentInfo, options: PrintOptions) -> String {
+pub(crate) fn render_config(
+    resolved: &Resolved,
+    info: &ExperimentInfo,
+    options: PrintOptions,
+) -> String {
     let mut out = if options.color {
         format!(
             "Configuration ({BLUE}modified{RESET}, {GREEN}added{RESET}, \
@@ -105,7 +109,7 @@ impl Printer<'_> {
                 self.resolved
                     .source_of(path)
                     .cloned()
-                    .unwrap_or(Source::Default),
+                    .unwrap_or(ConfigSource::Default),
             )
         } else {
             None
@@ -171,7 +175,10 @@ impl Printer<'_> {
             return Mark::Plain;
         };
         let source = self.resolved.source_of(path);
-        let user_set = !matches!(source, None | Some(Source::Default | Source::DrawnSeed));
+        let user_set = !matches!(
+            source,
+            None | Some(ConfigSource::Default | ConfigSource::DrawnSeed)
+        );
         if let Some(default) = lookup(&self.resolved.defaults, path)
             && type_changed(default, value)
         {
@@ -208,7 +215,7 @@ fn join(prefix: &str, key: &str) -> String {
 
 /// Renders `print_named_configs`: `Named Configurations (doc):` then one line per named
 /// config with its doc, or `  No named configs`.
-pub fn render_named_configs(info: &ExperimentInfo, color: bool) -> String {
+pub(crate) fn render_named_configs(info: &ExperimentInfo, color: bool) -> String {
     let mut out = if color {
         format!("Named Configurations ({DIM}doc{RESET}):\n")
     } else {

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 /// A value on one line: strings quoted, arrays `[a, b]`, objects `{"k": v}`, `null`.
-pub fn compact(value: &Value) -> String {
+pub(crate) fn compact(value: &Value) -> String {
     let mut out = String::new();
     write_compact(value, &mut out);
     out
@@ -38,7 +38,7 @@ fn write_compact(value: &Value, out: &mut String) {
 }
 
 /// What kind of value this is, in words: `a string`, `an integer`, `a table`.
-pub fn kind(value: &Value) -> &'static str {
+pub(crate) fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -51,7 +51,7 @@ pub fn kind(value: &Value) -> &'static str {
 }
 
 /// A value with its kind, for error messages: `"abc" (a string)`.
-pub fn described(value: &Value) -> String {
+pub(crate) fn described(value: &Value) -> String {
     match value {
         Value::Null => "null".to_owned(),
         other => format!("{} ({})", compact(other), kind(other)),
@@ -59,7 +59,7 @@ pub fn described(value: &Value) -> String {
 }
 
 /// The value at a dotted path (`optimizer.betas.0`: array elements by index).
-pub fn lookup<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
+pub(crate) fn lookup<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
     if path.is_empty() {
         return Some(root);
     }

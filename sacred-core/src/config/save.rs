@@ -11,7 +11,7 @@ use crate::Error;
 ///
 /// # Errors
 /// An unknown extension (before anything is written) or an I/O error.
-pub fn save_config(config: &serde_json::Value, path: &Path) -> Result<(), Error> {
+pub(crate) fn save_config(config: &serde_json::Value, path: &Path) -> Result<(), Error> {
     let extension = path
         .extension()
         .and_then(|e| e.to_str())

@@ -155,8 +155,8 @@ fn defaults_apply_and_a_seed_is_drawn() {
     assert!(cfg.seed >= 1 && cfg.seed <= crate::seed::MAX_SAFE_SEED);
     assert_eq!(resolved.seed, cfg.seed);
     assert_eq!(resolved.record["seed"], json!(cfg.seed));
-    assert_eq!(resolved.source_of("seed"), Some(&Source::DrawnSeed));
-    assert_eq!(resolved.source_of("lr"), Some(&Source::Default));
+    assert_eq!(resolved.source_of("seed"), Some(&ConfigSource::DrawnSeed));
+    assert_eq!(resolved.source_of("lr"), Some(&ConfigSource::Default));
 }
 
 #[test]
@@ -188,19 +188,19 @@ fn layers_apply_in_order_and_updates_win() {
     );
     assert_eq!(
         resolved.source_of("batch_size"),
-        Some(&Source::CommandLine("batch_size=3".into()))
+        Some(&ConfigSource::CommandLine("batch_size=3".into()))
     );
     assert_eq!(
         resolved.source_of("mode"),
-        Some(&Source::NamedConfig("big".into()))
+        Some(&ConfigSource::NamedConfig("big".into()))
     );
     assert_eq!(
         resolved.source_of("optimizer.lr"),
-        Some(&Source::NamedConfig("small".into()))
+        Some(&ConfigSource::NamedConfig("small".into()))
     );
     assert_eq!(
         resolved.source_of("optimizer.betas"),
-        Some(&Source::Default)
+        Some(&ConfigSource::Default)
     );
     let (cfg, _) = resolve_ok(&[named("big"), named("small")]);
     assert_eq!(cfg.batch_size, 8);
@@ -239,11 +239,11 @@ fn config_files_merge_into_nested_values() {
     assert_eq!(cfg.tags.get("x"), Some(&1));
     assert_eq!(
         resolved.source_of("optimizer.name"),
-        Some(&Source::File("a.toml".into()))
+        Some(&ConfigSource::File("a.toml".into()))
     );
     assert_eq!(
         resolved.source_of("optimizer.betas.0"),
-        Some(&Source::File("b.json".into()))
+        Some(&ConfigSource::File("b.json".into()))
     );
 }
 
@@ -253,7 +253,7 @@ fn wrong_types_name_key_value_expected_type_and_source() {
     assert_eq!(e.key, "lr");
     assert_eq!(e.value.as_deref(), Some("\"abc\" (a string)"));
     assert_eq!(e.expected, "f64");
-    assert_eq!(e.source, Some(Source::CommandLine("lr=abc".into())));
+    assert_eq!(e.source, Some(ConfigSource::CommandLine("lr=abc".into())));
     let text = e.to_string();
     assert!(
         text.contains("`lr`") && text.contains("abc") && text.contains("f64"),
@@ -342,7 +342,7 @@ fn a_given_seed_is_kept() {
     assert_eq!(resolved.seed, 42);
     assert_eq!(
         resolved.source_of("seed"),
-        Some(&Source::CommandLine("seed=42".into()))
+        Some(&ConfigSource::CommandLine("seed=42".into()))
     );
 }
 

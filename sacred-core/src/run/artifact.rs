@@ -10,7 +10,7 @@ use crate::Error;
 /// their path.
 pub(crate) const SNAPSHOT_LIMIT: u64 = 64 * 1024 * 1024;
 
-/// Options for [`Run::add_artifact_with`].
+/// Options for [`Run::add_artifact_with`](crate::Run::add_artifact_with).
 #[derive(Debug, Clone, Default)]
 pub struct ArtifactOptions {
     pub(super) name: Option<String>,
