@@ -38,6 +38,32 @@ pub use sacred_mongo as mongo;
 /// generated `main` does but returning instead of exiting: for tests and for programs that
 /// drive experiments themselves.
 ///
+/// ```
+/// use sacred::prelude::*;
+/// use sacred::{Env, Outcome};
+///
+/// /// Doubles the learning rate.
+/// #[experiment(config = Train)]
+/// fn train(#[default(0.1)] lr: f64, run: &Run) -> f64 {
+///     run.log_scalar("lr", lr);
+///     lr * 2.0
+/// }
+///
+/// let dir = std::env::temp_dir();
+/// let env = Env::captured(&dir);
+/// let outcome = sacred::run_from::<Train, _, _>(["train", "-u", "with", "lr=0.5"], &env);
+/// match outcome {
+///     Ok(Outcome::Completed { result: Some(result), config }) => {
+///         assert_eq!(result, 1.0);
+///         assert_eq!(config["lr"], 0.5);
+///     }
+///     other => panic!("{other:?}"),
+/// }
+/// // Bad input is an error with exit code 2, and nothing runs.
+/// let error = sacred::run_from::<Train, _, _>(["train", "with", "lr=fast"], &env).unwrap_err();
+/// assert_eq!(error.exit_code(), 2);
+/// ```
+///
 /// # Errors
 /// Bad input (usage, config, config file: [`Error::exit_code`] 2) and failures to write
 /// what a command writes.

@@ -54,6 +54,21 @@ type PendingObservers = Arc<Mutex<Vec<Box<dyn Observer>>>>;
 /// The environment of one command: variables, working directory, output streams, whether
 /// standard output is a terminal (for colours), and whether this is the real process (which
 /// then handles SIGINT and SIGTERM and captures its file descriptors).
+///
+/// The generated `main` uses [`Env::from_process`]. Tests use [`Env::captured`], which
+/// keeps what the command prints and reads only the variables it is given:
+///
+/// ```
+/// use sacred_core::Env;
+///
+/// let env = Env::captured(std::env::temp_dir()).with_var("SACRED_CAPTURED_ENV", "HOME");
+/// assert_eq!(env.var("SACRED_CAPTURED_ENV"), Some("HOME"));
+/// env.out("Configuration:\n");
+/// assert_eq!(env.stdout_text(), "Configuration:\n");
+/// ```
+///
+/// `sacred::run_from::<Config, _, _>(["train", "with", "lr=0.1"], &env)` runs an
+/// experiment in it (see the `sacred` crate).
 #[derive(Clone)]
 pub struct Env {
     vars: BTreeMap<String, String>,

@@ -23,8 +23,22 @@ use proc_macro::TokenStream;
 
 /// Turns a function into an experiment.
 ///
-/// ```ignore
+/// ```no_run
 /// use sacred::prelude::*;
+/// use sacred::serde::{Deserialize, Serialize};
+///
+/// #[derive(Serialize, Deserialize)]
+/// #[serde(crate = "sacred::serde")]
+/// struct Optimizer {
+///     name: String,
+///     lr: f64,
+/// }
+///
+/// /// Smaller batches for a quick check.
+/// #[named_config]
+/// fn small() -> sacred::serde_json::Value {
+///     sacred::serde_json::json!({"batch_size": 8})
+/// }
 ///
 /// /// A small training run.
 /// #[experiment(name = "quick", config = TrainConfig, named_configs(small))]
@@ -35,9 +49,13 @@ use proc_macro::TokenStream;
 ///     optimizer: Optimizer, // no default: a run must set it
 ///     run: &Run,            // optional, in any position
 /// ) -> Result<f64, String> {
-///     # Ok(0.0)
+///     run.log_scalar("training.loss", 0.5);
+///     Ok(optimizer.lr * f64::from(batch_size))
 /// }
 /// ```
+///
+/// `cargo run -- with optimizer.name=sgd optimizer.lr=0.1` runs it; `cargo run -- --help`
+/// lists its commands, flags and config.
 ///
 /// # Arguments
 ///
@@ -61,7 +79,11 @@ use proc_macro::TokenStream;
 ///   and named configs, and a `call` that runs the function;
 /// - the function itself, with its parameter attributes removed; a function named `main`
 ///   is renamed, and a `fn main` that hands the struct to the runtime takes its place.
-///   Any other function keeps its name, and the program calls `sacred::run_from` itself.
+///   Any other function keeps its name, and the program calls `sacred::run_from` itself;
+/// - `print!`, `println!`, `eprint!` and `eprintln!` macros that shadow std's for the rest
+///   of the file (after the `#[experiment]` function): they print exactly as std's do, and
+///   also feed the run's captured output under `-C sys`. Under the default `-C fd` they make
+///   no difference.
 ///
 /// A function that returns a `core::result::Result` (under any name: an alias,
 /// `anyhow::Result`) fails the run with its `Err`, recording the error's chain of causes;
@@ -74,14 +96,26 @@ pub fn experiment(attr: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Declares a named config: a set of config values that a run selects with `with NAME`.
 ///
-/// ```ignore
+/// ```
 /// use sacred::prelude::*;
 ///
 /// /// Smaller batches for a quick check.
 /// #[named_config]
 /// fn small() -> sacred::serde_json::Value {
-///     sacred::serde_json::json!({"batch_size": 8, "optimizer.lr": 0.1})
+///     sacred::serde_json::json!({"batch_size": 8})
 /// }
+///
+/// #[experiment(config = Train, named_configs(small))]
+/// fn train(#[default(32)] batch_size: u32) -> u32 {
+///     batch_size
+/// }
+///
+/// let env = sacred::Env::captured(std::env::temp_dir());
+/// let outcome = sacred::run_from::<Train, _, _>(["train", "-u", "with", "small"], &env);
+/// assert!(matches!(
+///     outcome,
+///     Ok(sacred::Outcome::Completed { result: Some(r), .. }) if r == 8
+/// ));
 /// ```
 ///
 /// The function takes no parameters and returns any `Serialize` value; dotted keys reach

@@ -59,6 +59,36 @@ pub trait ObserverFactory: Send + Sync {
 }
 
 /// Receives the events of a run. Every method has a no-op default.
+///
+/// An observer that counts the points of each metric:
+///
+/// ```
+/// use std::collections::BTreeMap;
+///
+/// use sacred_core::observer::{MetricsEvent, Observer, ObserverError};
+///
+/// #[derive(Default)]
+/// struct Counter {
+///     points: BTreeMap<String, usize>,
+/// }
+///
+/// impl Observer for Counter {
+///     fn name(&self) -> String {
+///         "Counter".to_owned()
+///     }
+///
+///     fn metrics(&mut self, event: &MetricsEvent) -> Result<(), ObserverError> {
+///         for series in &event.series {
+///             *self.points.entry(series.name.clone()).or_default() += series.values.len();
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// // Handed to a run with `Env::captured(dir).with_observer(Counter::default())`.
+/// let env = sacred_core::Env::captured(std::env::temp_dir()).with_observer(Counter::default());
+/// # drop(env);
+/// ```
 pub trait Observer: Send {
     /// A short name for reports (`file storage ./runs`).
     fn name(&self) -> String;

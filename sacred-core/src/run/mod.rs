@@ -26,6 +26,24 @@ pub(crate) use shared::{RunEnd, RunMessage, Shared};
 
 /// A running experiment. The experiment function receives it as `&Run`; it is `Send + Sync`
 /// and usable from many threads at once.
+///
+/// ```
+/// use sacred_core::{Error, Run};
+/// use rand::RngExt as _;
+///
+/// fn train(run: &Run) -> Result<f64, Error> {
+///     let loss = run.metric("training.loss"); // resolved once, for hot loops
+///     for step in 0..100 {
+///         loss.log(1.0 / f64::from(step + 1)); // steps 0, 1, 2…
+///     }
+///     run.log_scalar("accuracy", 0.9); // by name
+///     run.add_artifact_bytes("notes.txt", "converged")?;
+///     run.set_info("best_step", 99)?;
+///     // The same seed gives the same numbers on every machine.
+///     let noise: f64 = run.rng_for("noise").random();
+///     Ok(noise)
+/// }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Run {
     shared: Arc<Shared>,
