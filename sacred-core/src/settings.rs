@@ -1,6 +1,7 @@
 //! Project defaults: a `sacred.toml` beside `Cargo.toml` (found from the working directory
-//! upwards) and environment variables. Command-line flags win over environment variables,
-//! which win over `sacred.toml`.
+//! upwards) and environment variables; environment variables win over `sacred.toml`.
+//! Command-line flags win over both: that half of the rule is applied where a run's plan is
+//! resolved (`plan.rs`).
 //!
 //! ```toml
 //! # sacred.toml

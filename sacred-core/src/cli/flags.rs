@@ -148,10 +148,13 @@ pub(super) const FLAGS: &[FlagSpec] = &[
         id: FlagId::MongoDb,
         short: Some('m'),
         long: "mongo_db",
-        value: Some("a database specification `[host:port:]db_name[.collection[:id]][!priority]`"),
+        value: Some(
+            "a database specification `[host:port:]db_name[.prefix][!priority]` or a \
+             `mongodb://` URI",
+        ),
         help: "Add a MongoDB Observer to the experiment. The argument value is the database \
                specification. Should be in the form: \
-               `[host:port:]db_name[.collection[:id]][!priority]`",
+               `[host:port:]db_name[.prefix][!priority]`, or a `mongodb://` URI",
     },
     FlagSpec {
         id: FlagId::Name,

@@ -10,7 +10,6 @@ mod event;
 pub mod file;
 #[cfg(feature = "test-util")]
 mod recording;
-pub(crate) mod select;
 
 pub use event::{
     ArtifactEvent, ArtifactSource, CompletedEvent, ExperimentRecord, FailedEvent, HeartbeatEvent,

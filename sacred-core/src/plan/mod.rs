@@ -4,6 +4,8 @@
 //! Precedence is implemented here and nowhere else: command-line flags win over
 //! [`Settings`], in which environment variables win over `sacred.toml`.
 
+mod observers;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -45,7 +47,7 @@ impl RunPlan {
         base_dir: &Path,
     ) -> Result<Self, Error> {
         let settings = Settings::load(env)?;
-        let observers = crate::observer::select::select(flags, &settings, env, logger)?;
+        let observers = observers::select(flags, &settings, env, logger)?;
         let given_id = flags.id.as_ref().map(|id| RunId::Str(id.clone()));
         if let Some(id) = &given_id {
             for observer in &observers {
