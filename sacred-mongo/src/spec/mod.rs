@@ -1,0 +1,268 @@
+//! Where runs go: the `-m/--mongo_db` argument, parsed.
+//!
+//! Three forms are accepted:
+//!
+//! | Argument | Server | Database | Collections |
+//! |---|---|---|---|
+//! | `host:port` | `host:port` | `sacred` | `runs`, `metrics` |
+//! | `[host:port:]db[.prefix][!priority]` | `host:port` or `localhost:27017` | `db` | `runs`, `metrics`, or `prefix_runs`, `prefix_metrics` |
+//! | `mongodb://…` or `mongodb+srv://…` | as the URI says, with its credentials and options | the URI's path, or `sacred` | `runs`, `metrics` |
+//!
+//! GridFS is always the bucket `fs`, shared by all prefixes, as in Sacred. The default
+//! priority is 30 (Sacred's). Sacred's `db.collection:run_id` (overwrite an existing run)
+//! is not supported yet and is refused with a clear error.
+//!
+//! Database and prefix names follow Sacred's rule: a letter or `_`, then at most 63 of
+//! `0-9 A-Z a-z # % & ' ( ) + - ; = @ [ ] ^ _ { }` (the database in a URI's path follows
+//! MongoDB's own rule instead).
+//!
+//! This module holds [`MongoSpec`] and its accessors; `short` parses Sacred's short forms
+//! (the first two rows), `uri` the URI form.
+
+use std::fmt;
+
+use sacred_core::secret::MaskedUrl;
+
+use crate::error::MongoError;
+
+mod short;
+mod uri;
+
+/// Sacred's priority for the MongoDB observer.
+pub const DEFAULT_PRIORITY: i32 = 30;
+/// The database when the argument names none.
+pub const DEFAULT_DATABASE: &str = "sacred";
+/// The characters Sacred allows in database and collection names after the first.
+const NAME_CHARS: &str = "#%&'()+-;=@[]^_{}";
+
+/// A MongoDB server, database and collection prefix to store runs in, with the observer's
+/// priority.
+///
+/// It holds the real URL (credentials included) for connecting, but shows only the masked
+/// one: `Display`, `Debug` and [`MongoSpec::masked_url`] replace the password with `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MongoSpec {
+    url: String,
+    /// The URL masked, with the secrets that must never be shown.
+    masked: MaskedUrl,
+    database: String,
+    prefix: Option<String>,
+    priority: i32,
+}
+
+/// Parses a `-m/--mongo_db` argument: `host:port`, `[host:port:]db[.prefix][!priority]`, or
+/// a `mongodb://` / `mongodb+srv://` URI (the database is its path, `sacred` when empty).
+///
+/// # Errors
+/// [`MongoError::InvalidSpec`], naming the argument (password masked) and what was expected.
+pub fn parse_spec(arg: &str) -> Result<MongoSpec, MongoError> {
+    if arg.starts_with("mongodb://") || arg.starts_with("mongodb+srv://") {
+        uri::parse(arg)
+    } else {
+        short::parse(arg)
+    }
+}
+
+impl MongoSpec {
+    /// The URL with the password (and secret options) replaced by `***`.
+    pub fn masked_url(&self) -> String {
+        self.masked.masked().to_owned()
+    }
+
+    /// The database the runs go to.
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    /// The collection prefix (`-m db.prefix`), if any.
+    pub fn prefix(&self) -> Option<&str> {
+        self.prefix.as_deref()
+    }
+
+    /// The observer's priority (`-m db!priority`; 30 by default).
+    pub fn priority(&self) -> i32 {
+        self.priority
+    }
+
+    /// The runs collection: `runs`, or `<prefix>_runs`.
+    pub fn runs_collection(&self) -> String {
+        self.prefixed("runs")
+    }
+
+    /// The metrics collection: `metrics`, or `<prefix>_metrics`.
+    pub fn metrics_collection(&self) -> String {
+        self.prefixed("metrics")
+    }
+
+    /// Where the points of a metric past the bound of its `metrics` document go:
+    /// `metrics_overflow`, or `<prefix>_metrics_overflow`.
+    pub fn overflow_collection(&self) -> String {
+        self.prefixed("metrics_overflow")
+    }
+
+    /// The same server with another database (the URL, and so the authentication
+    /// database of a URI without `authSource`, is unchanged).
+    ///
+    /// # Errors
+    /// [`MongoError::InvalidSpec`] when `name` breaks Sacred's rule for database names.
+    pub fn with_database(mut self, name: &str) -> Result<Self, MongoError> {
+        check_name(name, "database").map_err(|expected| invalid(name, expected))?;
+        self.database = name.to_owned();
+        Ok(self)
+    }
+
+    /// The same server and database with another collection prefix (`None`: none).
+    ///
+    /// # Errors
+    /// [`MongoError::InvalidSpec`] when `prefix` breaks Sacred's rule for collection names.
+    pub fn with_prefix(mut self, prefix: Option<&str>) -> Result<Self, MongoError> {
+        if let Some(prefix) = prefix {
+            check_name(prefix, "collection prefix")
+                .map_err(|expected| invalid(prefix, expected))?;
+        }
+        self.prefix = prefix.map(str::to_owned);
+        Ok(self)
+    }
+
+    /// The same spec with another priority.
+    pub fn with_priority(mut self, priority: i32) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    /// The real URL, credentials included: only for connecting.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// `text` with every secret of this spec replaced by `***`.
+    pub fn scrub(&self, text: &str) -> String {
+        self.masked.scrub(text)
+    }
+
+    fn prefixed(&self, name: &str) -> String {
+        match &self.prefix {
+            Some(prefix) => format!("{prefix}_{name}"),
+            None => name.to_owned(),
+        }
+    }
+}
+
+/// `mongodb://host:27017, database sacred, prefix p` (password masked).
+impl fmt::Display for MongoSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}, database {}", self.masked, self.database)?;
+        if let Some(prefix) = &self.prefix {
+            write!(f, ", prefix {prefix}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for MongoSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MongoSpec")
+            .field("url", &self.masked.masked())
+            .field("database", &self.database)
+            .field("prefix", &self.prefix)
+            .field("priority", &self.priority)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The error for a malformed argument `arg`, saying what was `expected`.
+fn invalid(arg: &str, expected: impl Into<String>) -> MongoError {
+    MongoError::InvalidSpec {
+        arg: arg.to_owned(),
+        expected: expected.into(),
+    }
+}
+
+/// Sacred's rule for database and collection names.
+fn check_name(name: &str, what: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || NAME_CHARS.contains(c));
+    if first_ok && rest_ok && name.len() <= 64 {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{}` is not a valid {what} name: it must start with a letter or `_`, followed by at \
+             most 63 of the characters 0-9 A-Z a-z # % & ' ( ) + - ; = @ [ ] ^ _ {{ }}",
+            name.escape_debug()
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(super) fn ok(arg: &str) -> MongoSpec {
+        match parse_spec(arg) {
+            Ok(spec) => spec,
+            Err(e) => panic!("`{arg}` should parse: {e}"),
+        }
+    }
+
+    pub(super) fn err(arg: &str) -> String {
+        match parse_spec(arg) {
+            Ok(spec) => panic!("`{arg}` should not parse, got {spec:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn passwords_are_masked_everywhere() {
+        let arg = "mongodb://alice:s3cr%40t-pw@db1:27017,db2:27018/lab?replicaSet=rs0&\
+                   authSource=admin&tls=true&authMechanismProperties=AWS_SESSION_TOKEN:tok3n";
+        let spec = ok(arg);
+        assert_eq!(spec.url(), arg);
+        assert_eq!(spec.database(), "lab");
+        let masked = spec.masked_url();
+        assert_eq!(
+            masked,
+            "mongodb://alice:***@db1:27017,db2:27018/lab?replicaSet=rs0&authSource=admin&\
+             tls=true&authMechanismProperties=***"
+        );
+        for shown in [
+            masked,
+            spec.to_string(),
+            format!("{spec:?}"),
+            spec.scrub("failed for s3cr@t-pw and s3cr%40t-pw and tok3n"),
+        ] {
+            for secret in ["s3cr", "tok3n"] {
+                assert!(!shown.contains(secret), "{secret} shown in {shown}");
+            }
+        }
+        assert_eq!(
+            spec.to_string(),
+            "mongodb://alice:***@db1:27017,db2:27018/lab?replicaSet=rs0&authSource=admin&\
+             tls=true&authMechanismProperties=***, database lab"
+        );
+    }
+
+    #[test]
+    fn builders_validate() {
+        let spec = ok("localhost:27017");
+        let spec = spec
+            .with_database("other")
+            .and_then(|s| s.with_prefix(Some("p")))
+            .map(|s| s.with_priority(7));
+        let spec = match spec {
+            Ok(spec) => spec,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(spec.database(), "other");
+        assert_eq!(spec.runs_collection(), "p_runs");
+        assert_eq!(spec.priority(), 7);
+        assert_eq!(
+            spec.to_string(),
+            "mongodb://localhost:27017, database other, prefix p"
+        );
+        assert!(spec.clone().with_database("a.b").is_err());
+        assert!(spec.with_prefix(Some("")).is_err());
+    }
+}
