@@ -1,11 +1,15 @@
-//! Building a `mongodb::Client` for a spec: short timeouts unless the URL sets its own.
+//! Talking to the server: a `mongodb::Client` for a spec (short timeouts unless the URL
+//! sets its own), and one operation under a time limit ([`timed`]). Used by the worker and
+//! by the reader.
+
+use std::future::IntoFuture;
+use std::time::Duration;
 
 use mongodb::Client;
 use mongodb::options::ClientOptions;
 
-use crate::error::MongoError;
-use crate::error::driver_error;
-use crate::observer::Limits;
+use crate::error::{MongoError, OpFailure, driver_error};
+use crate::limits::Limits;
 use crate::spec::MongoSpec;
 
 /// A client for `spec` (no server contacted yet, except SRV look-ups for
@@ -25,4 +29,16 @@ pub(crate) async fn client(spec: &MongoSpec, limits: &Limits) -> Result<Client, 
         options.app_name = Some("sacred-rs".to_owned());
     }
     Client::with_options(options).map_err(|e| driver_error(spec, "create the client", &e))
+}
+
+/// Runs `operation`, giving up after `limit`.
+pub(crate) async fn timed<T, F>(limit: Duration, operation: F) -> Result<T, OpFailure>
+where
+    F: IntoFuture<Output = mongodb::error::Result<T>>,
+{
+    match tokio::time::timeout(limit, operation.into_future()).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(OpFailure::Driver(e)),
+        Err(_) => Err(OpFailure::TimedOut(limit)),
+    }
 }

@@ -1,12 +1,13 @@
-//! The one error type of the crate. No variant holds a password: every message that comes
-//! from the driver or names the server goes through [`MongoSpec::scrub`] or
-//! [`MongoSpec`]'s masked `Display` first.
+//! The one error type of the crate, and what a failed driver operation means
+//! ([`OpFailure`]). No variant holds a password: every message that comes from the driver
+//! or names the server goes through its [`Target`]'s `scrub` or masked `Display` first.
+//! [`MongoSpec`](crate::MongoSpec) is that target; this module needs nothing else of it,
+//! so `spec` can use [`MongoError`] without a cycle.
 
+use std::fmt;
 use std::time::Duration;
 
 use mongodb::error::{ErrorKind, WriteFailure};
-
-use crate::spec::MongoSpec;
 
 /// What went wrong talking to MongoDB, or with the `-m` argument.
 ///
@@ -96,9 +97,17 @@ pub enum MongoError {
     },
 }
 
-/// Why one operation failed: the driver's error, or no answer in time.
+/// The server an error names (its `target`): shown masked by `Display`
+/// (`mongodb://user:***@host, database db`), with the secrets to scrub from the driver's
+/// messages.
+pub(crate) trait Target: fmt::Display {
+    /// `text` with every secret of the server replaced by `***`.
+    fn scrub(&self, text: &str) -> String;
+}
+
+/// Why one driver operation failed: the driver's error, or no answer in time.
 #[derive(Debug)]
-pub(crate) enum Failure {
+pub(crate) enum OpFailure {
     /// The driver reported an error.
     Driver(mongodb::error::Error),
     /// The operation did not finish within the operation timeout.
@@ -110,10 +119,10 @@ pub(crate) enum Failure {
 /// The code MongoDB gives a duplicate key error.
 const DUPLICATE_KEY: i32 = 11000;
 
-impl Failure {
+impl OpFailure {
     /// The server's error code, when the server answered with one.
     pub(crate) fn code(&self) -> Option<i32> {
-        let Failure::Driver(e) = self else {
+        let OpFailure::Driver(e) = self else {
             return None;
         };
         match e.kind.as_ref() {
@@ -131,7 +140,7 @@ impl Failure {
 
     /// Whether this is a duplicate key error (for `insert_many`: every write error is one).
     pub(crate) fn is_duplicate_key(&self) -> bool {
-        if let Failure::Driver(e) = self
+        if let OpFailure::Driver(e) = self
             && let ErrorKind::InsertMany(m) = e.kind.as_ref()
         {
             return m.write_concern_error.is_none()
@@ -146,8 +155,8 @@ impl Failure {
     /// selection or authentication problem, where trying again later may work).
     pub(crate) fn is_rejection(&self) -> bool {
         match self {
-            Failure::TimedOut(_) | Failure::Stream(_) => false,
-            Failure::Driver(e) => matches!(
+            OpFailure::TimedOut(_) | OpFailure::Stream(_) => false,
+            OpFailure::Driver(e) => matches!(
                 e.kind.as_ref(),
                 ErrorKind::Command(_) | ErrorKind::Write(WriteFailure::WriteError(_))
             ),
@@ -155,39 +164,39 @@ impl Failure {
     }
 
     /// The error to report, naming `action` and the server (masked).
-    pub(crate) fn into_error(self, spec: &MongoSpec, action: &str) -> MongoError {
+    pub(crate) fn into_error(self, server: &impl Target, action: &str) -> MongoError {
         match self {
-            Failure::TimedOut(after) => MongoError::Connect {
-                target: spec.to_string(),
+            OpFailure::TimedOut(after) => MongoError::Connect {
+                target: server.to_string(),
                 action: action.to_owned(),
                 message: format!("no answer within {} s", after.as_secs_f64()),
             },
-            Failure::Driver(e) => driver_error(spec, action, &e),
-            Failure::Stream(e) => MongoError::Database {
-                target: spec.to_string(),
+            OpFailure::Driver(e) => driver_error(server, action, &e),
+            OpFailure::Stream(e) => MongoError::Database {
+                target: server.to_string(),
                 action: action.to_owned(),
-                message: spec.scrub(&e.to_string()),
+                message: server.scrub(&e.to_string()),
             },
         }
     }
 }
 
-impl From<mongodb::error::Error> for Failure {
+impl From<mongodb::error::Error> for OpFailure {
     fn from(e: mongodb::error::Error) -> Self {
-        Failure::Driver(e)
+        OpFailure::Driver(e)
     }
 }
 
 /// A driver error as a [`MongoError`]: connection problems (selection, network, DNS, TLS,
 /// authentication) are [`MongoError::Connect`], the rest [`MongoError::Database`]. The
-/// driver's message is scrubbed of the spec's secrets.
+/// driver's message is scrubbed of the server's secrets.
 pub(crate) fn driver_error(
-    spec: &MongoSpec,
+    server: &impl Target,
     action: &str,
     e: &mongodb::error::Error,
 ) -> MongoError {
-    let message = spec.scrub(&describe(e));
-    let target = spec.to_string();
+    let message = server.scrub(&describe(e));
+    let target = server.to_string();
     let action = action.to_owned();
     match e.kind.as_ref() {
         ErrorKind::ServerSelection { .. }

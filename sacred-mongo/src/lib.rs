@@ -50,10 +50,20 @@
 //!
 //! Passwords never reach a record, a log line or an error: [`MongoSpec`] shows a masked URL
 //! and every driver message is scrubbed of the URL's secrets.
+//!
+//! The modules, each using only modules named before it: `error` ([`MongoError`], and what
+//! a failed driver operation means), `limits` ([`Limits`], and the count of queued writes
+//! the observer shares with its worker), `spec` ([`MongoSpec`]; `spec::short` and
+//! `spec::uri` parse the two forms of `-m`), `connect` (a client for a spec, and one
+//! operation under a time limit), `encode` and `output` (Sacred's BSON types, the kept
+//! tail of the output), `worker` (the writing thread), `observer` ([`MongoObserver`]) and
+//! [`read`] ([`read::MongoReader`]). The reader shares `connect` with the worker, not the
+//! worker itself.
 
 mod connect;
 mod encode;
 mod error;
+mod limits;
 mod observer;
 mod output;
 pub mod read;
@@ -61,7 +71,8 @@ mod spec;
 mod worker;
 
 pub use error::MongoError;
-pub use observer::{Limits, MongoObserver};
+pub use limits::Limits;
+pub use observer::MongoObserver;
 pub use spec::{DEFAULT_DATABASE, DEFAULT_PRIORITY, MongoSpec, parse_spec};
 
 /// The BSON types of the documents [`read::MongoReader`] returns (the driver's `bson` 2).

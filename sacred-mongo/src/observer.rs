@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{RecvTimeoutError, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -16,101 +16,13 @@ use sacred_core::observer::{
 use tokio::sync::mpsc::{self, error::TrySendError};
 
 use crate::error::MongoError;
+use crate::limits::{Backlog, Limits};
 use crate::spec::MongoSpec;
-use crate::worker::{self, Command};
+use crate::worker::{self, Job};
 
-/// The largest metric document a Python Sacred reader can load is 16 MB; 300,000 points
-/// (about 48 bytes each in three arrays) stay below 15 MB.
-const MAX_METRIC_POINTS: usize = 300_000;
-/// The most output kept in the run document.
-const MAX_CAPTURED_OUT: usize = 8 << 20;
 /// Artifact files up to this size are read when the event arrives (so the experiment may
 /// delete them right after); larger ones are streamed by the worker.
 const READ_ARTIFACT_NOW: u64 = 16 << 20;
-
-/// Bounds and timeouts of a [`MongoObserver`]. Start from [`Limits::default`] and change
-/// what you need with the `with_…` methods.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Limits {
-    /// The most bytes of output the run document's `captured_out` keeps (the last ones);
-    /// the whole output goes to GridFS. Default 1 MiB, at most 8 MiB.
-    pub captured_out_bytes: usize,
-    /// The most points of one metric in its `metrics` document, and in each document of the
-    /// overflow collection. Default 200,000, at most 300,000 (under 15 MB a document).
-    pub metric_points: usize,
-    /// How many events the queue holds before the pump thread waits. Default 1024.
-    pub queue_capacity: usize,
-    /// `serverSelectionTimeoutMS` and `connectTimeoutMS` when the URL does not set them.
-    /// Default 5 s.
-    pub connect_timeout: Duration,
-    /// How long one database operation may take before it counts as failed. Default 60 s.
-    pub operation_timeout: Duration,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            captured_out_bytes: 1 << 20,
-            metric_points: 200_000,
-            queue_capacity: 1024,
-            connect_timeout: Duration::from_secs(5),
-            operation_timeout: Duration::from_secs(60),
-        }
-    }
-}
-
-impl Limits {
-    /// Keep at most `bytes` of output in the run document (clamped to 8 MiB).
-    pub fn with_captured_out_bytes(mut self, bytes: usize) -> Self {
-        self.captured_out_bytes = bytes;
-        self
-    }
-
-    /// Keep at most `points` points in a metric document (clamped to 1..=300,000).
-    pub fn with_metric_points(mut self, points: usize) -> Self {
-        self.metric_points = points;
-        self
-    }
-
-    /// Queue at most `events` events (at least 1).
-    pub fn with_queue_capacity(mut self, events: usize) -> Self {
-        self.queue_capacity = events;
-        self
-    }
-
-    /// Wait at most `timeout` for a server when the URL does not say.
-    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Give up on one operation after `timeout`.
-    pub fn with_operation_timeout(mut self, timeout: Duration) -> Self {
-        self.operation_timeout = timeout;
-        self
-    }
-
-    /// The limits within their allowed ranges.
-    pub(crate) fn clamped(self) -> Self {
-        Self {
-            captured_out_bytes: self.captured_out_bytes.min(MAX_CAPTURED_OUT),
-            metric_points: self.metric_points.clamp(1, MAX_METRIC_POINTS),
-            queue_capacity: self.queue_capacity.max(1),
-            connect_timeout: self.connect_timeout.max(Duration::from_millis(1)),
-            operation_timeout: self.operation_timeout.max(Duration::from_millis(1)),
-        }
-    }
-}
-
-/// What the observer and its worker share.
-#[derive(Debug, Default)]
-pub(crate) struct Shared {
-    /// Events queued or being written.
-    pub(crate) pending: AtomicUsize,
-    /// Set when `join` gave up: the worker drops what is left.
-    pub(crate) abandoned: AtomicBool,
-}
 
 /// Sacred's `MongoObserver`: runs in MongoDB in the layout Python Sacred 0.8.7 writes
 /// (`format: "MongoObserver-0.7.0"`), so the tools that read Sacred's schema (Omniboard,
@@ -134,8 +46,8 @@ pub(crate) struct Shared {
 /// - runs are updated field by field with `$set`/`$push`, never replaced.
 pub struct MongoObserver {
     spec: Arc<MongoSpec>,
-    sender: mpsc::Sender<Command>,
-    shared: Arc<Shared>,
+    sender: mpsc::Sender<Job>,
+    backlog: Arc<Backlog>,
     /// The worker thread; detached when the observer is dropped (it ends once the queue is
     /// written).
     _worker: JoinHandle<()>,
@@ -173,13 +85,13 @@ impl MongoObserver {
     /// As [`MongoObserver::new`].
     pub fn with_limits(spec: MongoSpec, limits: Limits) -> Result<Self, MongoError> {
         let spec = Arc::new(spec);
-        let shared = Arc::new(Shared::default());
+        let backlog = Arc::new(Backlog::default());
         let (sender, worker) =
-            worker::spawn(Arc::clone(&spec), limits.clamped(), Arc::clone(&shared))?;
+            worker::spawn(Arc::clone(&spec), limits.clamped(), Arc::clone(&backlog))?;
         Ok(Self {
             spec,
             sender,
-            shared,
+            backlog,
             _worker: worker,
         })
     }
@@ -196,42 +108,42 @@ impl MongoObserver {
         }
     }
 
-    /// Queues `command`, waiting while the queue is full.
-    fn send(&self, command: Command) -> Result<(), MongoError> {
-        let counted = command.is_event();
+    /// Queues `job`, waiting while the queue is full.
+    fn send(&self, job: Job) -> Result<(), MongoError> {
+        let counted = job.is_event();
         if counted {
-            self.shared.pending.fetch_add(1, Ordering::SeqCst);
+            self.backlog.pending.fetch_add(1, Ordering::SeqCst);
         }
-        let sent = match self.sender.try_send(command) {
+        let sent = match self.sender.try_send(job) {
             Ok(()) => Ok(()),
             Err(TrySendError::Closed(_)) => Err(()),
-            Err(TrySendError::Full(command)) => {
+            Err(TrySendError::Full(job)) => {
                 let sender = self.sender.clone();
                 if tokio::runtime::Handle::try_current().is_ok() {
                     // `blocking_send` may not run inside a runtime: wait on a plain thread.
                     std::thread::scope(|scope| {
                         scope
-                            .spawn(move || sender.blocking_send(command).map_err(|_| ()))
+                            .spawn(move || sender.blocking_send(job).map_err(|_| ()))
                             .join()
                             .unwrap_or(Err(()))
                     })
                 } else {
-                    sender.blocking_send(command).map_err(|_| ())
+                    sender.blocking_send(job).map_err(|_| ())
                 }
             }
         };
         sent.map_err(|()| {
             if counted {
-                self.shared.pending.fetch_sub(1, Ordering::SeqCst);
+                self.backlog.pending.fetch_sub(1, Ordering::SeqCst);
             }
             self.stopped()
         })
     }
 
-    /// Sends a command that carries a reply channel and waits for the answer.
+    /// Sends a job that carries a reply channel and waits for the answer.
     fn ask<T>(
         &self,
-        make: impl FnOnce(SyncSender<Result<T, MongoError>>) -> Command,
+        make: impl FnOnce(SyncSender<Result<T, MongoError>>) -> Job,
     ) -> Result<T, MongoError> {
         let (reply, answer) = sync_channel(1);
         self.send(make(reply))?;
@@ -254,29 +166,29 @@ impl Observer for MongoObserver {
     }
 
     fn check_id(&self, id: &RunId) -> Result<(), ObserverError> {
-        self.ask(|reply| Command::CheckId(id.clone(), reply))
+        self.ask(|reply| Job::CheckId(id.clone(), reply))
             .map_err(observer_error)
     }
 
     fn queued(&mut self, event: &QueuedEvent) -> Result<Option<RunId>, ObserverError> {
-        self.ask(|reply| Command::Queued(Box::new(event.clone()), reply))
+        self.ask(|reply| Job::Queued(Box::new(event.clone()), reply))
             .map(Some)
             .map_err(observer_error)
     }
 
     fn started(&mut self, event: &StartedEvent) -> Result<Option<RunId>, ObserverError> {
-        self.ask(|reply| Command::Started(Box::new(event.clone()), reply))
+        self.ask(|reply| Job::Started(Box::new(event.clone()), reply))
             .map(Some)
             .map_err(observer_error)
     }
 
     fn metrics(&mut self, event: &MetricsEvent) -> Result<(), ObserverError> {
-        self.send(Command::Metrics(Box::new(event.clone())))
+        self.send(Job::Metrics(Box::new(event.clone())))
             .map_err(observer_error)
     }
 
     fn heartbeat(&mut self, event: &HeartbeatEvent) -> Result<(), ObserverError> {
-        self.send(Command::Heartbeat(Box::new(event.clone())))
+        self.send(Job::Heartbeat(Box::new(event.clone())))
             .map_err(observer_error)
     }
 
@@ -287,42 +199,42 @@ impl Observer for MongoObserver {
         {
             event.source = ArtifactSource::Bytes(bytes);
         }
-        self.send(Command::Artifact(Box::new(event)))
+        self.send(Job::Artifact(Box::new(event)))
             .map_err(observer_error)
     }
 
     fn resource(&mut self, event: &ResourceEvent) -> Result<(), ObserverError> {
-        self.send(Command::Resource(Box::new(event.clone())))
+        self.send(Job::Resource(Box::new(event.clone())))
             .map_err(observer_error)
     }
 
     fn completed(&mut self, event: &CompletedEvent) -> Result<(), ObserverError> {
-        self.send(Command::Completed(Box::new(event.clone())))
+        self.send(Job::Completed(Box::new(event.clone())))
             .map_err(observer_error)
     }
 
     fn interrupted(&mut self, event: &InterruptedEvent) -> Result<(), ObserverError> {
-        self.send(Command::Interrupted(Box::new(event.clone())))
+        self.send(Job::Interrupted(Box::new(event.clone())))
             .map_err(observer_error)
     }
 
     fn failed(&mut self, event: &FailedEvent) -> Result<(), ObserverError> {
-        self.send(Command::Failed(Box::new(event.clone())))
+        self.send(Job::Failed(Box::new(event.clone())))
             .map_err(observer_error)
     }
 
     fn join(&mut self, deadline: Instant) -> Result<(), ObserverError> {
         let (reply, answer) = sync_channel(1);
-        let mut command = Command::Flush(reply);
+        let mut job = Job::Flush(reply);
         loop {
-            match self.sender.try_send(command) {
+            match self.sender.try_send(job) {
                 Ok(()) => break,
                 Err(TrySendError::Closed(_)) => return Err(observer_error(self.stopped())),
                 Err(TrySendError::Full(again)) => {
                     if Instant::now() >= deadline {
                         return Err(observer_error(self.abandon()));
                     }
-                    command = again;
+                    job = again;
                     std::thread::sleep(Duration::from_millis(5));
                 }
             }
@@ -339,10 +251,10 @@ impl Observer for MongoObserver {
 impl MongoObserver {
     /// Tells the worker to drop what is still queued; the error saying how much.
     fn abandon(&self) -> MongoError {
-        self.shared.abandoned.store(true, Ordering::SeqCst);
+        self.backlog.abandoned.store(true, Ordering::SeqCst);
         MongoError::Deadline {
             target: self.spec.to_string(),
-            pending: self.shared.pending.load(Ordering::SeqCst),
+            pending: self.backlog.pending.load(Ordering::SeqCst),
         }
     }
 }

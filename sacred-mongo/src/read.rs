@@ -16,12 +16,11 @@ use sacred_core::observer::RunId;
 use sacred_core::time::Timestamp;
 use serde_json::Value;
 
-use crate::connect;
+use crate::connect::{self, timed};
 use crate::encode::id_bson;
-use crate::error::{Failure, MongoError};
-use crate::observer::Limits;
+use crate::error::{MongoError, OpFailure};
+use crate::limits::Limits;
 use crate::spec::MongoSpec;
-use crate::worker::timed;
 
 /// Which runs [`MongoReader::list_runs`] returns.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -122,9 +121,9 @@ impl MongoReader {
         }
         self.block(async {
             let cursor = timed(self.timeout, find).await?;
-            cursor.try_collect().await.map_err(Failure::Driver)
+            cursor.try_collect().await.map_err(OpFailure::Driver)
         })
-        .map_err(|f: Failure| f.into_error(&self.spec, "list the runs"))
+        .map_err(|f: OpFailure| f.into_error(&self.spec, "list the runs"))
     }
 
     /// The run document with `_id` `id`, if there is one.
@@ -156,7 +155,7 @@ impl MongoReader {
             .await?
             .try_collect()
             .await
-            .map_err(Failure::Driver)?;
+            .map_err(OpFailure::Driver)?;
             let mut metrics = Vec::with_capacity(documents.len());
             for document in documents {
                 let name = document.get_str("name").unwrap_or_default().to_owned();
@@ -184,7 +183,7 @@ impl MongoReader {
                     .await?
                     .try_collect()
                     .await
-                    .map_err(Failure::Driver)?;
+                    .map_err(OpFailure::Driver)?;
                     for chunk in &chunks {
                         append_points(&mut metric, chunk);
                     }
@@ -193,7 +192,7 @@ impl MongoReader {
             }
             Ok(metrics)
         })
-        .map_err(|f: Failure| {
+        .map_err(|f: OpFailure| {
             f.into_error(&self.spec, &format!("read the metrics of the run {run_id}"))
         })
     }
@@ -212,11 +211,13 @@ impl MongoReader {
             let mut bytes = Vec::new();
             match tokio::time::timeout(self.timeout, stream.read_to_end(&mut bytes)).await {
                 Ok(Ok(_)) => Ok(bytes),
-                Ok(Err(e)) => Err(Failure::Stream(e)),
-                Err(_) => Err(Failure::TimedOut(self.timeout)),
+                Ok(Err(e)) => Err(OpFailure::Stream(e)),
+                Err(_) => Err(OpFailure::TimedOut(self.timeout)),
             }
         })
-        .map_err(|f: Failure| f.into_error(&self.spec, &format!("read the GridFS file {file_id}")))
+        .map_err(|f: OpFailure| {
+            f.into_error(&self.spec, &format!("read the GridFS file {file_id}"))
+        })
     }
 
     /// The contents of the run's artifact `name` (the last one of that name), if the run

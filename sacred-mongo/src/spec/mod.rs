@@ -23,7 +23,7 @@ use std::fmt;
 
 use sacred_core::secret::MaskedUrl;
 
-use crate::error::MongoError;
+use crate::error::{MongoError, Target};
 
 mod short;
 mod uri;
@@ -167,6 +167,13 @@ impl fmt::Debug for MongoSpec {
             .field("prefix", &self.prefix)
             .field("priority", &self.priority)
             .finish_non_exhaustive()
+    }
+}
+
+/// Errors name a spec by its `Display` and scrub the driver's messages with its secrets.
+impl Target for MongoSpec {
+    fn scrub(&self, text: &str) -> String {
+        self.masked.scrub(text)
     }
 }
 

@@ -9,7 +9,7 @@ use mongodb::bson::{Bson, Document};
 use mongodb::gridfs::GridFsUploadStream;
 
 use super::Worker;
-use crate::error::{Failure, MongoError};
+use crate::error::{MongoError, OpFailure};
 
 /// GridFS's chunk size (the drivers' default, Sacred's `chunkSize: 261120`).
 const CHUNK: usize = 255 * 1024;
@@ -27,12 +27,12 @@ pub(super) async fn write(
     stream: &mut GridFsUploadStream,
     bytes: &[u8],
     limit: Duration,
-) -> Result<(), Failure> {
+) -> Result<(), OpFailure> {
     for piece in bytes.chunks(CHUNK) {
         match tokio::time::timeout(limit, stream.write_all(piece)).await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(Failure::Stream(e)),
-            Err(_) => return Err(Failure::TimedOut(limit)),
+            Ok(Err(e)) => return Err(OpFailure::Stream(e)),
+            Err(_) => return Err(OpFailure::TimedOut(limit)),
         }
     }
     Ok(())
@@ -42,11 +42,11 @@ pub(super) async fn write(
 pub(super) async fn close(
     mut stream: GridFsUploadStream,
     limit: Duration,
-) -> Result<Bson, Failure> {
+) -> Result<Bson, OpFailure> {
     match tokio::time::timeout(limit, stream.close()).await {
         Ok(Ok(())) => Ok(stream.id().clone()),
-        Ok(Err(e)) => Err(Failure::Stream(e)),
-        Err(_) => Err(Failure::TimedOut(limit)),
+        Ok(Err(e)) => Err(OpFailure::Stream(e)),
+        Err(_) => Err(OpFailure::TimedOut(limit)),
     }
 }
 
@@ -67,7 +67,7 @@ impl Worker {
         };
         let mut stream = open
             .await
-            .map_err(|e| self.error(&action, Failure::Driver(e)))?;
+            .map_err(|e| self.error(&action, OpFailure::Driver(e)))?;
         let limit = self.limits.operation_timeout;
         let written = match content {
             Content::Bytes(bytes) => write(&mut stream, bytes, limit).await,

@@ -6,7 +6,8 @@
 use mongodb::bson::{Bson, Document, doc};
 use sacred_core::observer::{MetricSeries, MetricsEvent};
 
-use super::{Worker, id_text, timed};
+use super::{Worker, id_text};
+use crate::connect::timed;
 use crate::encode::{date, uint};
 use crate::error::MongoError;
 

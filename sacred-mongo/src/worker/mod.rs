@@ -7,12 +7,10 @@ mod run;
 mod start;
 
 use std::collections::HashMap;
-use std::future::IntoFuture;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::SyncSender;
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::gridfs::{GridFsBucket, GridFsUploadStream};
@@ -23,20 +21,20 @@ use sacred_core::observer::{
 };
 use tokio::sync::mpsc;
 
-use crate::connect;
-use crate::error::{Failure, MongoError};
-use crate::observer::{Limits, Shared};
+use crate::connect::{self, timed};
+use crate::error::{MongoError, OpFailure};
+use crate::limits::{Backlog, Limits};
 use crate::output::OutputTail;
 use crate::spec::MongoSpec;
 
 /// Sacred's record format.
 pub(crate) const FORMAT: &str = "MongoObserver-0.7.0";
 
-/// A reply to a command that waits.
+/// A reply to a job that waits.
 pub(crate) type Reply<T> = SyncSender<Result<T, MongoError>>;
 
 /// What the observer asks the worker to do.
-pub(crate) enum Command {
+pub(crate) enum Job {
     /// Is this id free?
     CheckId(RunId, Reply<()>),
     /// Insert a queued run; reply with its id.
@@ -61,10 +59,10 @@ pub(crate) enum Command {
     Flush(SyncSender<Option<MongoError>>),
 }
 
-impl Command {
+impl Job {
     /// Whether this is an event that writes (counted as pending).
     pub(crate) fn is_event(&self) -> bool {
-        !matches!(self, Command::CheckId(..) | Command::Flush(_))
+        !matches!(self, Job::CheckId(..) | Job::Flush(_))
     }
 }
 
@@ -72,9 +70,9 @@ impl Command {
 pub(crate) fn spawn(
     spec: Arc<MongoSpec>,
     limits: Limits,
-    shared: Arc<Shared>,
-) -> Result<(mpsc::Sender<Command>, JoinHandle<()>), MongoError> {
-    let (sender, mut receiver) = mpsc::channel::<Command>(limits.queue_capacity);
+    backlog: Arc<Backlog>,
+) -> Result<(mpsc::Sender<Job>, JoinHandle<()>), MongoError> {
+    let (sender, mut receiver) = mpsc::channel::<Job>(limits.queue_capacity);
     let (ready, is_ready) = std::sync::mpsc::sync_channel::<Result<(), MongoError>>(1);
     let target = spec.to_string();
     let thread = std::thread::Builder::new()
@@ -94,7 +92,7 @@ pub(crate) fn spawn(
                 }
             };
             runtime.block_on(async move {
-                let mut worker = match Worker::new(spec, limits, shared).await {
+                let mut worker = match Worker::new(spec, limits, backlog).await {
                     Ok(worker) => {
                         let _ = ready.send(Ok(()));
                         worker
@@ -104,8 +102,8 @@ pub(crate) fn spawn(
                         return;
                     }
                 };
-                while let Some(command) = receiver.recv().await {
-                    worker.handle(command).await;
+                while let Some(job) = receiver.recv().await {
+                    worker.handle(job).await;
                 }
             });
         })
@@ -123,18 +121,6 @@ pub(crate) fn spawn(
     }
 }
 
-/// Runs `operation`, giving up after `limit`.
-pub(crate) async fn timed<T, F>(limit: Duration, operation: F) -> Result<T, Failure>
-where
-    F: IntoFuture<Output = mongodb::error::Result<T>>,
-{
-    match tokio::time::timeout(limit, operation.into_future()).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(Failure::Driver(e)),
-        Err(_) => Err(Failure::TimedOut(limit)),
-    }
-}
-
 /// Failures of events nobody waits for, reported at the next flush.
 #[derive(Debug, Default)]
 struct Failures {
@@ -144,7 +130,7 @@ struct Failures {
 
 /// One metric of the run, as written so far.
 #[derive(Debug, Clone, Default)]
-struct MetricState {
+struct MetricProgress {
     /// The `_id` of its `metrics` document, once known.
     id: Option<Bson>,
     /// Points in the `metrics` document.
@@ -170,7 +156,7 @@ struct RunState {
     /// `info.metrics`: `{name, id}` of each metric document created.
     info_metrics: Vec<Bson>,
     /// The metrics by name.
-    metrics: HashMap<String, MetricState>,
+    metrics: HashMap<String, MetricProgress>,
     /// What `captured_out` holds.
     output: OutputTail,
     /// The whole output, streamed to GridFS.
@@ -197,7 +183,7 @@ impl RunState {
 pub(crate) struct Worker {
     spec: Arc<MongoSpec>,
     limits: Limits,
-    shared: Arc<Shared>,
+    backlog: Arc<Backlog>,
     runs: Collection<Document>,
     metrics: Collection<Document>,
     overflow: Collection<Document>,
@@ -221,7 +207,7 @@ impl Worker {
     async fn new(
         spec: Arc<MongoSpec>,
         limits: Limits,
-        shared: Arc<Shared>,
+        backlog: Arc<Backlog>,
     ) -> Result<Self, MongoError> {
         let client: Client = connect::client(&spec, &limits).await?;
         let db = client.database(spec.database());
@@ -233,7 +219,7 @@ impl Worker {
             bucket: db.gridfs_bucket(None),
             spec,
             limits,
-            shared,
+            backlog,
             run: None,
             failures: Failures::default(),
             metrics_index: false,
@@ -244,61 +230,61 @@ impl Worker {
         })
     }
 
-    async fn handle(&mut self, command: Command) {
-        let counted = command.is_event();
-        if self.shared.abandoned.load(Ordering::SeqCst) {
+    async fn handle(&mut self, job: Job) {
+        let counted = job.is_event();
+        if self.backlog.abandoned.load(Ordering::SeqCst) {
             // `join` gave up: drop the rest (replies are dropped, so askers see an error).
-            if let Command::Flush(reply) = command {
+            if let Job::Flush(reply) = job {
                 let _ = reply.send(None);
             }
         } else {
-            self.dispatch(command).await;
+            self.dispatch(job).await;
         }
         if counted {
-            self.shared.pending.fetch_sub(1, Ordering::SeqCst);
+            self.backlog.pending.fetch_sub(1, Ordering::SeqCst);
         }
     }
 
-    async fn dispatch(&mut self, command: Command) {
-        match command {
-            Command::CheckId(id, reply) => {
+    async fn dispatch(&mut self, job: Job) {
+        match job {
+            Job::CheckId(id, reply) => {
                 let _ = reply.send(self.check_id(&id).await);
             }
-            Command::Queued(event, reply) => {
+            Job::Queued(event, reply) => {
                 let _ = reply.send(self.queued(&event).await);
             }
-            Command::Started(event, reply) => {
+            Job::Started(event, reply) => {
                 let _ = reply.send(self.started(&event).await);
             }
-            Command::Metrics(event) => {
+            Job::Metrics(event) => {
                 let result = self.metrics(&event).await;
                 self.note(result);
             }
-            Command::Heartbeat(event) => {
+            Job::Heartbeat(event) => {
                 let result = self.heartbeat(&event).await;
                 self.note(result);
             }
-            Command::Artifact(event) => {
+            Job::Artifact(event) => {
                 let result = self.artifact(&event).await;
                 self.note(result);
             }
-            Command::Resource(event) => {
+            Job::Resource(event) => {
                 let result = self.resource(&event).await;
                 self.note(result);
             }
-            Command::Completed(event) => {
+            Job::Completed(event) => {
                 let result = self.completed(&event).await;
                 self.note(result);
             }
-            Command::Failed(event) => {
+            Job::Failed(event) => {
                 let result = self.failed(&event).await;
                 self.note(result);
             }
-            Command::Interrupted(event) => {
+            Job::Interrupted(event) => {
                 let result = self.interrupted(&event).await;
                 self.note(result);
             }
-            Command::Flush(reply) => {
+            Job::Flush(reply) => {
                 let failures = std::mem::take(&mut self.failures);
                 let error = failures.first.map(|first| MongoError::Writes {
                     target: self.spec.to_string(),
@@ -327,8 +313,8 @@ impl Worker {
     }
 
     /// `action` failed: the error to report.
-    fn error(&self, action: &str, failure: Failure) -> MongoError {
-        failure.into_error(&self.spec, action)
+    fn error(&self, action: &str, failure: OpFailure) -> MongoError {
+        failure.into_error(&*self.spec, action)
     }
 
     /// Creates the index `{run_id: 1, name: 1}` of the metrics collection, once.

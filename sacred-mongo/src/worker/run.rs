@@ -9,8 +9,9 @@ use sacred_core::observer::{
     ResourceEvent,
 };
 
+use super::Worker;
 use super::files::{self, Content};
-use super::{Worker, timed};
+use crate::connect::timed;
 use crate::encode::{date, to_bson, to_document};
 use crate::error::MongoError;
 use crate::output::{OutputUpdate, literal_set};

@@ -7,7 +7,8 @@ use mongodb::bson::{Bson, Document, doc};
 use sacred_core::observer::{ExperimentRecord, QueuedEvent, RunId, SourceFile, StartedEvent};
 
 use super::files::Content;
-use super::{FORMAT, RunState, Worker, timed};
+use super::{FORMAT, RunState, Worker};
+use crate::connect::timed;
 use crate::encode::{date, id_bson, int, md5_hex, meta_document, to_bson};
 use crate::error::MongoError;
 use crate::output::OutputTail;
