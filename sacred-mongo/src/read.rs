@@ -262,10 +262,12 @@ impl MongoReader {
     }
 
     /// Drops the whole database of the spec (its runs, metrics and GridFS files, and
-    /// anything else in it): for tests and clean-up tools.
+    /// anything else in it): for tests and clean-up tools. Only with the feature
+    /// `test-util`.
     ///
     /// # Errors
     /// The server cannot be reached or refuses.
+    #[cfg(feature = "test-util")]
     pub fn drop_database(&self) -> Result<(), MongoError> {
         let db = self.runs.client().database(self.spec.database());
         self.block(timed(self.timeout, db.drop()))
