@@ -75,20 +75,26 @@ impl std::fmt::Display for MaskedUrl {
 /// It splits as MongoDB's driver does: the options after the first `?`, the user
 /// information before the last `@` of what precedes them (so a password may hold an
 /// unencoded `/` or `@`), the password after the first `:` of the user information. A
-/// text without `://` (Sacred's short `host:port:db` forms) has no secrets and is kept.
+/// text without `://` is masked the same way when it holds an `@`; otherwise (Sacred's
+/// short `host:port:db` forms) it has no secrets and is kept.
 pub fn mask_url(url: &str) -> MaskedUrl {
     let mut secrets = Vec::new();
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return MaskedUrl {
-            masked: url.to_owned(),
-            secrets,
-        };
+    // Without a scheme, credentials can still be typed in (`user:pw@host:27017:db`, which
+    // Sacred's short form refuses): they are masked the same way.
+    let (mut masked, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None if url.contains('@') => (String::new(), url),
+        None => {
+            return MaskedUrl {
+                masked: url.to_owned(),
+                secrets,
+            };
+        }
     };
     let (before_options, options) = match rest.split_once('?') {
         Some((before, options)) => (before, Some(options)),
         None => (rest, None),
     };
-    let mut masked = format!("{scheme}://");
     match before_options.rsplit_once('@') {
         Some((user_info, hosts)) => {
             match user_info.split_once(':') {
@@ -256,6 +262,9 @@ mod tests {
                 "mongodb://bob:***@127.0.0.1:1/db",
             ),
             ("mongodb://bob:a@b@h/db", "mongodb://bob:***@h/db"),
+            // No scheme, but credentials all the same.
+            ("user:pw@host:27017:db", "user:***@host:27017:db"),
+            ("user@host:27017:db", "user@host:27017:db"),
         ] {
             assert_eq!(mask_url(url).masked(), expected, "{url}");
         }

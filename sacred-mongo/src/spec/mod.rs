@@ -21,7 +21,7 @@
 
 use std::fmt;
 
-use sacred_core::secret::MaskedUrl;
+use sacred_core::secret::{MaskedUrl, mask_url};
 
 use crate::error::{MongoError, Target};
 
@@ -177,11 +177,13 @@ impl Target for MongoSpec {
     }
 }
 
-/// The error for a malformed argument `arg`, saying what was `expected`.
+/// The error for a malformed argument `arg`, saying what was `expected`; any credentials
+/// typed into `arg` are masked in both.
 fn invalid(arg: &str, expected: impl Into<String>) -> MongoError {
+    let masked = mask_url(arg);
     MongoError::InvalidSpec {
-        arg: arg.to_owned(),
-        expected: expected.into(),
+        arg: masked.masked().to_owned(),
+        expected: masked.scrub(&expected.into()),
     }
 }
 

@@ -235,5 +235,12 @@ mod tests {
             e.starts_with("invalid MongoDB argument `user@host:27017:db`"),
             "{e}"
         );
+        // Credentials typed into the short form are never echoed.
+        let e = err("user:hunter2@host:27017:db");
+        assert!(!e.contains("hunter2"), "{e}");
+        assert!(
+            e.starts_with("invalid MongoDB argument `user:***@host:27017:db`"),
+            "{e}"
+        );
     }
 }
