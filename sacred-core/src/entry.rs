@@ -55,6 +55,10 @@ impl Outcome {
 /// Nothing is run or written when the input is bad: the command line is parsed and the
 /// config resolved and type-checked before any command starts.
 ///
+/// This is the runtime alone: only the observers in `env` and file storage are known here.
+/// Experiments call `sacred::run_from`, which also registers what the facade's features
+/// add (the MongoDB observer for `-m`); see its docs for an example.
+///
 /// # Errors
 /// Bad input (usage, config, config file: [`Error::exit_code`] 2) and failures to write
 /// what a command writes.
