@@ -19,7 +19,9 @@
 #                                         # the variables and an EXIT trap in that shell
 #   scripts/test-env.sh CMD [ARGS...]     # runs CMD in the environment, then stops the
 #                                         # server, e.g.
-#   scripts/test-env.sh cargo test --features mongo,test-util --test compat
+#   scripts/test-env.sh cargo test --workspace --all-features
+#                                         # (one test file alone, e.g. `--test compat`,
+#                                         # after `cargo build --examples --all-features`)
 #
 # Needs Python 3.11 (python3.11 or python3 on PATH, or $SACRED_TEST_PYTHON), Node 20 and npm.
 
@@ -185,7 +187,7 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
     set -euo pipefail
     _sacred_env_main
     if (($# == 0)); then
-        echo "test env ready; give a command to run in it (e.g. cargo test --features mongo,test-util)" >&2
+        echo "test env ready; give a command to run in it (e.g. cargo test --workspace --all-features)" >&2
         exit 0
     fi
     set +e

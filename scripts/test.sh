@@ -22,7 +22,9 @@ echo "== test environment (scripts/test-env.sh: MongoDB server, incense, Omniboa
 # shellcheck source=scripts/test-env.sh
 source scripts/test-env.sh
 
-echo "== cargo test (unit, UI, behaviour, end-to-end, MongoDB and compatibility tests, doc tests; builds the examples)"
+echo "== cargo test (unit, UI, behaviour, end-to-end, MongoDB and compatibility tests, doc tests)"
+# Builds the examples too, with these features, before it runs any test: the end-to-end
+# tests run those binaries (and fail, naming the command, when one is missing or stale).
 cargo test -j "$jobs" --workspace --all-features
 
 echo "== UI tests of the macros (compiler messages, taken without optional features)"

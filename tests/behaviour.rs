@@ -2,6 +2,9 @@
 //! a captured environment: every command, value form, layer order, error case and the seed
 //! contract.
 
+// Test helpers may unwrap, as tests do: a panic is how a test reports failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 
 use sacred::prelude::*;
@@ -135,7 +138,7 @@ fn env_in(dir: &Path) -> Env {
 }
 
 fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"))
+    tempfile::tempdir().expect("temp dir")
 }
 
 fn run(args: &[&str]) -> (Result<Outcome, Error>, Env) {
@@ -229,11 +232,9 @@ fn layers_apply_in_command_line_order_and_updates_win() {
         dir.path().join("c.toml"),
         "batch_size = 64\n[optimizer]\nname = \"rms\"\n",
     )
-    .unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(dir.path().join("d.yaml"), "batch_size: 128\n")
-        .unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(dir.path().join("e.json"), r#"{"name": "json"}"#)
-        .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
+    std::fs::write(dir.path().join("d.yaml"), "batch_size: 128\n").unwrap();
+    std::fs::write(dir.path().join("e.json"), r#"{"name": "json"}"#).unwrap();
     let env = env_in(dir.path());
     let out = run_from::<Cfg, _, _>(
         [
@@ -334,7 +335,7 @@ fn save_config_writes_the_resolved_config() {
     let saved: Value = sacred::serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("config.json")).unwrap_or_default(),
     )
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     assert_eq!(saved["lr"], json!(0.5));
     assert_eq!(saved["seed"], json!(3));
     let out = run_from::<Cfg, _, _>(["behave", "save_config", "--config-file", "out.toml"], &env);
@@ -546,7 +547,7 @@ fn results_fail_the_run_by_type_with_their_causes() {
     let dir = tmp();
     let env = env_in(dir.path());
     let runs = dir.path().join("runs");
-    let runs = runs.to_str().unwrap_or_else(|| panic!("a UTF-8 temp dir"));
+    let runs = runs.to_str().expect("a UTF-8 temp dir");
     let out = run_from::<Aliased, _, _>(["aliased", "-F", runs], &env);
     let Ok(Outcome::Failed { failure, .. }) = out else {
         panic!("an aliased Result's Err fails the run: {out:?}")
@@ -559,10 +560,9 @@ fn results_fail_the_run_by_type_with_their_causes() {
         "{}",
         env.stderr_text()
     );
-    let record: Value = sacred::serde_json::from_slice(
-        &std::fs::read(dir.path().join("runs/1/run.json")).unwrap_or_else(|e| panic!("{e}")),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let record: Value =
+        sacred::serde_json::from_slice(&std::fs::read(dir.path().join("runs/1/run.json")).unwrap())
+            .unwrap();
     assert_eq!(record["status"], "FAILED");
     assert_eq!(
         record["fail_trace"],

@@ -10,17 +10,20 @@
 //! Needs `SACRED_TEST_MONGO_URL`, `SACRED_TEST_OMNIBOARD` and `SACRED_TEST_VENV`, which
 //! `scripts/test-env.sh` (run by `./scripts/test.sh`) installs, starts and exports.
 
+// Test helpers may unwrap, as tests do: a panic is how a test reports failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::Path;
 use std::process::Output;
 
-use common::servers::{
-    API, Omniboard, fresh_db_name, incense, insert_reference_runs, mongo_url, query_escape,
-    url_with_db,
-};
+use common::servers::{API, Omniboard, incense, insert_reference_runs};
 use common::{text, tmp};
 use sacred::serde_json::{Value, json};
+use sacred_test_support::fixtures;
+use sacred_test_support::mongo::TestDb;
+use sacred_test_support::percent_encode;
 
 /// The columns Omniboard's run list asks for (its `_buildRunsQuery` with no saved column
 /// settings), as its web UI sends them: `GET /api/v1/Runs?select=…&sort_by=_id&order_by=-1
@@ -167,8 +170,8 @@ fn check_omniboard(ob: &Omniboard, db: &str, e: &Expected) {
     // The run list, as the UI asks for it.
     let list_path = format!(
         "{API}/Runs?select={}&sort_by=_id&order_by=-1&query={}&limit=200",
-        query_escape(LIST_SELECT),
-        query_escape("{}")
+        percent_encode(LIST_SELECT),
+        percent_encode("{}")
     );
     let list = ob.get_json(&list_path);
     let rows = as_array(&list, "the run list");
@@ -236,8 +239,8 @@ fn check_omniboard(ob: &Omniboard, db: &str, e: &Expected) {
     // The status filter of the list.
     let completed_only = ob.get_json(&format!(
         "{API}/Runs?select={}&sort_by=_id&order_by=-1&query={}&limit=200",
-        query_escape(LIST_SELECT),
-        query_escape(r#"{"$and":[{"$or":[{"status":{"$eq":"COMPLETED"}}]}]}"#)
+        percent_encode(LIST_SELECT),
+        percent_encode(r#"{"$and":[{"$or":[{"status":{"$eq":"COMPLETED"}}]}]}"#)
     ));
     let completed_ids: Vec<&Value> = as_array(&completed_only, "COMPLETED runs")
         .iter()
@@ -246,7 +249,7 @@ fn check_omniboard(ob: &Omniboard, db: &str, e: &Expected) {
     assert_eq!(completed_ids, [&json!(e.completed)], "the COMPLETED filter");
     let count = ob.get_json(&format!(
         "{API}/Runs/count?query={}",
-        query_escape(r#"{"status":{"$eq":"FAILED"}}"#)
+        percent_encode(r#"{"status":{"$eq":"FAILED"}}"#)
     ));
     assert_eq!(count, json!({ "count": 1 }), "Runs/count of FAILED runs");
 
@@ -261,7 +264,7 @@ fn check_run_detail(ob: &Omniboard, id: i64, e: &Expected) {
     let what = format!("run {id}");
     let run = ob.get_json(&format!(
         "{API}/Runs/{id}?select={}",
-        query_escape(DETAIL_SELECT)
+        percent_encode(DETAIL_SELECT)
     ));
     assert_eq!(run["_id"], json!(id), "{what}: {run}");
     let config = if completed {
@@ -297,7 +300,7 @@ fn check_run_detail(ob: &Omniboard, id: i64, e: &Expected) {
     // The metrics, as the detail view asks for them (the run id as a string).
     let metrics = ob.get_json(&format!(
         "{API}/Metrics?query={}",
-        query_escape(&format!(r#"{{"run_id":"{id}"}}"#))
+        percent_encode(&format!(r#"{{"run_id":"{id}"}}"#))
     ));
     let metrics = as_array(&metrics, "metrics");
     let info_metrics = as_array(&run["info"]["metrics"], "info.metrics");
@@ -339,7 +342,7 @@ fn check_run_detail(ob: &Omniboard, id: i64, e: &Expected) {
     );
     let source_files = ob.get_json(&format!(
         "{API}/SourceFiles?query={}",
-        query_escape(&format!(r#"{{"_id":{id}}}"#))
+        percent_encode(&format!(r#"{{"_id":{id}}}"#))
     ));
     assert!(
         as_array(&source_files, "SourceFiles")
@@ -392,9 +395,13 @@ fn check_run_detail(ob: &Omniboard, id: i64, e: &Expected) {
 
 /// What incense loads of the completed run: config, status, metrics as pandas Series
 /// indexed by step, artifacts and the bytes of `model.bin`.
-fn check_incense(url: &str, db: &str, e: &Expected) {
+fn check_incense(db: &TestDb, e: &Expected) {
     let id = e.completed.to_string();
-    let seen = incense(url, db, &["--id", &id, "--artifact", "model.bin"]);
+    let seen = incense(
+        db.url(),
+        db.name(),
+        &["--id", &id, "--artifact", "model.bin"],
+    );
     assert_eq!(seen["id"], json!(e.completed), "{seen}");
     assert_eq!(seen["experiment_name"], "golden");
     assert_eq!(seen["status"], "COMPLETED");
@@ -432,36 +439,12 @@ fn check_incense(url: &str, db: &str, e: &Expected) {
     );
 }
 
-/// Drops a test's database when the test ends, passed or not, so that none pile up on a
-/// real `mongod` given through `SACRED_TEST_MONGO_URL`.
-struct DropDatabase(String);
-
-impl DropDatabase {
-    fn new(url: &str, db: &str) -> Self {
-        Self(url_with_db(url, db))
-    }
-}
-
-impl Drop for DropDatabase {
-    fn drop(&mut self) {
-        let reader = sacred::mongo::parse_spec(&self.0)
-            .ok()
-            .and_then(|spec| sacred::mongo::read::MongoReader::connect(&spec).ok());
-        if let Some(reader) = reader {
-            let _ = reader.drop_database();
-        }
-    }
-}
-
 /// The runs Python Sacred wrote: the harness and the tools read them as they should.
 #[test]
 fn omniboard_and_incense_read_python_sacreds_runs() {
-    let url = mongo_url();
-    let db = fresh_db_name("python_reference");
-    let _drop = DropDatabase::new(&url, &db);
-    let inserted = insert_reference_runs(&url, &db);
+    let db = TestDb::new("python_reference");
+    let inserted = insert_reference_runs(db.url(), db.name());
     assert_eq!(inserted["runs"], json!([1, 2, 3]), "{inserted}");
-    let fixtures = common::servers::root().join("tests/fixtures/sacred-0.8.7");
     let expected = Expected {
         runs: 3,
         completed: 1,
@@ -472,18 +455,18 @@ fn omniboard_and_incense_read_python_sacreds_runs() {
         }),
         failed_config: json!({ "batch_size": 8, "mode": "fail", "seed": 7 }),
         source_suffix: "golden_exp.py",
-        source: read_bytes(&fixtures.join("golden_exp.py")),
+        source: fixtures::GOLDEN_SOURCE.to_vec(),
         artifacts: vec![("model.bin", b"\x00\x01weights".to_vec())],
     };
 
-    let ob = Omniboard::start(&url, &db);
-    check_omniboard(&ob, &db, &expected);
+    let ob = Omniboard::start(db.url());
+    check_omniboard(&ob, db.name(), &expected);
     // Python Sacred's INTERRUPTED run is listed with its status too.
     let run = ob.get_json(&format!("{API}/Runs/3?select=status,duration"));
     assert_eq!(run["status"], "INTERRUPTED");
     drop(ob);
 
-    check_incense(&url, &db, &expected);
+    check_incense(&db, &expected);
 }
 
 /// Runs the golden example with `-m URL/db`; it must exit with `code`.
@@ -493,7 +476,7 @@ fn golden_to_mongo(db_url: &str, args: &[&str], cwd: &Path, code: i32) -> Output
         .args(["-m", db_url])
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("running golden: {e}"));
+        .expect("running golden");
     assert_eq!(
         out.status.code(),
         Some(code),
@@ -505,13 +488,12 @@ fn golden_to_mongo(db_url: &str, args: &[&str], cwd: &Path, code: i32) -> Output
 }
 
 /// Writes a COMPLETED run (`with seed=42`) and a FAILED one (`with mode=fail`) of the
-/// golden example to a fresh database; returns its name and what the checks expect.
-fn rust_runs(url: &str, test: &str) -> (String, Expected) {
-    let db = fresh_db_name(test);
-    let db_url = url_with_db(url, &db);
+/// golden example to a fresh database; returns it and what the checks expect.
+fn rust_runs(test: &str) -> (TestDb, Expected) {
+    let db = TestDb::new(test);
     let dir = tmp();
-    golden_to_mongo(&db_url, &["with", "seed=42"], dir.path(), 0);
-    golden_to_mongo(&db_url, &["with", "mode=fail"], dir.path(), 1);
+    golden_to_mongo(db.url(), &["with", "seed=42"], dir.path(), 0);
+    golden_to_mongo(db.url(), &["with", "mode=fail"], dir.path(), 1);
     let expected = Expected {
         runs: 2,
         // Sacred's MongoObserver numbers runs 1, 2, … in a database.
@@ -535,33 +517,28 @@ fn rust_runs(url: &str, test: &str) -> (String, Expected) {
 /// Omniboard lists and shows the golden example's runs as it does Python Sacred's.
 #[test]
 fn omniboard_reads_the_runs_of_the_mongo_observer() {
-    let url = mongo_url();
-    let (db, expected) = rust_runs(&url, "omniboard_rust");
-    let _drop = DropDatabase::new(&url, &db);
-    let ob = Omniboard::start(&url, &db);
-    check_omniboard(&ob, &db, &expected);
+    let (db, expected) = rust_runs("omniboard_rust");
+    let ob = Omniboard::start(db.url());
+    check_omniboard(&ob, db.name(), &expected);
 }
 
 /// Omniboard lists runs that print 20 MB or log more points than a metric document holds,
 /// and shows their output and metrics: no document comes near MongoDB's 16 MB.
 #[test]
 fn omniboard_lists_and_plots_big_runs() {
-    let url = mongo_url();
-    let db = fresh_db_name("omniboard_big");
-    let _drop = DropDatabase::new(&url, &db);
-    let db_url = url_with_db(&url, &db);
+    let db = TestDb::new("omniboard_big");
     let dir = tmp();
-    golden_to_mongo(&db_url, &["with", "mode=spam", "seed=1"], dir.path(), 0);
-    golden_to_mongo(&db_url, &["with", "mode=many", "seed=2"], dir.path(), 0);
-    let ob = Omniboard::start(&url, &db);
+    golden_to_mongo(db.url(), &["with", "mode=spam", "seed=1"], dir.path(), 0);
+    golden_to_mongo(db.url(), &["with", "mode=many", "seed=2"], dir.path(), 0);
+    let ob = Omniboard::start(db.url());
     assert_eq!(
         ob.get_json(&format!("{API}/Runs/count")),
         json!({ "count": 2 })
     );
     let list_path = format!(
         "{API}/Runs?select={}&sort_by=_id&order_by=-1&query={}&limit=200",
-        query_escape(LIST_SELECT),
-        query_escape("{}")
+        percent_encode(LIST_SELECT),
+        percent_encode("{}")
     );
     let list = ob.get_json(&list_path);
     let rows = as_array(&list, "the run list");
@@ -583,7 +560,7 @@ fn omniboard_lists_and_plots_big_runs() {
     );
     let metrics = ob.get_json(&format!(
         "{API}/Metrics?query={}",
-        query_escape(r#"{"run_id":"2"}"#)
+        percent_encode(r#"{"run_id":"2"}"#)
     ));
     let many = as_array(&metrics, "the metrics of run 2")
         .iter()
@@ -602,28 +579,6 @@ fn omniboard_lists_and_plots_big_runs() {
 /// incense loads the golden example's completed run as it does Python Sacred's.
 #[test]
 fn incense_reads_the_runs_of_the_mongo_observer() {
-    let url = mongo_url();
-    let (db, expected) = rust_runs(&url, "incense_rust");
-    let _drop = DropDatabase::new(&url, &db);
-    check_incense(&url, &db, &expected);
-}
-
-/// The URL a test gives `-m`: the server's, with the test's database.
-#[test]
-fn test_databases_go_into_the_servers_url() {
-    assert_eq!(
-        url_with_db("mongodb://127.0.0.1:27017", "t"),
-        "mongodb://127.0.0.1:27017/t"
-    );
-    assert_eq!(
-        url_with_db("mongodb://127.0.0.1:27017/?directConnection=true", "t"),
-        "mongodb://127.0.0.1:27017/t?directConnection=true"
-    );
-    assert_eq!(
-        url_with_db("mongodb://u:p@h:1,h2:2/admin", "t"),
-        "mongodb://u:p@h:1,h2:2/t?authSource=admin"
-    );
-    let a = fresh_db_name("a test/with.odd chars");
-    assert!(a.len() <= 63 && a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
-    assert_ne!(a, fresh_db_name("a test/with.odd chars"));
+    let (db, expected) = rust_runs("incense_rust");
+    check_incense(&db, &expected);
 }

@@ -1,6 +1,9 @@
 //! End-to-end: the example binaries run as processes, as a user runs them, and a crate
 //! outside this repository builds the quick-start program against the checkout.
 
+// Test helpers may unwrap, as tests do: a panic is how a test reports failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::Path;
@@ -184,14 +187,12 @@ fn an_outside_crate_builds_the_quickstart_program() {
          [dependencies]\nsacred = {{ path = {:?} }}\n\n[workspace]\n",
         root.to_string_lossy()
     );
-    std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::create_dir(dir.path().join("src")).unwrap_or_else(|e| panic!("{e}"));
-    let program = std::fs::read_to_string(root.join("examples/quickstart.rs"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(dir.path().join("src/main.rs"), program).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    let program = std::fs::read_to_string(root.join("examples/quickstart.rs")).unwrap();
+    std::fs::write(dir.path().join("src/main.rs"), program).unwrap();
     // The same dependency versions as the checkout, so the build needs no network.
-    std::fs::copy(root.join("Cargo.lock"), dir.path().join("Cargo.lock"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::copy(root.join("Cargo.lock"), dir.path().join("Cargo.lock")).unwrap();
     let target = examples_dir().join("../../outside-crate");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let build = Command::new(cargo)
@@ -199,13 +200,13 @@ fn an_outside_crate_builds_the_quickstart_program() {
         .current_dir(dir.path())
         .env("CARGO_TARGET_DIR", &target)
         .output()
-        .unwrap_or_else(|e| panic!("cargo: {e}"));
+        .expect("cargo");
     assert!(build.status.success(), "{}", text(&build.stderr));
     let out = Command::new(target.join("debug/outside"))
         .args(["with", "lr=0.0001", "seed=42"])
         .current_dir(dir.path())
         .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let data_seed = sacred::seed::seed_for(42, "data");
     assert!(text(&out.stdout).starts_with(&format!("seed=42 data_seed={data_seed} rng=")));

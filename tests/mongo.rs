@@ -4,6 +4,9 @@
 //! status. The server is the one `SACRED_TEST_MONGO_URL` names (the test command starts
 //! one); without it these tests fail.
 
+// Test helpers may unwrap, as tests do: a panic is how a test reports failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::Path;
@@ -11,55 +14,28 @@ use std::process::{Output, Stdio};
 
 use common::{text, tmp};
 use sacred::mongo::bson::{Bson, Document};
+use sacred::mongo::parse_spec;
 use sacred::mongo::read::{MongoReader, RunFilter};
-use sacred::mongo::{MongoSpec, parse_spec};
 use sacred::observer::RunId;
-use sacred::serde_json::{self, Value, json};
+use sacred::serde_json::{Value, json};
+use sacred_test_support::mongo::{MongoUrl, TestDb};
+use sacred_test_support::{assert_same_shape, fixtures};
 
-/// The test server's URL; a test fails when there is none.
-fn server() -> String {
-    match std::env::var("SACRED_TEST_MONGO_URL") {
-        Ok(url) if !url.is_empty() => url.trim_end_matches('/').to_owned(),
-        _ => panic!(
-            "SACRED_TEST_MONGO_URL is not set: run the tests with ./scripts/test.sh, which \
-             starts a MongoDB-compatible server, or point it at a mongod"
-        ),
-    }
+/// A reader of the test's database.
+fn reader(db: &TestDb) -> MongoReader {
+    let spec = parse_spec(db.url()).unwrap();
+    MongoReader::connect(&spec).unwrap_or_else(|e| {
+        let url = MongoUrl::parse(db.url()).masked();
+        panic!("the test server at {url} does not answer: {e}")
+    })
 }
 
-/// A database of its own for one test: `mongodb://…/<name>`.
-struct Db {
-    url: String,
-    spec: MongoSpec,
-}
-
-impl Db {
-    fn new(test: &str) -> Self {
-        let name = format!("e2e_{test}_{}", std::process::id());
-        let url = format!("{}/{name}", server());
-        let spec = parse_spec(&url).unwrap_or_else(|e| panic!("{e}"));
-        Self { url, spec }
-    }
-
-    fn reader(&self) -> MongoReader {
-        MongoReader::connect(&self.spec)
-            .unwrap_or_else(|e| panic!("the test server at {} does not answer: {e}", server()))
-    }
-
-    fn run(&self, id: i64) -> Document {
-        self.reader()
-            .get_run(&RunId::Int(id))
-            .unwrap_or_else(|e| panic!("{e}"))
-            .unwrap_or_else(|| panic!("run {id} is not stored"))
-    }
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        if let Ok(reader) = MongoReader::connect(&self.spec) {
-            let _ = reader.drop_database();
-        }
-    }
+/// The run `id` of the test's database, read as `sacred::mongo::read` reads it.
+fn stored_run(db: &TestDb, id: i64) -> Document {
+    reader(db)
+        .get_run(&RunId::Int(id))
+        .unwrap()
+        .unwrap_or_else(|| panic!("run {id} is not stored"))
 }
 
 fn golden(args: &[&str], cwd: &Path) -> Output {
@@ -68,65 +44,7 @@ fn golden(args: &[&str], cwd: &Path) -> Output {
 
 /// Python Sacred's document for run `id` (1 completed, 2 failed, 3 interrupted).
 fn reference(id: i64) -> Document {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sacred-0.8.7/mongo/runs.json");
-    let runs: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default())
-        .unwrap_or_else(|e| panic!("{e}"));
-    let run = runs
-        .as_array()
-        .and_then(|a| a.iter().find(|r| r["_id"] == json!(id)))
-        .cloned()
-        .unwrap_or_else(|| panic!("no reference run {id}"));
-    match Bson::try_from(run) {
-        Ok(Bson::Document(d)) => d,
-        other => panic!("reference run {id} is not a document: {other:?}"),
-    }
-}
-
-/// BSON type names, with the integer widths kept apart (pymongo sends small ints as int32).
-fn type_name(b: &Bson) -> String {
-    format!("{:?}", b.element_type())
-}
-
-/// Every key of `reference` is in `ours` with the same BSON type, recursively (arrays by
-/// their first elements). Python-only keys are skipped; flags given on only one of the two
-/// command lines are null on the other side.
-fn assert_same_shape(ours: &Bson, reference: &Bson, path: &str) {
-    if path == "host.python_version" {
-        return;
-    }
-    if path.starts_with("meta.options.") && (ours == &Bson::Null || reference == &Bson::Null) {
-        return;
-    }
-    assert_eq!(
-        type_name(ours),
-        type_name(reference),
-        "BSON type of `{path}`: ours {ours}, Sacred's {reference}"
-    );
-    match (ours, reference) {
-        (Bson::Document(o), Bson::Document(r)) => {
-            for (key, value) in r {
-                let child = if path.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{path}.{key}")
-                };
-                if child == "host.python_version" {
-                    continue;
-                }
-                let Some(mine) = o.get(key) else {
-                    panic!("`{child}` is missing; ours: {o}");
-                };
-                assert_same_shape(mine, value, &child);
-            }
-        }
-        (Bson::Array(o), Bson::Array(r)) => {
-            if let (Some(a), Some(b)) = (o.first(), r.first()) {
-                assert_same_shape(a, b, &format!("{path}[0]"));
-            }
-        }
-        _ => {}
-    }
+    fixtures::to_document(fixtures::reference_run(id))
 }
 
 fn json_of(doc: &Document) -> Value {
@@ -135,12 +53,12 @@ fn json_of(doc: &Document) -> Value {
 
 #[test]
 fn a_completed_run_matches_sacreds_document() {
-    let db = Db::new("completed");
+    let db = TestDb::new("completed");
     let dir = tmp();
     let out = golden(
         &[
             "-m",
-            &db.url,
+            db.url(),
             "with",
             "lr=0.0001",
             "optimizer.name=sgd",
@@ -149,12 +67,8 @@ fn a_completed_run_matches_sacreds_document() {
         dir.path(),
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let run = db.run(1);
-    assert_same_shape(
-        &Bson::Document(run.clone()),
-        &Bson::Document(reference(1)),
-        "",
-    );
+    let run = stored_run(&db, 1);
+    assert_same_shape(&Bson::Document(run.clone()), &Bson::Document(reference(1)));
     assert_eq!(run.get("_id"), Some(&Bson::Int32(1)));
     let json = json_of(&run);
     assert_eq!(json["status"], "COMPLETED");
@@ -178,16 +92,12 @@ fn a_completed_run_matches_sacreds_document() {
     );
     assert_eq!(json["resources"][0][1], "344fd2323dd33d5c058b7cf27de029e8");
 
-    let reader = db.reader();
+    let reader = reader(&db);
     assert_eq!(
-        reader
-            .artifact(&RunId::Int(1), "model.bin")
-            .unwrap_or_else(|e| panic!("{e}")),
+        reader.artifact(&RunId::Int(1), "model.bin").unwrap(),
         Some(b"\x00\x01weights".to_vec())
     );
-    let metrics = reader
-        .metrics(&RunId::Int(1))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let metrics = reader.metrics(&RunId::Int(1)).unwrap();
     let loss = metrics
         .iter()
         .find(|m| m.name == "training.loss")
@@ -220,9 +130,7 @@ fn a_completed_run_matches_sacreds_document() {
         .find(|pair| pair.first().and_then(Bson::as_str) == Some("examples/golden.rs"))
         .cloned()
         .unwrap_or_else(|| panic!("{sources:?}"));
-    let stored = reader
-        .file(&golden_entry[1])
-        .unwrap_or_else(|e| panic!("{e}"));
+    let stored = reader.file(&golden_entry[1]).unwrap();
     let on_disk = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/golden.rs"))
         .unwrap_or_default();
     assert_eq!(stored, on_disk);
@@ -230,25 +138,21 @@ fn a_completed_run_matches_sacreds_document() {
 
 #[test]
 fn failed_and_panicking_runs_match_sacreds_document() {
-    let db = Db::new("failed");
+    let db = TestDb::new("failed");
     let dir = tmp();
     let out = golden(
-        &["-m", &db.url, "with", "small", "mode=fail", "seed=7"],
+        &["-m", db.url(), "with", "small", "mode=fail", "seed=7"],
         dir.path(),
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let out = golden(
-        &["-m", &db.url, "with", "small", "mode=panic", "seed=7"],
+        &["-m", db.url(), "with", "small", "mode=panic", "seed=7"],
         dir.path(),
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     for (id, needle) in [(1, "planned failure"), (2, "planned panic")] {
-        let run = db.run(id);
-        assert_same_shape(
-            &Bson::Document(run.clone()),
-            &Bson::Document(reference(2)),
-            "",
-        );
+        let run = stored_run(&db, id);
+        assert_same_shape(&Bson::Document(run.clone()), &Bson::Document(reference(2)));
         let json = json_of(&run);
         assert_eq!(json["status"], "FAILED");
         let trace: String = json["fail_trace"]
@@ -256,10 +160,7 @@ fn failed_and_panicking_runs_match_sacreds_document() {
             .map(|a| a.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
         assert!(trace.contains(needle), "{trace}");
-        let out = db
-            .reader()
-            .captured_out(&RunId::Int(id))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let out = reader(&db).captured_out(&RunId::Int(id)).unwrap();
         assert!(
             out.unwrap_or_default().contains(needle),
             "the output keeps the failure"
@@ -269,18 +170,14 @@ fn failed_and_panicking_runs_match_sacreds_document() {
 
 #[test]
 fn an_interrupted_run_matches_sacreds_document() {
-    let db = Db::new("interrupted");
+    let db = TestDb::new("interrupted");
     let dir = tmp();
     let mut command = common::example("golden", dir.path());
-    command.args(["-m", &db.url, "with", "mode=wait", "seed=9"]);
+    command.args(["-m", db.url(), "with", "mode=wait", "seed=9"]);
     assert_eq!(common::interrupt_when_ready(&mut command, "INT"), Some(130));
 
-    let run = db.run(1);
-    assert_same_shape(
-        &Bson::Document(run.clone()),
-        &Bson::Document(reference(3)),
-        "",
-    );
+    let run = stored_run(&db, 1);
+    assert_same_shape(&Bson::Document(run.clone()), &Bson::Document(reference(3)));
     let json = json_of(&run);
     assert_eq!(json["status"], "INTERRUPTED");
     assert!(
@@ -293,12 +190,12 @@ fn an_interrupted_run_matches_sacreds_document() {
 
 #[test]
 fn a_queued_run_has_sacreds_queued_fields() {
-    let db = Db::new("queued");
+    let db = TestDb::new("queued");
     let dir = tmp();
     let out = golden(
         &[
             "-m",
-            &db.url,
+            db.url(),
             "-q",
             "-P",
             "2",
@@ -310,7 +207,7 @@ fn a_queued_run_has_sacreds_queued_fields() {
         dir.path(),
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let run = db.run(1);
+    let run = stored_run(&db, 1);
     let mut keys: Vec<&str> = run.keys().map(String::as_str).collect();
     keys.sort_unstable();
     assert_eq!(
@@ -326,7 +223,7 @@ fn a_queued_run_has_sacreds_queued_fields() {
         ]
     );
     assert_eq!(run.get_str("status").ok(), Some("QUEUED"));
-    let meta = run.get_document("meta").unwrap_or_else(|e| panic!("{e}"));
+    let meta = run.get_document("meta").unwrap();
     assert!(
         matches!(meta.get("queue_time"), Some(Bson::DateTime(_))),
         "{meta}"
@@ -337,32 +234,29 @@ fn a_queued_run_has_sacreds_queued_fields() {
 
 #[test]
 fn thirty_two_processes_at_once_get_distinct_ids() {
-    let db = Db::new("ids");
+    let db = TestDb::new("ids");
     let dir = tmp();
     // A string id already in the collection never breaks allocation.
     let out = golden(
-        &["-m", &db.url, "-i", "custom", "with", "steps=1"],
+        &["-m", db.url(), "-i", "custom", "with", "steps=1"],
         dir.path(),
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let children: Vec<_> = (0..32)
         .map(|_| {
             common::example("golden", dir.path())
-                .args(["-m", &db.url, "with", "steps=1"])
+                .args(["-m", db.url(), "with", "steps=1"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()
-                .unwrap_or_else(|e| panic!("{e}"))
+                .unwrap()
         })
         .collect();
     for child in children {
-        let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+        let out = child.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     }
-    let runs = db
-        .reader()
-        .list_runs(&RunFilter::default())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let runs = reader(&db).list_runs(&RunFilter::default()).unwrap();
     let mut ids: Vec<Bson> = runs.iter().filter_map(|r| r.get("_id").cloned()).collect();
     assert_eq!(ids.len(), 33);
     ids.retain(|id| id != &Bson::String("custom".into()));
@@ -384,48 +278,37 @@ fn thirty_two_processes_at_once_get_distinct_ids() {
 
 #[test]
 fn a_given_id_that_exists_is_refused_and_kept() {
-    let db = Db::new("given");
+    let db = TestDb::new("given");
     let dir = tmp();
     let out = golden(
-        &["-m", &db.url, "-i", "mine", "with", "steps=1"],
+        &["-m", db.url(), "-i", "mine", "with", "steps=1"],
         dir.path(),
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let before = db
-        .reader()
-        .get_run(&RunId::Str("mine".into()))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let before = reader(&db).get_run(&RunId::Str("mine".into())).unwrap();
     let out = golden(
-        &["-m", &db.url, "-i", "mine", "with", "steps=2"],
+        &["-m", db.url(), "-i", "mine", "with", "steps=2"],
         dir.path(),
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("mine"));
-    let after = db
-        .reader()
-        .get_run(&RunId::Str("mine".into()))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let after = reader(&db).get_run(&RunId::Str("mine".into())).unwrap();
     assert_eq!(before, after);
 }
 
 #[test]
 fn a_password_never_reaches_a_record_or_a_message() {
-    let db = Db::new("secret");
+    let db = TestDb::new("secret");
     let dir = tmp();
-    let server = server();
-    let with_password = server.replacen("mongodb://", "mongodb://alice:hunter2@", 1);
-    let url = format!(
-        "{with_password}/{}?serverSelectionTimeoutMS=3000",
-        db.spec.database()
-    );
+    let url = MongoUrl::parse(db.url())
+        .with_credentials("alice", "hunter2")
+        .with_option("serverSelectionTimeoutMS", "3000")
+        .to_string();
     let out = golden(&["-m", &url, "-F", "fs", "with", "steps=1"], dir.path());
     let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
     assert!(!all.contains("hunter2"), "{all}");
     assert_eq!(out.status.code(), Some(0), "{all}");
-    let stored = db
-        .reader()
-        .get_run(&RunId::Int(1))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let stored = reader(&db).get_run(&RunId::Int(1)).unwrap();
     match stored {
         // A server that accepts the credentials: the record has the URL masked.
         Some(run) => {
@@ -466,10 +349,10 @@ fn a_password_never_reaches_a_record_or_a_message() {
 
 #[test]
 fn big_output_keeps_the_document_small_and_the_whole_text() {
-    let db = Db::new("big");
+    let db = TestDb::new("big");
     let dir = tmp();
     let out = golden(
-        &["-m", &db.url, "-C", "fd", "with", "mode=spam"],
+        &["-m", db.url(), "-C", "fd", "with", "mode=spam"],
         dir.path(),
     );
     assert_eq!(
@@ -478,15 +361,14 @@ fn big_output_keeps_the_document_small_and_the_whole_text() {
         "{}",
         text(&out.stderr).chars().take(2000).collect::<String>()
     );
-    let run = db.run(1);
+    let run = stored_run(&db, 1);
     let size = sacred::mongo::bson::to_vec(&run)
         .map(|v| v.len())
         .unwrap_or(usize::MAX);
     assert!(size < 4 * 1024 * 1024, "the run document is {size} bytes");
-    let whole = db
-        .reader()
+    let whole = reader(&db)
         .captured_out(&RunId::Int(1))
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
         .unwrap_or_default();
     let lines = whole
         .lines()
@@ -505,20 +387,20 @@ const SPAM_LINES: usize = 200_000;
 
 #[test]
 fn sacred_mongo_url_makes_mongodb_the_default() {
-    let db = Db::new("default");
+    let db = TestDb::new("default");
     let dir = tmp();
     let out = common::example("golden", dir.path())
-        .env("SACRED_MONGO_URL", &db.url)
+        .env("SACRED_MONGO_URL", db.url())
         .args(["with", "steps=1"])
         .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
         text(&out.stderr).contains("Recording the run in MongoDB"),
         "{}",
         text(&out.stderr)
     );
-    assert_eq!(db.run(1).get_str("status").ok(), Some("COMPLETED"));
+    assert_eq!(stored_run(&db, 1).get_str("status").ok(), Some("COMPLETED"));
     assert!(
         !dir.path().join("runs").exists(),
         "no file storage unless configured"
@@ -527,14 +409,11 @@ fn sacred_mongo_url_makes_mongodb_the_default() {
 
 #[test]
 fn a_metric_past_one_document_keeps_every_point() {
-    let db = Db::new("many");
+    let db = TestDb::new("many");
     let dir = tmp();
-    let out = golden(&["-m", &db.url, "with", "mode=many"], dir.path());
+    let out = golden(&["-m", db.url(), "with", "mode=many"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let metrics = db
-        .reader()
-        .metrics(&RunId::Int(1))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let metrics = reader(&db).metrics(&RunId::Int(1)).unwrap();
     let many = metrics
         .iter()
         .find(|m| m.name == "many.points")

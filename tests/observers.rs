@@ -1,6 +1,9 @@
 //! Behaviour of a run as its observers see it, through a `RecordingObserver`: the order and
 //! content of events for every ending, ids and priorities, and failure isolation.
 
+// Test helpers may unwrap, as tests do: a panic is how a test reports failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -60,13 +63,13 @@ fn run_recorded(args: &[&str]) -> (Outcome, Recording, Env) {
     let _turn = SYS_CAPTURE
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let recorder = RecordingObserver::new().allocating(RunId::Int(5));
     let recording = recorder.recording();
     let env = Env::captured(dir.path()).with_observer(recorder);
     let mut argv = vec!["observed", "-C", "sys"];
     argv.extend_from_slice(args);
-    let outcome = run_from::<Cfg, _, _>(argv, &env).unwrap_or_else(|e| panic!("{e}"));
+    let outcome = run_from::<Cfg, _, _>(argv, &env).unwrap();
     (outcome, recording, env)
 }
 
@@ -135,7 +138,7 @@ fn a_completed_run_sends_events_in_order() {
             RecordedEvent::Metrics(m) => Some(m.clone()),
             _ => None,
         })
-        .unwrap_or_else(|| panic!("no metrics"));
+        .expect("no metrics");
     let names: Vec<&str> = metrics.series.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["loss", "acc"]);
     assert_eq!(metrics.series[0].steps, [0, 1, 2]);
@@ -176,7 +179,7 @@ fn a_completed_run_sends_events_in_order() {
             _ => None,
         })
         .collect();
-    let last = beats.last().unwrap_or_else(|| panic!("no heartbeat"));
+    let last = beats.last().expect("no heartbeat");
     assert_eq!(last.info, json!({"custom": {"a": 1}}));
     assert_eq!(last.result, Some(json!(0.25)));
     let text = output(&events);
@@ -225,7 +228,7 @@ fn the_highest_priority_observer_gives_the_id_to_all() {
     let _turn = SYS_CAPTURE
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let low = RecordingObserver::new()
         .with_priority(10)
         .allocating(RunId::Int(99));
@@ -236,7 +239,7 @@ fn the_highest_priority_observer_gives_the_id_to_all() {
     let env = Env::captured(dir.path())
         .with_observer(low)
         .with_observer(high);
-    let outcome = run_from::<Cfg, _, _>(["observed"], &env).unwrap_or_else(|e| panic!("{e}"));
+    let outcome = run_from::<Cfg, _, _>(["observed"], &env).unwrap();
     assert!(matches!(outcome, Outcome::Completed { .. }));
     assert_eq!(started(&own_events(&high_events)).id, None);
     assert_eq!(started(&own_events(&low_events)).id, Some(RunId::Int(7)));
@@ -252,11 +255,11 @@ fn a_given_id_goes_to_every_observer() {
     let _turn = SYS_CAPTURE
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let recorder = RecordingObserver::new().allocating(RunId::Int(1));
     let recording = recorder.recording();
     let env = Env::captured(dir.path()).with_observer(recorder);
-    run_from::<Cfg, _, _>(["observed", "-i", "mine"], &env).unwrap_or_else(|e| panic!("{e}"));
+    run_from::<Cfg, _, _>(["observed", "-i", "mine"], &env).unwrap();
     assert_eq!(
         started(&own_events(&recording)).id,
         Some(RunId::Str("mine".into()))
@@ -298,7 +301,7 @@ fn a_failing_observer_is_isolated_and_reported() {
     let _turn = SYS_CAPTURE
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let calls = std::sync::Arc::new(Mutex::new(Vec::new()));
     let recorder = RecordingObserver::new();
     let recording = recorder.recording();
@@ -307,7 +310,7 @@ fn a_failing_observer_is_isolated_and_reported() {
             calls: calls.clone(),
         })
         .with_observer(recorder);
-    let outcome = run_from::<Cfg, _, _>(["observed"], &env).unwrap_or_else(|e| panic!("{e}"));
+    let outcome = run_from::<Cfg, _, _>(["observed"], &env).unwrap();
     assert!(
         matches!(outcome, Outcome::Completed { .. }),
         "the run itself completes"
@@ -326,12 +329,11 @@ fn periodic_beats_carry_metrics_while_the_run_goes_on() {
     let _turn = SYS_CAPTURE
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let recorder = RecordingObserver::new();
     let recording = recorder.recording();
     let env = Env::captured(dir.path()).with_observer(recorder);
-    let out =
-        run_from::<Slow, _, _>(["slow", "-b", "0.05"], &env).unwrap_or_else(|e| panic!("{e}"));
+    let out = run_from::<Slow, _, _>(["slow", "-b", "0.05"], &env).unwrap();
     assert!(matches!(out, Outcome::Completed { .. }));
     let beats = recording
         .kinds()
@@ -355,7 +357,7 @@ fn periodic_beats_carry_metrics_while_the_run_goes_on() {
     let recorder = RecordingObserver::new();
     let recording = recorder.recording();
     let env = Env::captured(dir.path()).with_observer(recorder);
-    run_from::<Slow, _, _>(["slow", "-b", "0"], &env).unwrap_or_else(|e| panic!("{e}"));
+    run_from::<Slow, _, _>(["slow", "-b", "0"], &env).unwrap();
     assert_eq!(
         kinds(&recording),
         ["started", "metrics", "heartbeat", "completed", "join"],
@@ -377,7 +379,7 @@ fn queued_runs_only_send_queued() {
     let _turn = SYS_CAPTURE
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let recorder = RecordingObserver::new().allocating(RunId::Int(3));
     let recording = recorder.recording();
     let env = Env::captured(dir.path()).with_observer(recorder);
@@ -387,7 +389,7 @@ fn queued_runs_only_send_queued() {
         ],
         &env,
     )
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     assert!(
         matches!(
             &out,

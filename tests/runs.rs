@@ -2,6 +2,9 @@
 //! the records it leaves are compared with the ones Python Sacred 0.8.7 wrote
 //! (`tests/fixtures/sacred-0.8.7/file_storage`), key by key and type by type.
 
+// Test helpers may unwrap, as tests do: a panic is how a test reports failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::Path;
@@ -10,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::{text, tmp};
 use sacred::serde_json::{self, Value, json};
+use sacred_test_support::{assert_same_shape, fixtures};
 
 fn golden_command(cwd: &Path) -> Command {
     common::example("golden", cwd)
@@ -27,68 +31,10 @@ fn json_file(path: &Path) -> Value {
     serde_json::from_str(&read(path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// Python Sacred's record `path` of its file storage observer (`1/run.json`, …).
 fn reference(path: &str) -> Value {
-    json_file(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/sacred-0.8.7/file_storage")
-            .join(path),
-    )
+    fixtures::reference(&format!("file_storage/{path}"))
 }
-
-/// The JSON type of a value, with integers and floats both "number".
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-/// Every key of `reference` is in `ours` with the same type, recursively (arrays by their
-/// first elements). Keys in `python_only` are Python-specific and skipped.
-fn assert_same_shape(ours: &Value, reference: &Value, path: &str, python_only: &[&str]) {
-    if python_only.contains(&path) {
-        return;
-    }
-    // Flags given on one command line and not on the other are null on that side.
-    if path.starts_with("meta.options.") && (ours.is_null() || reference.is_null()) {
-        return;
-    }
-    assert_eq!(
-        kind(ours),
-        kind(reference),
-        "type of `{path}`: ours {ours}, Sacred's {reference}"
-    );
-    match (ours, reference) {
-        (Value::Object(o), Value::Object(r)) => {
-            for (key, value) in r {
-                let child = if path.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{path}.{key}")
-                };
-                if python_only.contains(&child.as_str()) {
-                    continue;
-                }
-                let Some(mine) = o.get(key) else {
-                    panic!("`{child}` is missing; ours: {ours}");
-                };
-                assert_same_shape(mine, value, &child, python_only);
-            }
-        }
-        (Value::Array(o), Value::Array(r)) => {
-            if let (Some(a), Some(b)) = (o.first(), r.first()) {
-                assert_same_shape(a, b, &format!("{path}[0]"), python_only);
-            }
-        }
-        _ => {}
-    }
-}
-
-const PYTHON_ONLY: &[&str] = &["host.python_version"];
 
 /// The artifacts the experiment added (without the diff of a dirty checkout).
 fn own_artifacts(run: &Value) -> Vec<String> {
@@ -123,13 +69,13 @@ fn md5_digest(bytes: &[u8]) -> Vec<u8> {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("md5sum: {e}"));
+        .expect("md5sum");
     {
         use std::io::Write;
-        let mut stdin = child.stdin.take().unwrap_or_else(|| panic!("stdin"));
-        stdin.write_all(bytes).unwrap_or_else(|e| panic!("{e}"));
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(bytes).unwrap();
     }
-    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    let out = child.wait_with_output().unwrap();
     let hex = text(&out.stdout);
     let hex = hex.split_whitespace().next().unwrap_or_default();
     (0..hex.len() / 2)
@@ -154,7 +100,7 @@ fn a_completed_run_matches_sacreds_records() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let run_dir = dir.path().join("fs/1");
     let run = json_file(&run_dir.join("run.json"));
-    assert_same_shape(&run, &reference("1/run.json"), "", PYTHON_ONLY);
+    assert_same_shape(&run, &reference("1/run.json"));
     assert_eq!(run["status"], "COMPLETED");
     assert_eq!(run["command"], "main");
     assert_eq!(run["result"]["acc"], json!(0.7));
@@ -214,8 +160,7 @@ fn a_completed_run_matches_sacreds_records() {
 
     // Sources: the example's own file, stored once under its md5, matching the file now.
     let golden_src =
-        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/golden.rs"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/golden.rs")).unwrap();
     let stored = format!("_sources/golden_{}.rs", md5_hex(&golden_src));
     let sources = run["experiment"]["sources"]
         .as_array()
@@ -259,12 +204,12 @@ fn a_completed_run_matches_sacreds_records() {
     assert_eq!(run["meta"]["options"]["--file_storage"], "fs");
 
     let config = json_file(&run_dir.join("config.json"));
-    assert_same_shape(&config, &reference("1/config.json"), "", &[]);
+    assert_same_shape(&config, &reference("1/config.json"));
     assert_eq!(config["optimizer"]["name"], "sgd");
     assert_eq!(config["seed"], json!(42));
 
     let metrics = json_file(&run_dir.join("metrics.json"));
-    assert_same_shape(&metrics, &reference("1/metrics.json"), "", &[]);
+    assert_same_shape(&metrics, &reference("1/metrics.json"));
     assert_eq!(metrics["training.loss"]["steps"], json!([0, 1, 2]));
     assert_eq!(
         metrics["training.loss"]["values"],
@@ -303,7 +248,7 @@ fn a_failed_run_keeps_its_error_and_all_its_output() {
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let run = json_file(&dir.path().join("fs/1/run.json"));
-    assert_same_shape(&run, &reference("2/run.json"), "", PYTHON_ONLY);
+    assert_same_shape(&run, &reference("2/run.json"));
     assert_eq!(run["status"], "FAILED");
     assert!(run["result"].is_null());
     let trace: Vec<&str> = run["fail_trace"]
@@ -325,7 +270,7 @@ fn a_panic_fails_the_run_with_message_location_and_backtrace() {
     let out = golden(&["-F", "fs", "with", "mode=panic", "seed=7"], dir.path());
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let run = json_file(&dir.path().join("fs/1/run.json"));
-    assert_same_shape(&run, &reference("2/run.json"), "", PYTHON_ONLY);
+    assert_same_shape(&run, &reference("2/run.json"));
     assert_eq!(run["status"], "FAILED");
     let trace: String = run["fail_trace"]
         .as_array()
@@ -362,7 +307,7 @@ fn sigint_and_sigterm_interrupt_the_run_and_keep_its_record() {
         let (exit, dir) = interrupted(signal);
         assert_eq!(exit, Some(code), "SIG{signal}");
         let run = json_file(&dir.path().join("fs/1/run.json"));
-        assert_same_shape(&run, &reference("3/run.json"), "", PYTHON_ONLY);
+        assert_same_shape(&run, &reference("3/run.json"));
         assert_eq!(run["status"], "INTERRUPTED", "SIG{signal}");
         assert!(run["stop_time"].is_string());
         let metrics = json_file(&dir.path().join("fs/1/metrics.json"));
@@ -384,7 +329,7 @@ fn sixteen_processes_at_once_get_sixteen_ids() {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .unwrap_or_else(|e| panic!("{e}"))
+                .unwrap()
         })
         .collect();
     for mut child in children {
@@ -479,14 +424,14 @@ fn the_default_is_file_storage_under_runs_and_unobserved_records_nothing() {
         other.path().join("sacred.toml"),
         "file_storage = \"store\"\ncaptured_env = [\"SACRED_TEST_VAR\"]\n",
     )
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     let nested = other.path().join("sub");
-    std::fs::create_dir(&nested).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir(&nested).unwrap();
     let out = golden_command(&nested)
         .env("SACRED_TEST_VAR", "recorded")
         .args(["with", "steps=1"])
         .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let run = json_file(&other.path().join("store/1/run.json"));
     assert_eq!(run["host"]["ENV"], json!({"SACRED_TEST_VAR": "recorded"}));
@@ -495,7 +440,7 @@ fn the_default_is_file_storage_under_runs_and_unobserved_records_nothing() {
         .env("SACRED_FILE_STORAGE", "from-env")
         .args(["with", "steps=1"])
         .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(nested.join("from-env/1/run.json").is_file());
 }
@@ -525,7 +470,7 @@ fn beats_stream_metrics_and_output_while_the_run_goes_on() {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let run_json = dir.path().join("fs/1/run.json");
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut seen = false;
@@ -590,8 +535,7 @@ fn print_dependencies_lists_dependencies_sources_and_repositories() {
         "{stdout}"
     );
     let golden_src =
-        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/golden.rs"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/golden.rs")).unwrap();
     assert!(
         stdout.contains(&format!(
             "\n  {:<43}  {}",
@@ -646,10 +590,10 @@ fn golden_counting_git(args: &[&str], cwd: &Path) -> (Output, usize) {
         .args(["-c", "command -v git"])
         .output()
         .map(|o| text(&o.stdout).trim().to_owned())
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert!(!real.is_empty(), "these tests need git");
     let bin = cwd.join("fake-bin");
-    std::fs::create_dir_all(&bin).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(&bin).unwrap();
     let log = cwd.join("git.log");
     let _ = std::fs::remove_file(&log);
     let script = bin.join("git");
@@ -660,12 +604,12 @@ fn golden_counting_git(args: &[&str], cwd: &Path) -> (Output, usize) {
             log.display()
         ),
     )
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     let status = Command::new("chmod")
         .args(["755"])
         .arg(&script)
         .status()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert!(status.success());
     let path = format!(
         "{}:{}",
@@ -676,7 +620,7 @@ fn golden_counting_git(args: &[&str], cwd: &Path) -> (Output, usize) {
         .args(args)
         .env("PATH", path)
         .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let probes = std::fs::read_to_string(&log)
         .unwrap_or_default()
         .lines()

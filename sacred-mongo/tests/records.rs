@@ -14,10 +14,9 @@ use common::*;
 use mongodb::bson::{Bson, Document, doc};
 use sacred_core::observer::{FailedEvent, InterruptedEvent, Observer, QueuedEvent};
 use sacred_core::time::Timestamp;
+use sacred_test_support::shape::{PYTHON_ONLY, Tree};
 use serde_json::{Value, json};
 
-/// Keys of the reference that are Python's only (the Rust record has its own instead).
-const PYTHON_ONLY: &[&str] = &["host.python_version"];
 /// Keys the Rust record adds next to Sacred's.
 const RUST_ADDED: &[&str] = &["host.rust_version", "captured_out_file"];
 /// Keys whose values must be equal too, not only their types.
@@ -38,9 +37,11 @@ const SAME_VALUES: &[&str] = &[
     "fail_trace",
 ];
 
-/// Compares `actual` with `expected` at `path`: the same keys (but for the lists above),
-/// the same BSON types, the same array lengths, and equal values where [`SAME_VALUES`]
-/// says so. Differences go to `errors`.
+/// Compares `actual` with `expected` at `path`: the same keys (but for [`PYTHON_ONLY`] and
+/// the lists above), the same BSON types, the same array lengths, and equal values where
+/// [`SAME_VALUES`] says so. Differences go to `errors`. Stricter than
+/// `sacred_test_support::assert_same_shape`, which the end-to-end tests use on the records
+/// of a real process.
 fn compare(path: &str, expected: &Bson, actual: &Bson, errors: &mut Vec<String>) {
     if SAME_VALUES.contains(&path) && expected != actual {
         errors.push(format!("{path}: expected {expected}, got {actual}"));
@@ -49,8 +50,8 @@ fn compare(path: &str, expected: &Bson, actual: &Bson, errors: &mut Vec<String>)
     if expected.element_type() != actual.element_type() {
         errors.push(format!(
             "{path}: expected a {} ({expected}), got a {} ({actual})",
-            type_name(expected),
-            type_name(actual)
+            expected.type_name(),
+            actual.type_name()
         ));
         return;
     }

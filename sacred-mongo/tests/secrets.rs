@@ -12,6 +12,7 @@ use common::*;
 use sacred_core::observer::{Observer, RunId};
 use sacred_mongo::read::MongoReader;
 use sacred_mongo::{Limits, MongoObserver, parse_spec};
+use sacred_test_support::mongo::{MongoUrl, server_url};
 
 const PASSWORD: &str = "Hunter2-s3cr3t";
 
@@ -74,13 +75,9 @@ fn unreachable_host_errors_mask_the_password() {
 
 #[test]
 fn refused_password_errors_mask_the_password() {
-    let url = server_url();
-    let (scheme, rest) = url.split_once("://").unwrap();
-    let rest = rest.rsplit_once('@').map_or(rest, |(_, hosts)| hosts);
-    let (hosts, options) = rest.split_once('?').map_or((rest, ""), |(h, o)| (h, o));
-    let hosts = hosts.split('/').next().unwrap();
-    let separator = if options.is_empty() { "" } else { "&" };
-    check_observer(&format!(
-        "{scheme}://sacred_nobody:{PASSWORD}@{hosts}/lab?{options}{separator}authSource=admin"
-    ));
+    let url = MongoUrl::parse(&server_url())
+        .with_credentials("sacred_nobody", PASSWORD)
+        .with_db("lab")
+        .with_option("authSource", "admin");
+    check_observer(&url.to_string());
 }

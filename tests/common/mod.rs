@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 /// The directory `cargo test` builds examples into (`target/<profile>/examples`).
 pub(crate) fn examples_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current exe: {e}"));
+    let exe = std::env::current_exe().expect("the test binary's path");
     // target/<profile>/deps/<test>-<hash>
     exe.parent()
         .and_then(Path::parent)
@@ -18,33 +18,72 @@ pub(crate) fn examples_dir() -> PathBuf {
         .unwrap_or_else(|| panic!("unexpected test binary location {}", exe.display()))
 }
 
-/// Builds the examples once per test process (`cargo test` has usually built them already,
-/// then this is a no-op), so that one test file also runs alone.
-fn build_examples() {
-    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
-    BUILT.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "--examples", "--all-features"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .unwrap_or_else(|e| panic!("cargo build --examples: {e}"));
-        assert!(status.success(), "cargo build --examples failed");
-    });
-}
+/// The command that builds the examples, for the messages of [`example`].
+const BUILD_EXAMPLES: &str = "cargo build --examples --all-features";
 
 /// The example binary `name`, to run in `cwd`, with the project's environment variables
 /// cleared so that the machine's settings cannot leak into a test.
+///
+/// The binaries are those `cargo test --workspace --all-features` (and so
+/// `./scripts/test.sh`) builds next to the tests; `cargo test --test NAME` alone builds no
+/// examples. A missing binary, or one older than a source file it was built from or built
+/// from another checkout, fails the test with the command that builds them.
 pub(crate) fn example(name: &str, cwd: &Path) -> Command {
-    build_examples();
     let path = examples_dir().join(name);
-    assert!(path.is_file(), "{} is missing", path.display());
+    assert!(
+        path.is_file(),
+        "the example binary {} is missing: build the examples with `{BUILD_EXAMPLES}` \
+         (`cargo test --workspace --all-features` and ./scripts/test.sh build them; \
+         `cargo test --test NAME` does not)",
+        path.display()
+    );
+    if let Err(why) = check_fresh(&path, name) {
+        panic!(
+            "the example binary {} is out of date ({why}): rebuild the examples with \
+             `{BUILD_EXAMPLES}`",
+            path.display()
+        );
+    }
     let mut cmd = Command::new(path);
     cmd.current_dir(cwd)
         .env_remove("NO_COLOR")
         .env_remove("SACRED_FILE_STORAGE")
         .env_remove("SACRED_CAPTURED_ENV");
     cmd
+}
+
+/// Checks, with the dependency file cargo writes next to an example binary (`NAME.d`: the
+/// binary, then every source file it was built from), that `binary` was built from this
+/// checkout's `examples/NAME.rs` and that no source changed since.
+fn check_fresh(binary: &Path, name: &str) -> Result<(), String> {
+    let dep_info = binary.with_extension("d");
+    let Ok(text) = std::fs::read_to_string(&dep_info) else {
+        return Err(format!("{} is missing", dep_info.display()));
+    };
+    let built = std::fs::metadata(binary)
+        .and_then(|m| m.modified())
+        .map_err(|e| format!("{}: {e}", binary.display()))?;
+    // `target: source source ...`, spaces in paths escaped with '\\'.
+    let first = text.lines().next().unwrap_or_default();
+    let sources = first.split_once(": ").map_or("", |(_, s)| s);
+    let sources: Vec<PathBuf> = sources
+        .replace("\\ ", "\0")
+        .split_whitespace()
+        .map(|s| PathBuf::from(s.replace('\0', " ")))
+        .collect();
+    let own = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}.rs"));
+    if !sources.contains(&own) {
+        return Err(format!("it was not built from {}", own.display()));
+    }
+    for source in &sources {
+        let changed = std::fs::metadata(source).and_then(|m| m.modified());
+        match changed {
+            Ok(changed) if changed <= built => {}
+            Ok(_) => return Err(format!("{} changed since", source.display())),
+            Err(e) => return Err(format!("{}: {e}", source.display())),
+        }
+    }
+    Ok(())
 }
 
 /// Runs an example to its end.
@@ -62,7 +101,7 @@ pub(crate) fn text(bytes: &[u8]) -> String {
 
 /// A fresh temporary directory.
 pub(crate) fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"))
+    tempfile::tempdir().expect("temp dir")
 }
 
 /// Starts `command` (a golden run with `mode=wait`), waits until it prints `ready` on
@@ -72,8 +111,8 @@ pub(crate) fn interrupt_when_ready(command: &mut Command, signal: &str) -> Optio
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let stderr = child.stderr.take().unwrap_or_else(|| panic!("stderr"));
+        .unwrap();
+    let stderr = child.stderr.take().expect("stderr");
     let mut lines = BufReader::new(stderr).lines();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -87,9 +126,9 @@ pub(crate) fn interrupt_when_ready(command: &mut Command, signal: &str) -> Optio
     let status = Command::new("kill")
         .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
-        .unwrap_or_else(|e| panic!("kill: {e}"));
+        .expect("kill");
     assert!(status.success());
     // Drain standard error so the child never blocks on a full pipe.
     for _ in lines {}
-    child.wait().unwrap_or_else(|e| panic!("{e}")).code()
+    child.wait().unwrap().code()
 }

@@ -1,149 +1,30 @@
-//! The servers and tools of the MongoDB and compatibility tests: the MongoDB server
-//! (`SACRED_TEST_MONGO_URL`), Omniboard (`SACRED_TEST_OMNIBOARD`) and incense (the Python
-//! of `SACRED_TEST_VENV`). `scripts/test-env.sh` installs them and starts the server;
-//! `./scripts/test.sh` runs the tests in that environment. A test that needs one of them
-//! and does not find it fails with a message saying so: it is never skipped.
+//! The tools of the compatibility tests: Omniboard (`SACRED_TEST_OMNIBOARD`) and incense
+//! (the Python of `SACRED_TEST_VENV`); the MongoDB server is `sacred_test_support::mongo`'s.
+//! `scripts/test-env.sh` installs them and starts the server; `./scripts/test.sh` runs the
+//! tests in that environment. A test that needs one of them and does not find it fails
+//! with a message saying so ([`HOW_TO`]): it is never skipped.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use sacred::serde_json::{self, Value};
-
-const HOW_TO: &str = "run the tests through ./scripts/test.sh, or as \
-     `scripts/test-env.sh cargo test --features mongo ...`, which install the test tools and \
-     start a MongoDB server (SecantusDB); or set SACRED_TEST_MONGO_URL to a mongod's URL";
+use sacred_test_support::env::{HOW_TO, required};
 
 /// The project's root directory.
 pub(crate) fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn env_var(name: &str, what: &str) -> String {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => value,
-        _ => panic!("{name} is not set ({what}): {HOW_TO}"),
-    }
-}
-
-/// The MongoDB server of the tests (`SACRED_TEST_MONGO_URL`, e.g.
-/// `mongodb://127.0.0.1:PORT`), checked to accept connections. Panics when it is not set
-/// or nothing answers there.
-pub(crate) fn mongo_url() -> String {
-    let url = env_var("SACRED_TEST_MONGO_URL", "the MongoDB server of the tests");
-    let parts = UrlParts::parse(&url);
-    if !parts.scheme.ends_with("+srv") {
-        let host = parts.first_host();
-        let reachable = host
-            .to_socket_addrs()
-            .ok()
-            .into_iter()
-            .flatten()
-            .any(|addr| TcpStream::connect_timeout(&addr, Duration::from_secs(5)).is_ok());
-        assert!(
-            reachable,
-            "SACRED_TEST_MONGO_URL={url}: nothing accepts connections at {host}; {HOW_TO}"
-        );
-    }
-    url
-}
-
-/// `url` (a MongoDB connection string) with `db` as its database: what `-m` takes.
-/// Credentials and options are kept; a database the URL named for authentication stays
-/// the authentication source.
-pub(crate) fn url_with_db(url: &str, db: &str) -> String {
-    let parts = UrlParts::parse(url);
-    let mut query = parts.query.to_owned();
-    if parts.hosts.contains('@')
-        && !parts.db.is_empty()
-        && !query.to_ascii_lowercase().contains("authsource=")
-    {
-        if !query.is_empty() {
-            query.push('&');
-        }
-        query.push_str("authSource=");
-        query.push_str(parts.db);
-    }
-    let mut out = format!("{}://{}/{db}", parts.scheme, parts.hosts);
-    if !query.is_empty() {
-        out.push('?');
-        out.push_str(&query);
-    }
-    out
-}
-
-/// A connection string taken apart: `scheme://hosts/db?query`.
-struct UrlParts<'a> {
-    scheme: &'a str,
-    /// `[user:password@]host[:port][,host[:port]...]`
-    hosts: &'a str,
-    db: &'a str,
-    query: &'a str,
-}
-
-impl<'a> UrlParts<'a> {
-    fn parse(url: &'a str) -> Self {
-        let Some((scheme, rest)) = url.split_once("://") else {
-            panic!("{url:?} is not a MongoDB connection string (mongodb://host:port)");
-        };
-        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
-        // The path starts at the first '/' after the credentials.
-        let after_at = rest.rfind('@').map_or(0, |i| i + 1);
-        let (hosts, db) = match rest[after_at..].find('/') {
-            Some(i) => (&rest[..after_at + i], &rest[after_at + i + 1..]),
-            None => (rest, ""),
-        };
-        Self {
-            scheme,
-            hosts,
-            db,
-            query,
-        }
-    }
-
-    /// The first host, with MongoDB's default port if none is given.
-    fn first_host(&self) -> String {
-        let hosts = self.hosts.rsplit('@').next().unwrap_or(self.hosts);
-        let first = hosts.split(',').next().unwrap_or(hosts);
-        let has_port = if first.starts_with('[') {
-            first.contains("]:")
-        } else {
-            first.contains(':')
-        };
-        if has_port {
-            first.to_owned()
-        } else {
-            format!("{first}:27017")
-        }
-    }
-}
-
-/// A database name no other test (in this or another process) uses: `sacredrs_<test>_…`,
-/// at most 63 bytes of the characters MongoDB allows.
-pub(crate) fn fresh_db_name(test: &str) -> String {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() % 100_000_000);
-    let test: String = test
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .take(24)
-        .collect();
-    format!("sacredrs_{test}_{}_{n}_{millis}", std::process::id())
-}
-
 /// The Python of the test environment (`SACRED_TEST_VENV`), with incense, pymongo and
 /// Python Sacred installed.
 pub(crate) fn venv_python() -> PathBuf {
-    let python = PathBuf::from(env_var(
+    let python = PathBuf::from(required(
         "SACRED_TEST_VENV",
         "the Python of the test environment, with incense",
     ));
@@ -179,22 +60,20 @@ pub(crate) fn python_script(script: &str, args: &[&str]) -> Value {
     })
 }
 
-/// What incense sees of a run: `scripts/incense_check.py --url URL --db DB ARGS...` (ARGS:
-/// `--id N` and maybe `--artifact NAME`), its JSON parsed.
-pub(crate) fn incense(mongo_url: &str, db: &str, script_args: &[&str]) -> Value {
-    let mut args = vec!["--url", mongo_url, "--db", db];
+/// What incense sees of a run of database `db` (at `db_url`):
+/// `scripts/incense_check.py --url URL --db DB ARGS...` (ARGS: `--id N` and maybe
+/// `--artifact NAME`), its JSON parsed.
+pub(crate) fn incense(db_url: &str, db: &str, script_args: &[&str]) -> Value {
+    let mut args = vec!["--url", db_url, "--db", db];
     args.extend_from_slice(script_args);
     python_script("incense_check.py", &args)
 }
 
 /// Inserts the runs Python Sacred 0.8.7 wrote (`tests/fixtures/sacred-0.8.7/mongo`, runs
 /// 1 COMPLETED, 2 FAILED, 3 INTERRUPTED, with their metrics, sources and artifacts) into
-/// `db`.
-pub(crate) fn insert_reference_runs(mongo_url: &str, db: &str) -> Value {
-    python_script(
-        "insert_reference_runs.py",
-        &["--url", mongo_url, "--db", db],
-    )
+/// database `db` (at `db_url`).
+pub(crate) fn insert_reference_runs(db_url: &str, db: &str) -> Value {
+    python_script("insert_reference_runs.py", &["--url", db_url, "--db", db])
 }
 
 /// The prefix of Omniboard's REST API: it serves its (only) database under `/sacred`.
@@ -215,10 +94,10 @@ pub(crate) struct Omniboard {
 }
 
 impl Omniboard {
-    /// Starts `SACRED_TEST_OMNIBOARD` against database `db` of the server at `mongo_url`,
-    /// on a free port of 127.0.0.1, and waits until its API answers.
-    pub(crate) fn start(mongo_url: &str, db: &str) -> Self {
-        let exe = env_var("SACRED_TEST_OMNIBOARD", "the Omniboard executable");
+    /// Starts `SACRED_TEST_OMNIBOARD` against the database of `db_url` (a MongoDB URL with
+    /// a database), on a free port of 127.0.0.1, and waits until its API answers.
+    pub(crate) fn start(db_url: &str) -> Self {
+        let exe = required("SACRED_TEST_OMNIBOARD", "the Omniboard executable");
         assert!(
             Path::new(&exe).is_file(),
             "SACRED_TEST_OMNIBOARD={exe} does not exist; {HOW_TO}"
@@ -226,11 +105,11 @@ impl Omniboard {
         let free_port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
-            .unwrap_or_else(|e| panic!("no free port on 127.0.0.1: {e}"));
+            .expect("no free port on 127.0.0.1");
         // Omniboard listens on every interface; this preload keeps it on 127.0.0.1.
         let loopback = root().join("scripts/omniboard-loopback.cjs");
         let mut child = Command::new(&exe)
-            .args(["--mu", &url_with_db(mongo_url, db)])
+            .args(["--mu", db_url])
             .env("PORT", free_port.to_string())
             .env(
                 "NODE_OPTIONS",
@@ -400,16 +279,4 @@ pub(crate) fn http_get(port: u16, path: &str) -> std::io::Result<Response> {
         headers,
         body: raw[split + 4..].to_vec(),
     })
-}
-
-/// `s` percent-encoded for a query string.
-pub(crate) fn query_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
