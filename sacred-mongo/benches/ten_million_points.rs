@@ -38,24 +38,24 @@ fn main() -> Result<(), Box<dyn Error>> {
     let database = format!("sacred_bench_{}", std::process::id());
     let spec = parse_spec(&url)?.with_database(&database)?;
     let mut observer = MongoObserver::new(spec.clone())?;
-    let experiment = ExperimentRecord {
-        name: "bench".into(),
-        base_dir: "/bench".into(),
-        mainfile: "bench.rs".into(),
-        sources: Vec::new(),
-        dependencies: Vec::new(),
-        repositories: Vec::new(),
-    };
+    let experiment = ExperimentRecord::new(
+        "bench",
+        "/bench",
+        "bench.rs",
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     let id = observer
-        .started(&StartedEvent {
-            id: None,
-            experiment: experiment.into(),
-            command: "main".into(),
-            host: serde_json::json!({}),
-            start_time: Timestamp::now(),
-            config: serde_json::json!({}),
-            meta: serde_json::json!({}),
-        })?
+        .started(&StartedEvent::new(
+            None,
+            experiment.into(),
+            "main",
+            serde_json::json!({}),
+            Timestamp::now(),
+            serde_json::json!({}),
+            serde_json::json!({}),
+        ))?
         .ok_or("no id")?;
 
     let started = Instant::now();
@@ -65,30 +65,25 @@ fn main() -> Result<(), Box<dyn Error>> {
         let n = per_beat.min(points - first);
         let now = Timestamp::now();
         #[allow(clippy::cast_precision_loss)]
-        let series = MetricSeries {
-            name: "loss".into(),
-            steps: (first..first + n).collect(),
-            values: (first..first + n).map(|i| 1.0 / (i as f64 + 1.0)).collect(),
-            timestamps: vec![now; usize::try_from(n)?],
-        };
+        let series = MetricSeries::new(
+            "loss",
+            (first..first + n).collect(),
+            (first..first + n).map(|i| 1.0 / (i as f64 + 1.0)).collect(),
+            vec![now; usize::try_from(n)?],
+        );
         let enqueue = Instant::now();
-        observer.metrics(&MetricsEvent {
-            series: vec![series],
-        })?;
-        observer.heartbeat(&HeartbeatEvent {
-            beat_time: now,
-            info: serde_json::json!({}),
-            output: String::new(),
-            output_offset: 0,
-            result: None,
-        })?;
+        observer.metrics(&MetricsEvent::new(vec![series]))?;
+        observer.heartbeat(&HeartbeatEvent::new(
+            now,
+            serde_json::json!({}),
+            String::new(),
+            0,
+            None,
+        ))?;
         queued += enqueue.elapsed();
         first += n;
     }
-    observer.completed(&CompletedEvent {
-        stop_time: Timestamp::now(),
-        result: None,
-    })?;
+    observer.completed(&CompletedEvent::new(Timestamp::now(), None))?;
     observer.join(Instant::now() + Duration::from_secs(3600))?;
     let written = started.elapsed();
     let beats = points.div_ceil(per_beat);

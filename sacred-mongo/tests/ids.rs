@@ -86,10 +86,10 @@ fn taken_ids_are_refused_without_writing() {
     assert!(e.contains("exists already"), "{e}");
     // Nothing more happens for a run that did not start: no `_id: null` document.
     second
-        .failed(&sacred_core::observer::FailedEvent {
-            fail_time: sacred_core::time::Timestamp::now(),
-            fail_trace: vec!["the id is taken\n".into()],
-        })
+        .failed(&sacred_core::observer::FailedEvent::new(
+            sacred_core::time::Timestamp::now(),
+            vec!["the id is taken\n".into()],
+        ))
         .unwrap();
     join(&mut second);
 

@@ -169,19 +169,13 @@ fn drive(db: &TestDb, end: &End, config: Value, meta: Value) -> i64 {
         End::Failed => {
             observer.heartbeat(&beat(info, "", None)).unwrap();
             observer
-                .failed(&FailedEvent {
-                    fail_time: Timestamp::now(),
-                    fail_trace: golden_fail_trace(),
-                })
+                .failed(&FailedEvent::new(Timestamp::now(), golden_fail_trace()))
                 .unwrap();
         }
         End::Interrupted => {
             observer.heartbeat(&beat(info, "", None)).unwrap();
             observer
-                .interrupted(&InterruptedEvent {
-                    interrupt_time: Timestamp::now(),
-                    status: "INTERRUPTED".into(),
-                })
+                .interrupted(&InterruptedEvent::new(Timestamp::now(), "INTERRUPTED"))
                 .unwrap();
         }
     }
@@ -398,15 +392,15 @@ fn queued_run_has_sacreds_queued_fields() {
     });
     let queue_time = Timestamp::now();
     let id = observer
-        .queued(&QueuedEvent {
-            id: None,
-            experiment: Arc::clone(&golden_experiment()),
-            command: "main".into(),
-            host: host(),
+        .queued(&QueuedEvent::new(
+            None,
+            Arc::clone(&golden_experiment()),
+            "main",
+            host(),
             queue_time,
-            config: json!({"lr": 0.2, "steps": 3, "seed": 256_612_426}),
+            json!({"lr": 0.2, "steps": 3, "seed": 256_612_426}),
             meta,
-        })
+        ))
         .unwrap();
     assert_eq!(int_id(id), 1);
     join(&mut observer);

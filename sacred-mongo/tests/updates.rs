@@ -303,12 +303,12 @@ fn artifacts_have_content_type_and_metadata() {
         ))
         .unwrap();
     observer
-        .artifact(&ArtifactEvent {
-            name: "big.bin".into(),
-            source: ArtifactSource::File(path),
-            content_type: None,
-            metadata: None,
-        })
+        .artifact(&ArtifactEvent::new(
+            "big.bin",
+            ArtifactSource::File(path),
+            None,
+            None,
+        ))
         .unwrap();
     observer.completed(&completed(None)).unwrap();
     join(&mut observer);
@@ -351,10 +351,10 @@ fn reader_lists_and_filters_runs() {
         observer.started(&simple_started()).unwrap();
         if fail {
             observer
-                .failed(&sacred_core::observer::FailedEvent {
-                    fail_time: sacred_core::time::Timestamp::now(),
-                    fail_trace: vec!["boom\n".into()],
-                })
+                .failed(&sacred_core::observer::FailedEvent::new(
+                    sacred_core::time::Timestamp::now(),
+                    vec!["boom\n".into()],
+                ))
                 .unwrap();
         } else {
             observer.completed(&completed(None)).unwrap();

@@ -1,4 +1,7 @@
 //! The events observers receive.
+//!
+//! Events and records are `#[non_exhaustive]`: fields may be added without breaking an
+//! observer. Outside this crate, read their fields and build them with their `new`.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -49,6 +52,7 @@ pub struct SourceFile {
 
 /// A version-control repository the experiment's sources live in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Repository {
     /// The `origin` remote's URL with any credentials removed, or `git:/<dir>` without one.
     pub url: String,
@@ -61,8 +65,26 @@ pub struct Repository {
     pub diff: String,
 }
 
+impl Repository {
+    /// A repository at `commit`; `diff` is `git diff HEAD` of a dirty one (empty otherwise).
+    pub fn new(
+        url: impl Into<String>,
+        commit: impl Into<String>,
+        dirty: bool,
+        diff: impl Into<String>,
+    ) -> Self {
+        Self {
+            url: url.into(),
+            commit: commit.into(),
+            dirty,
+            diff: diff.into(),
+        }
+    }
+}
+
 /// What the experiment is: Sacred's `experiment` record.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ExperimentRecord {
     /// The experiment's name.
     pub name: String,
@@ -78,8 +100,30 @@ pub struct ExperimentRecord {
     pub repositories: Vec<Repository>,
 }
 
+impl ExperimentRecord {
+    /// The record of the experiment `name` whose sources are relative to `base_dir`.
+    pub fn new(
+        name: impl Into<String>,
+        base_dir: impl Into<String>,
+        mainfile: impl Into<String>,
+        sources: Vec<SourceFile>,
+        dependencies: Vec<String>,
+        repositories: Vec<Repository>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            base_dir: base_dir.into(),
+            mainfile: mainfile.into(),
+            sources,
+            dependencies,
+            repositories,
+        }
+    }
+}
+
 /// The run was queued instead of run.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct QueuedEvent {
     /// The id given with `-i`, if any.
     pub id: Option<RunId>,
@@ -97,8 +141,32 @@ pub struct QueuedEvent {
     pub meta: serde_json::Value,
 }
 
+impl QueuedEvent {
+    /// A queued run (`id`: the one given with `-i`, if any).
+    pub fn new(
+        id: Option<RunId>,
+        experiment: Arc<ExperimentRecord>,
+        command: impl Into<String>,
+        host: serde_json::Value,
+        queue_time: Timestamp,
+        config: serde_json::Value,
+        meta: serde_json::Value,
+    ) -> Self {
+        Self {
+            id,
+            experiment,
+            command: command.into(),
+            host,
+            queue_time,
+            config,
+            meta,
+        }
+    }
+}
+
 /// The run started.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct StartedEvent {
     /// The id: given with `-i`, or allocated by a higher-priority observer.
     pub id: Option<RunId>,
@@ -116,8 +184,32 @@ pub struct StartedEvent {
     pub meta: serde_json::Value,
 }
 
+impl StartedEvent {
+    /// A started run (`id`: given with `-i`, or allocated by a higher-priority observer).
+    pub fn new(
+        id: Option<RunId>,
+        experiment: Arc<ExperimentRecord>,
+        command: impl Into<String>,
+        host: serde_json::Value,
+        start_time: Timestamp,
+        config: serde_json::Value,
+        meta: serde_json::Value,
+    ) -> Self {
+        Self {
+            id,
+            experiment,
+            command: command.into(),
+            host,
+            start_time,
+            config,
+            meta,
+        }
+    }
+}
+
 /// The points of one metric logged since the previous beat.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct MetricSeries {
     /// The metric's name.
     pub name: String,
@@ -129,15 +221,41 @@ pub struct MetricSeries {
     pub timestamps: Vec<Timestamp>,
 }
 
+impl MetricSeries {
+    /// Points of the metric `name`: `steps`, `values` and `timestamps` have one entry each.
+    pub fn new(
+        name: impl Into<String>,
+        steps: Vec<u64>,
+        values: Vec<f64>,
+        timestamps: Vec<Timestamp>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            steps,
+            values,
+            timestamps,
+        }
+    }
+}
+
 /// Metric points logged since the previous beat.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct MetricsEvent {
     /// One series per metric name that has new points, in order of first logging.
     pub series: Vec<MetricSeries>,
 }
 
+impl MetricsEvent {
+    /// New points of each metric in `series`.
+    pub fn new(series: Vec<MetricSeries>) -> Self {
+        Self { series }
+    }
+}
+
 /// A beat.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct HeartbeatEvent {
     /// When.
     pub beat_time: Timestamp,
@@ -152,6 +270,26 @@ pub struct HeartbeatEvent {
     pub result: Option<serde_json::Value>,
 }
 
+impl HeartbeatEvent {
+    /// A beat at `beat_time`, with the `output` that followed the first `output_offset`
+    /// bytes.
+    pub fn new(
+        beat_time: Timestamp,
+        info: serde_json::Value,
+        output: impl Into<String>,
+        output_offset: u64,
+        result: Option<serde_json::Value>,
+    ) -> Self {
+        Self {
+            beat_time,
+            info,
+            output: output.into(),
+            output_offset,
+            result,
+        }
+    }
+}
+
 /// Where an artifact's bytes are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ArtifactSource {
@@ -163,6 +301,7 @@ pub enum ArtifactSource {
 
 /// An artifact was added.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ArtifactEvent {
     /// Its name in the run (a plain file name; never escapes the run directory).
     pub name: String,
@@ -174,8 +313,26 @@ pub struct ArtifactEvent {
     pub metadata: Option<serde_json::Value>,
 }
 
+impl ArtifactEvent {
+    /// An artifact called `name` with its bytes in `source`.
+    pub fn new(
+        name: impl Into<String>,
+        source: ArtifactSource,
+        content_type: Option<String>,
+        metadata: Option<serde_json::Value>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            source,
+            content_type,
+            metadata,
+        }
+    }
+}
+
 /// A resource was opened or added.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ResourceEvent {
     /// Its absolute path.
     pub path: PathBuf,
@@ -183,8 +340,19 @@ pub struct ResourceEvent {
     pub md5: String,
 }
 
+impl ResourceEvent {
+    /// A resource at `path` with the md5 of its contents.
+    pub fn new(path: impl Into<PathBuf>, md5: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            md5: md5.into(),
+        }
+    }
+}
+
 /// The run completed.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CompletedEvent {
     /// When.
     pub stop_time: Timestamp,
@@ -192,8 +360,16 @@ pub struct CompletedEvent {
     pub result: Option<serde_json::Value>,
 }
 
+impl CompletedEvent {
+    /// The run completed at `stop_time` with `result`.
+    pub fn new(stop_time: Timestamp, result: Option<serde_json::Value>) -> Self {
+        Self { stop_time, result }
+    }
+}
+
 /// The run was interrupted.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InterruptedEvent {
     /// When.
     pub interrupt_time: Timestamp,
@@ -201,14 +377,35 @@ pub struct InterruptedEvent {
     pub status: String,
 }
 
+impl InterruptedEvent {
+    /// The run was interrupted at `interrupt_time`, with `status` (`INTERRUPTED`).
+    pub fn new(interrupt_time: Timestamp, status: impl Into<String>) -> Self {
+        Self {
+            interrupt_time,
+            status: status.into(),
+        }
+    }
+}
+
 /// The run failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FailedEvent {
     /// When.
     pub fail_time: Timestamp,
     /// The error chain, or the panic message, location and backtrace, as a list of strings
     /// each ending in a newline (Sacred's `fail_trace`).
     pub fail_trace: Vec<String>,
+}
+
+impl FailedEvent {
+    /// The run failed at `fail_time`, with Sacred's `fail_trace` lines.
+    pub fn new(fail_time: Timestamp, fail_trace: Vec<String>) -> Self {
+        Self {
+            fail_time,
+            fail_trace,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -82,17 +82,17 @@ pub(crate) fn reference_documents(name: &str) -> Vec<Document> {
 
 /// The experiment of the reference runs.
 pub(crate) fn golden_experiment() -> Arc<ExperimentRecord> {
-    Arc::new(ExperimentRecord {
-        name: "golden".into(),
-        base_dir: "/home/user/golden".into(),
-        mainfile: "golden_exp.py".into(),
-        sources: vec![SourceFile {
+    Arc::new(ExperimentRecord::new(
+        "golden",
+        "/home/user/golden",
+        "golden_exp.py",
+        vec![SourceFile {
             path: "golden_exp.py",
             content: GOLDEN_SOURCE,
         }],
-        dependencies: vec!["numpy==2.4.6".into(), "sacred==0.8.7".into()],
-        repositories: Vec::new(),
-    })
+        vec!["numpy==2.4.6".into(), "sacred==0.8.7".into()],
+        Vec::new(),
+    ))
 }
 
 /// Host information as the Rust runtime gives it (`rust_version` where Sacred has
@@ -109,15 +109,15 @@ pub(crate) fn host() -> Value {
 
 /// A started event of the golden experiment with `config` and `meta`.
 pub(crate) fn started(id: Option<RunId>, config: Value, meta: Value) -> StartedEvent {
-    StartedEvent {
+    StartedEvent::new(
         id,
-        experiment: golden_experiment(),
-        command: "main".into(),
-        host: host(),
-        start_time: Timestamp::now(),
+        golden_experiment(),
+        "main",
+        host(),
+        Timestamp::now(),
         config,
         meta,
-    }
+    )
 }
 
 /// A simple started event.
@@ -132,34 +132,26 @@ pub(crate) fn simple_started() -> StartedEvent {
 /// A series of points `first..first + n` of `name`, value `i / 10`.
 pub(crate) fn series(name: &str, first: u64, n: u64) -> MetricSeries {
     let now = Timestamp::now();
-    MetricSeries {
-        name: name.into(),
-        steps: (first..first + n).collect(),
-        #[allow(clippy::cast_precision_loss)]
-        values: (first..first + n).map(|i| i as f64 / 10.0).collect(),
-        timestamps: (0..n).map(|_| now).collect(),
-    }
+    #[allow(clippy::cast_precision_loss)]
+    let values = (first..first + n).map(|i| i as f64 / 10.0).collect();
+    MetricSeries::new(
+        name,
+        (first..first + n).collect(),
+        values,
+        (0..n).map(|_| now).collect(),
+    )
 }
 
 pub(crate) fn metrics(series: Vec<MetricSeries>) -> MetricsEvent {
-    MetricsEvent { series }
+    MetricsEvent::new(series)
 }
 
 pub(crate) fn beat(info: Value, output: &str, result: Option<Value>) -> HeartbeatEvent {
-    HeartbeatEvent {
-        beat_time: Timestamp::now(),
-        info,
-        output: output.into(),
-        output_offset: 0,
-        result,
-    }
+    HeartbeatEvent::new(Timestamp::now(), info, output, 0, result)
 }
 
 pub(crate) fn completed(result: Option<Value>) -> CompletedEvent {
-    CompletedEvent {
-        stop_time: Timestamp::now(),
-        result,
-    }
+    CompletedEvent::new(Timestamp::now(), result)
 }
 
 pub(crate) fn bytes_artifact(
@@ -168,19 +160,19 @@ pub(crate) fn bytes_artifact(
     content_type: &str,
     metadata: Value,
 ) -> ArtifactEvent {
-    ArtifactEvent {
-        name: name.into(),
-        source: ArtifactSource::Bytes(Arc::from(bytes)),
-        content_type: Some(content_type.into()),
-        metadata: Some(metadata),
-    }
+    ArtifactEvent::new(
+        name,
+        ArtifactSource::Bytes(Arc::from(bytes)),
+        Some(content_type.into()),
+        Some(metadata),
+    )
 }
 
 pub(crate) fn resource() -> ResourceEvent {
-    ResourceEvent {
-        path: "/home/user/golden/data.csv".into(),
-        md5: "344fd2323dd33d5c058b7cf27de029e8".into(),
-    }
+    ResourceEvent::new(
+        "/home/user/golden/data.csv",
+        "344fd2323dd33d5c058b7cf27de029e8",
+    )
 }
 
 /// Joins `observer`, failing the test on an error.
