@@ -9,7 +9,7 @@ pub mod digest;
 mod entry;
 mod env;
 mod error;
-mod experiment;
+pub mod experiment;
 mod host;
 mod lifecycle;
 mod log;

@@ -6,16 +6,20 @@ use std::fmt::Display;
 
 use quote::ToTokens;
 
-/// Collects the errors of one macro invocation.
-#[derive(Debug, Default)]
+/// Collects the errors of one macro invocation. It must be [`check`](Ctxt::check)ed:
+/// dropping an unchecked collector panics, so that no phase's errors can be lost.
+#[derive(Debug)]
 pub(crate) struct Ctxt {
-    errors: RefCell<Vec<syn::Error>>,
+    /// `None` once checked.
+    errors: RefCell<Option<Vec<syn::Error>>>,
 }
 
 impl Ctxt {
     /// An empty collector.
     pub(crate) fn new() -> Self {
-        Self::default()
+        Self {
+            errors: RefCell::new(Some(Vec::new())),
+        }
     }
 
     /// Records an error spanned on the tokens of `obj`.
@@ -25,12 +29,14 @@ impl Ctxt {
 
     /// Records an error that `syn` produced.
     pub(crate) fn syn_error(&self, err: syn::Error) {
-        self.errors.borrow_mut().push(err);
+        if let Some(errors) = self.errors.borrow_mut().as_mut() {
+            errors.push(err);
+        }
     }
 
     /// All recorded errors combined into one, or `Ok` when there is none.
     pub(crate) fn check(self) -> syn::Result<()> {
-        let mut errors = self.errors.into_inner().into_iter();
+        let mut errors = self.errors.take().unwrap_or_default().into_iter();
         let Some(mut combined) = errors.next() else {
             return Ok(());
         };
@@ -38,6 +44,14 @@ impl Ctxt {
             combined.combine(err);
         }
         Err(combined)
+    }
+}
+
+impl Drop for Ctxt {
+    fn drop(&mut self) {
+        if !std::thread::panicking() && self.errors.get_mut().is_some() {
+            panic!("`Ctxt` dropped without `check`: its errors would be lost");
+        }
     }
 }
 
@@ -60,5 +74,12 @@ mod tests {
     #[test]
     fn check_is_ok_without_errors() {
         assert!(Ctxt::new().check().is_ok());
+    }
+
+    #[test]
+    #[should_panic(expected = "dropped without `check`")]
+    fn an_unchecked_collector_is_a_bug() {
+        let ctxt = Ctxt::new();
+        ctxt.error_spanned_by(quote::quote!(a), "lost");
     }
 }

@@ -30,6 +30,7 @@ pub(crate) fn experiment(model: &Experiment) -> TokenStream {
 
         #config_struct
 
+        #[automatically_derived]
         impl ::sacred::__private::Experiment for #config {
             #info
             #defaults
@@ -327,6 +328,7 @@ mod tests {
         let ctxt = Ctxt::new();
         let args = ExperimentArgs::parse(args, &ctxt);
         let model = Experiment::from_ast(args, func, &ctxt);
+        assert!(ctxt.check().is_ok(), "a valid experiment");
         squash(&experiment(&model).to_string())
     }
 

@@ -23,7 +23,17 @@ pub(crate) fn experiment(model: &Experiment) -> TokenStream {
     let vis = &func.vis;
     let config = model.config_ident();
     let doc = struct_doc(&model.description);
-    let build = crate::expand::build_info();
+    // No sources or lockfile: the stub is never run, so the crate is not walked for it.
+    let build = quote! {
+        ::sacred::__private::BuildInfo {
+            package: ::core::env!("CARGO_PKG_NAME"),
+            version: ::core::env!("CARGO_PKG_VERSION"),
+            manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
+            main_file: ::core::file!(),
+            sources: &[],
+            lockfile: ::core::option::Option::None,
+        }
+    };
     let derives = serde_derives();
     let main = main(model, &config);
     quote! {
@@ -33,6 +43,7 @@ pub(crate) fn experiment(model: &Experiment) -> TokenStream {
         #derives
         #vis struct #config {}
 
+        #[automatically_derived]
         impl ::sacred::__private::Experiment for #config {
             const INFO: ::sacred::__private::ExperimentInfo = ::sacred::__private::ExperimentInfo {
                 name: ::core::option::Option::None,

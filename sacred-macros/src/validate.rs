@@ -240,6 +240,7 @@ mod tests {
         let ctxt = Ctxt::new();
         let args =
             ExperimentArgs::parse(quote::quote!(named_configs(small, presets::small)), &ctxt);
+        assert!(ctxt.check().is_ok(), "the attribute itself parses");
         let errors = errors(
             args,
             parse_quote!(
