@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::Error;
+use crate::atomic::AtomicFile;
 
 /// Writes `config` to `path` as JSON (sorted keys, two-space indent), TOML or YAML, chosen by
 /// the extension. The file is written to a temporary file beside it and renamed into place,
@@ -85,20 +86,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         path: path.to_path_buf(),
         source,
     };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = std::fs::File::create(&temp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&temp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result.map_err(fail)
+    let mut replacement = AtomicFile::create(path).map_err(fail)?;
+    replacement.file().write_all(bytes).map_err(fail)?;
+    replacement.commit().map_err(fail)
 }

@@ -3,16 +3,13 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::ser::{Formatter, PrettyFormatter};
 
+use crate::atomic::AtomicFile;
 use crate::observer::ObserverError;
-
-/// How many temporary names are tried before giving up (they are taken only by writers
-/// that crashed, or by concurrent writers of the same file).
-const TEMP_ATTEMPTS: u32 = 1000;
 
 /// An error naming what was being done and the path it was done to.
 pub(super) fn io_error(action: &str, path: &Path, e: &io::Error) -> ObserverError {
@@ -201,23 +198,17 @@ pub(super) fn write_atomically(
     path: &Path,
     fill: impl FnOnce(&mut File) -> Result<(), ObserverError>,
 ) -> Result<(), ObserverError> {
-    let (temp, mut file) = create_temp(path)?;
-    let result = fill(&mut file)
-        .and_then(|()| file.sync_all().map_err(|e| io_error("write", &temp, &e)))
-        .and_then(|()| {
-            drop(file);
-            std::fs::rename(&temp, path).map_err(|e| {
-                ObserverError::new(format!(
-                    "cannot rename `{}` to `{}`: {e}",
-                    temp.display(),
-                    path.display()
-                ))
-            })
-        });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
+    let mut replacement =
+        AtomicFile::create(path).map_err(|e| io_error("create a temporary file for", path, &e))?;
+    fill(replacement.file())?;
+    let temp = replacement.temp_path().to_path_buf();
+    replacement.commit().map_err(|e| {
+        ObserverError::new(format!(
+            "cannot sync and rename `{}` to `{}`: {e}",
+            temp.display(),
+            path.display()
+        ))
+    })
 }
 
 /// Replaces `path` with `bytes`, atomically.
@@ -262,32 +253,4 @@ pub(super) fn append(path: &Path, text: &[u8]) -> Result<(), ObserverError> {
     file.write_all(text)
         .and_then(|()| file.flush())
         .map_err(|e| io_error("append to", path, &e))
-}
-
-/// A new temporary file beside `path`: `.<name>.<pid>.<n>.tmp`, created exclusively so
-/// that concurrent writers (threads or processes) never share one.
-fn create_temp(path: &Path) -> Result<(PathBuf, File), ObserverError> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let pid = std::process::id();
-    let mut last = None;
-    for n in 0..TEMP_ATTEMPTS {
-        let temp = dir.join(format!(".{name}.{pid}.{n}.tmp"));
-        match OpenOptions::new().write(true).create_new(true).open(&temp) {
-            Ok(file) => return Ok((temp, file)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(temp),
-            Err(e) => return Err(io_error("create a temporary file for", path, &e)),
-        }
-    }
-    Err(ObserverError::new(format!(
-        "cannot create a temporary file for `{}`: {TEMP_ATTEMPTS} names taken, the last `{}`",
-        path.display(),
-        last.unwrap_or_default().display()
-    )))
 }
