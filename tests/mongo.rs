@@ -307,11 +307,11 @@ fn a_password_never_reaches_a_record_or_a_message() {
     let out = golden(&["-m", &url, "-F", "fs", "with", "steps=1"], dir.path());
     let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
     assert!(!all.contains("hunter2"), "{all}");
-    assert_eq!(out.status.code(), Some(0), "{all}");
     let stored = reader(&db).get_run(&RunId::Int(1)).unwrap();
     match stored {
         // A server that accepts the credentials: the record has the URL masked.
         Some(run) => {
+            assert_eq!(out.status.code(), Some(0), "{all}");
             let run = json_of(&run);
             assert!(!run.to_string().contains("hunter2"), "{run}");
             assert_eq!(
@@ -319,13 +319,16 @@ fn a_password_never_reaches_a_record_or_a_message() {
                 json!(url.replace("hunter2", "***"))
             );
         }
-        // A server that refuses them: the observer's failure is reported, masked, and the
-        // run itself goes on (recorded by the file storage observer).
+        // A server that refuses them: the observer's failure is reported, masked, the run
+        // itself goes on (recorded by the file storage observer and the journal), and the
+        // exit code says the record is incomplete.
         None => {
             assert!(
                 all.contains("alice:***@") && all.contains("failed"),
                 "{all}"
             );
+            assert_eq!(out.status.code(), Some(3), "{all}");
+            assert!(all.contains("kept in the journal"), "{all}");
         }
     }
     if dir.path().join("fs/1/run.json").exists() {

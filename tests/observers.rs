@@ -14,6 +14,7 @@ use sacred::observer::{
 use sacred::prelude::*;
 use sacred::serde_json::{Value, json};
 use sacred::{ArtifactOptions, Env, Outcome, run_from};
+use sacred_core::journal::Entry;
 
 /// `-C sys` captures into one process-wide slot: tests that use it take turns.
 static SYS_CAPTURE: Mutex<()> = Mutex::new(());
@@ -297,7 +298,7 @@ impl Observer for Broken {
 }
 
 #[test]
-fn a_failing_observer_is_isolated_and_reported() {
+fn a_failing_observer_is_isolated_reported_and_the_journal_keeps_the_run() {
     let _turn = SYS_CAPTURE
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -311,10 +312,18 @@ fn a_failing_observer_is_isolated_and_reported() {
         })
         .with_observer(recorder);
     let outcome = run_from::<Cfg, _, _>(["observed"], &env).unwrap();
-    assert!(
-        matches!(outcome, Outcome::Completed { .. }),
-        "the run itself completes"
-    );
+    // The run itself completed, but its record is incomplete: exit code 3, not 0.
+    assert_eq!(outcome.exit_code(), 3);
+    let Outcome::Incomplete {
+        outcome: inner,
+        missing,
+        journal: Some(journal),
+    } = outcome
+    else {
+        panic!("expected an incomplete record, got {outcome:?}")
+    };
+    assert!(matches!(*inner, Outcome::Completed { .. }), "{inner:?}");
+    assert_eq!(missing, ["broken observer failed: disk full"]);
     // After its failure the broken observer gets no more beats, but still the final event.
     let calls = calls.lock().map(|c| c.clone()).unwrap_or_default();
     assert_eq!(calls, ["started", "metrics", "completed"]);
@@ -322,6 +331,102 @@ fn a_failing_observer_is_isolated_and_reported() {
     assert!(kinds(&recording).contains(&"completed"));
     let log = env.stderr_text();
     assert!(log.contains("broken observer failed: disk full"), "{log}");
+    let last = log.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("record is incomplete in 1 observer(s)")
+            && last.contains(&journal.display().to_string())
+            && last.contains("exit code 3"),
+        "{log}"
+    );
+
+    // The journal, in the run's directory, holds every point the run logged, in order.
+    assert!(journal.starts_with(dir.path().join(".sacred/journal")));
+    let contents = sacred_core::journal::read(&journal).unwrap();
+    assert_eq!(contents.damage, None);
+    let mut points: Vec<(String, u64, f64)> = Vec::new();
+    let mut artifacts = Vec::new();
+    let mut result = None;
+    for record in &contents.records {
+        match &record.entry {
+            Entry::Metrics { series } => {
+                for s in series {
+                    for (step, value) in s.steps.iter().zip(s.values()) {
+                        points.push((s.name.clone(), *step, value));
+                    }
+                }
+            }
+            Entry::Artifact { name, blob, .. } => {
+                artifacts.push((name.clone(), blob.map(|b| record.blobs[b].clone())));
+            }
+            Entry::Completed { result: r, .. } => result = r.clone(),
+            _ => {}
+        }
+    }
+    assert_eq!(
+        points,
+        [
+            ("loss".to_owned(), 0, 1.0),
+            ("loss".to_owned(), 1, 0.5),
+            ("loss".to_owned(), 2, 1.0 / 3.0),
+            ("acc".to_owned(), 10, 0.5),
+            ("acc".to_owned(), 11, 0.6),
+        ]
+    );
+    assert!(
+        artifacts.contains(&("notes.txt".to_owned(), Some(b"some notes".to_vec()))),
+        "{artifacts:?}"
+    );
+    assert_eq!(result, Some(json!(0.25)));
+    assert!(matches!(
+        contents.records.first().map(|r| &r.entry),
+        Some(Entry::Started(_))
+    ));
+}
+
+#[test]
+fn a_complete_record_leaves_no_journal() {
+    let (outcome, _, _) = run_recorded(&[]);
+    assert_eq!(outcome.exit_code(), 0);
+    let _turn = SYS_CAPTURE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap();
+    let env = Env::captured(dir.path()).with_observer(RecordingObserver::new());
+    let outcome = run_from::<Cfg, _, _>(["observed", "-C", "sys"], &env).unwrap();
+    assert!(matches!(outcome, Outcome::Completed { .. }), "{outcome:?}");
+    let left: Vec<_> = std::fs::read_dir(dir.path().join(".sacred/journal"))
+        .unwrap()
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn a_run_whose_journal_cannot_be_written_does_not_start() {
+    let _turn = SYS_CAPTURE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap();
+    // A path under a regular file cannot be a directory, even for root.
+    std::fs::write(dir.path().join("a-file"), "x").unwrap();
+    let recorder = RecordingObserver::new();
+    let recording = recorder.recording();
+    let env = Env::captured(dir.path())
+        .with_var("SACRED_JOURNAL_DIR", "a-file/journal")
+        .with_observer(recorder);
+    let error = run_from::<Cfg, _, _>(["observed"], &env).unwrap_err();
+    assert_eq!(error.exit_code(), 1);
+    let text = error.to_string();
+    assert!(
+        text.contains("cannot write the run's journal in")
+            && text.contains("a-file/journal")
+            && text.contains("the run did not start"),
+        "{text}"
+    );
+    assert!(
+        recording.kinds().is_empty(),
+        "nothing ran: {:?}",
+        recording.kinds()
+    );
 }
 
 #[test]

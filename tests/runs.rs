@@ -651,3 +651,122 @@ fn git_is_probed_once_per_run() {
     let (_, probes) = golden_counting_git(&["-F", "fs", "-e", "with", "steps=1"], dir.path());
     assert_eq!(probes, 1, "-e asked git {probes} times");
 }
+
+/// The one journal left in `cwd`'s journal directory, read back.
+fn the_journal(cwd: &Path) -> (std::path::PathBuf, sacred_core::journal::Contents) {
+    let dir = cwd.join(".sacred/journal");
+    let paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(paths.len(), 1, "{paths:?}");
+    let contents = sacred_core::journal::read(&paths[0]).unwrap();
+    (paths[0].clone(), contents)
+}
+
+/// Every metric point in a journal: name, step, value.
+fn journal_points(contents: &sacred_core::journal::Contents) -> Vec<(String, u64, f64)> {
+    let mut points = Vec::new();
+    for record in &contents.records {
+        if let sacred_core::journal::Entry::Metrics { series } = &record.entry {
+            for s in series {
+                for (step, value) in s.steps.iter().zip(s.values()) {
+                    points.push((s.name.clone(), *step, value));
+                }
+            }
+        }
+    }
+    points
+}
+
+#[test]
+fn a_store_that_cannot_be_written_exits_3_and_the_journal_keeps_the_run() {
+    let dir = tmp();
+    // A directory under a regular file cannot be created, even by root.
+    std::fs::write(dir.path().join("blocked"), "x").unwrap();
+    let out = golden(&["-F", "blocked/runs", "with", "steps=5"], dir.path());
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let (path, contents) = the_journal(dir.path());
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("record is incomplete in 1 observer(s)")
+            && last.contains(&path.display().to_string()),
+        "{stderr}"
+    );
+    assert_eq!(contents.damage, None);
+    let points = journal_points(&contents);
+    let loss: Vec<_> = points.iter().filter(|p| p.0 == "training.loss").collect();
+    assert_eq!(loss.len(), 5, "{points:?}");
+    assert_eq!(
+        points.iter().filter(|p| p.0 == "training.acc").count(),
+        5,
+        "{points:?}"
+    );
+    let artifacts: Vec<_> = contents
+        .records
+        .iter()
+        .filter_map(|r| match &r.entry {
+            sacred_core::journal::Entry::Artifact { name, blob, .. } => {
+                Some((name.clone(), blob.map(|b| r.blobs[b].clone())))
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(
+        artifacts.contains(&("model.bin".to_owned(), Some(b"\x00\x01weights".to_vec()))),
+        "{artifacts:?}"
+    );
+    assert!(
+        contents
+            .records
+            .iter()
+            .any(|r| matches!(r.entry, sacred_core::journal::Entry::Completed { .. }))
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "journals are owner-only");
+    }
+}
+
+#[test]
+fn a_killed_run_leaves_its_journal_up_to_the_last_beat() {
+    let dir = tmp();
+    let mut command = golden_command(dir.path());
+    command.args(["-F", "fs", "-b", "0.1", "with", "mode=wait", "steps=4"]);
+    // SIGKILL: no handler runs, nothing is flushed at the end.
+    let code = common::signal_when_ready(&mut command, "KILL", Duration::from_millis(800));
+    assert_eq!(code, None, "killed by a signal");
+    let (_, contents) = the_journal(dir.path());
+    let points = journal_points(&contents);
+    assert_eq!(
+        points.iter().filter(|p| p.0 == "training.loss").count(),
+        4,
+        "every point logged before the last beat: {points:?}"
+    );
+    let entries: Vec<_> = contents.records.iter().map(|r| &r.entry).collect();
+    assert!(matches!(
+        entries.first(),
+        Some(sacred_core::journal::Entry::Started(_))
+    ));
+    assert!(
+        entries.iter().any(|e| matches!(
+            e,
+            sacred_core::journal::Entry::Id {
+                id: Some(sacred::observer::RunId::Int(1))
+            }
+        )),
+        "{entries:?}"
+    );
+    assert!(
+        !entries.iter().any(|e| matches!(
+            e,
+            sacred_core::journal::Entry::Completed { .. }
+                | sacred_core::journal::Entry::Failed { .. }
+                | sacred_core::journal::Entry::Interrupted { .. }
+        )),
+        "a killed run has no end"
+    );
+}

@@ -37,14 +37,30 @@ pub enum Outcome {
     },
     /// A command other than the main one ran (`print_config`, `help`, …).
     Done,
+    /// The run ended (as `outcome` says), but at least one observer could not store all of
+    /// it. Everything the run recorded is kept in its journal.
+    Incomplete {
+        /// How the run itself ended: [`Outcome::Completed`] or [`Outcome::Failed`].
+        outcome: Box<Outcome>,
+        /// The observers that could not store the whole run, one line each.
+        missing: Vec<String>,
+        /// The journal holding the whole run, when it could be written.
+        journal: Option<std::path::PathBuf>,
+    },
 }
 
+/// The exit code of a run whose record is incomplete in at least one observer, whatever
+/// the run's own outcome.
+pub const EXIT_INCOMPLETE: i32 = 3;
+
 impl Outcome {
-    /// The process exit code: 0, or 1 for a failed run (an interrupted run exits from its
-    /// signal handler with 130 or 143).
+    /// The process exit code: 0; 1 for a failed run; [`EXIT_INCOMPLETE`] (3) when an
+    /// observer could not store the whole run. (An interrupted run exits from its signal
+    /// handler with 130 or 143.)
     pub fn exit_code(&self) -> i32 {
         match self {
             Outcome::Failed { .. } => 1,
+            Outcome::Incomplete { .. } => EXIT_INCOMPLETE,
             Outcome::Completed { .. } | Outcome::Queued { .. } | Outcome::Done => 0,
         }
     }

@@ -132,6 +132,20 @@ pub enum Error {
     /// The run was refused: `-e/--enforce_clean` with a dirty or missing repository.
     #[error("{0}")]
     Refused(String),
+    /// The run's journal cannot be written, so the run does not start: nothing it did
+    /// could be kept.
+    #[error(
+        "cannot write the run's journal in `{}`: {source}; the run did not start. Give a \
+         writable directory with SACRED_JOURNAL_DIR or sacred.toml's journal_dir, or run \
+         with -u to record nothing",
+        dir.display()
+    )]
+    Journal {
+        /// The journal directory.
+        dir: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// The system could not do what the run needs (a thread, output capture).
     #[error("cannot {action}: {source}")]
     Io {
@@ -156,6 +170,7 @@ impl Error {
             | Error::Resource { .. }
             | Error::Info { .. }
             | Error::Refused(_)
+            | Error::Journal { .. }
             | Error::Io { .. } => 1,
         }
     }

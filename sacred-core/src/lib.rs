@@ -12,6 +12,7 @@ mod env;
 mod error;
 pub mod experiment;
 mod host;
+pub mod journal;
 mod lifecycle;
 mod log;
 pub mod observer;
@@ -31,7 +32,7 @@ mod suggest;
 mod sync;
 pub mod time;
 
-pub use entry::{Outcome, run_from};
+pub use entry::{EXIT_INCOMPLETE, Outcome, run_from};
 pub use env::Env;
 pub use error::{ConfigError, ConfigSource, Error};
 pub use experiment::{Experiment, ExperimentInfo, Failure, FunctionOutcome};

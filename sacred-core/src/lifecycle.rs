@@ -11,10 +11,11 @@ use crate::capture::Capture;
 use crate::cli::{CaptureMode, Flags, Update};
 use crate::config::Resolved;
 use crate::experiment::{Experiment, Failure, FunctionOutcome};
+use crate::journal::Journal;
 use crate::log::{ERROR, Logger, WARNING, format_elapsed};
 use crate::plan::RunPlan;
 use crate::pump::{Pump, StartInfo};
-use crate::run::{RunEnd, Shared};
+use crate::run::{EndReport, RunEnd, Shared};
 use crate::sync::lock;
 use crate::time::Timestamp;
 use crate::{Env, Error, Outcome, Run};
@@ -57,6 +58,17 @@ pub(crate) fn run_observed<E: Experiment>(
         );
     }
 
+    // The journal comes first: a run whose record cannot be kept anywhere does not start.
+    let journal = if plan.observers.is_empty() {
+        None
+    } else {
+        Some(
+            Journal::create(&plan.journal_dir).map_err(|source| Error::Journal {
+                dir: plan.journal_dir.clone(),
+                source,
+            })?,
+        )
+    };
     let capture = Arc::new(start_capture(plan.capture, logger)?);
     if env.is_process() {
         crate::capture::install_tracing(logger.level);
@@ -83,6 +95,7 @@ pub(crate) fn run_observed<E: Experiment>(
             Some(id) => announcer.info(&format!("Started run with ID \"{id}\"")),
             None => announcer.info("Started"),
         }),
+        journal,
     };
     let pump = Pump::spawn(
         plan.observers,
@@ -150,12 +163,12 @@ pub(crate) fn run_observed<E: Experiment>(
             (RunEnd::Failed(trace), Outcome::Failed { config, failure })
         }
     };
-    if !lifecycle.finish(end) {
+    let Some(report) = lifecycle.finish(end) else {
         // A signal ended the run while the function was returning; that thread exits.
         loop {
             std::thread::park();
         }
-    }
+    };
     if let Some(handle) = signals {
         handle.close();
     }
@@ -163,7 +176,14 @@ pub(crate) fn run_observed<E: Experiment>(
         // -d/--debug: the panic is recorded, then goes on as Rust's own, for a debugger.
         std::panic::resume_unwind(payload);
     }
-    Ok(outcome)
+    if report.failures.is_empty() {
+        return Ok(outcome);
+    }
+    Ok(Outcome::Incomplete {
+        outcome: Box::new(outcome),
+        missing: report.failures,
+        journal: report.journal,
+    })
 }
 
 /// Starts capturing output in `mode`; when that fails, warns and captures nothing.
@@ -193,22 +213,54 @@ struct Lifecycle {
 }
 
 impl Lifecycle {
-    /// Records the end; false when another thread did already.
-    fn finish(&self, end: RunEnd) -> bool {
+    /// Records the end and says what is missing where; `None` when another thread did
+    /// already.
+    fn finish(&self, end: RunEnd) -> Option<EndReport> {
         if self.finished.swap(true, Ordering::SeqCst) {
-            return false;
+            return None;
         }
         let output = self.capture.stop();
         let pump = lock(&self.pump).take();
-        if let Some(pump) = pump {
-            for failure in pump.finish(end, output) {
+        let report = pump.map(|p| p.finish(end, output)).unwrap_or_default();
+        self.report(&report);
+        Some(report)
+    }
+
+    /// Says what the observers could not store, ending with the line that tells the user
+    /// where the whole run is kept.
+    fn report(&self, report: &EndReport) {
+        if report.failures.is_empty() {
+            if let Some(failure) = &report.journal_failure {
+                // Every observer stored the whole run: nothing is lost.
                 self.logger.log(
                     WARNING,
-                    &format!("The observer {failure}; the run itself was not affected"),
+                    &format!("{failure}; every observer stored the whole run"),
                 );
             }
+            return;
         }
-        true
+        for failure in &report.failures {
+            self.logger.log(ERROR, &format!("The observer {failure}"));
+        }
+        let kept = match (&report.journal, &report.journal_failure) {
+            (Some(path), None) => format!(
+                "everything the run recorded is kept in the journal {}",
+                path.display()
+            ),
+            (Some(path), Some(failure)) => format!(
+                "the journal {} holds the run up to where it failed ({failure})",
+                path.display()
+            ),
+            (None, _) => "no journal could be kept".to_owned(),
+        };
+        self.logger.log(
+            ERROR,
+            &format!(
+                "The run's record is incomplete in {} observer(s); {kept} (exit code {})",
+                report.failures.len(),
+                crate::EXIT_INCOMPLETE
+            ),
+        );
     }
 
     /// A signal ended the run: it is recorded as INTERRUPTED and the process exits with
@@ -222,7 +274,10 @@ impl Lifecycle {
             ERROR,
             &format!("Aborted after {}!", format_elapsed(self.started.elapsed())),
         );
-        if self.finish(RunEnd::Interrupted("INTERRUPTED".to_owned())) {
+        if self
+            .finish(RunEnd::Interrupted("INTERRUPTED".to_owned()))
+            .is_some()
+        {
             std::process::exit(128 + signal);
         }
     }

@@ -10,11 +10,12 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::capture::Capture;
+use crate::journal::{Journal, Record};
 use crate::observer::{
     ArtifactEvent, ArtifactSource, CompletedEvent, ExperimentRecord, FailedEvent, HeartbeatEvent,
     InterruptedEvent, MetricsEvent, Observer, ObserverError, Repository, RunId, StartedEvent,
 };
-use crate::run::{RunEnd, RunMessage, Shared};
+use crate::run::{EndReport, RunEnd, RunMessage, Shared};
 use crate::time::Timestamp;
 
 /// How long observers get to finish their work at the end of a run.
@@ -36,6 +37,9 @@ pub(crate) struct StartInfo {
     pub(crate) captured_env: Vec<String>,
     /// Writes the `Started run with ID` log line.
     pub(crate) announce: Announce,
+    /// Where every event goes before any observer sees it; `None` for a run without
+    /// observers.
+    pub(crate) journal: Option<Journal>,
 }
 
 struct Slot {
@@ -70,6 +74,7 @@ impl Slot {
 pub(crate) struct Pump {
     sender: Sender<RunMessage>,
     handle: Option<JoinHandle<()>>,
+    journal: Option<std::path::PathBuf>,
 }
 
 impl Pump {
@@ -87,6 +92,7 @@ impl Pump {
         // end of the run are handled in the order they happened.
         let (sender, receiver) = mpsc::channel::<RunMessage>();
         shared.connect(sender.clone());
+        let journal = start.journal.as_ref().map(|j| j.path().to_path_buf());
         let slots = observers
             .into_iter()
             .map(|observer| Slot {
@@ -102,6 +108,8 @@ impl Pump {
                     shared,
                     capture,
                     output_offset: 0,
+                    journal: None,
+                    journal_failure: None,
                 };
                 pump.start(start);
                 pump.serve(&receiver, beat_interval);
@@ -109,29 +117,34 @@ impl Pump {
         Ok(Self {
             sender,
             handle: Some(handle),
+            journal,
         })
     }
 
     /// Ends the run: a final beat with `output` (what the capture still held), the final
-    /// event, and the observers' join. Returns the observers' failures, one line each.
-    pub(crate) fn finish(mut self, end: RunEnd, output: String) -> Vec<String> {
+    /// event, and the observers' join. Reports the observers' failures and the journal
+    /// kept for them.
+    pub(crate) fn finish(mut self, end: RunEnd, output: String) -> EndReport {
         let (reply, answer) = mpsc::channel();
+        let unfinished = |failure: &str| EndReport {
+            failures: vec![failure.to_owned()],
+            journal: self.journal.clone(),
+            journal_failure: None,
+        };
         if self
             .sender
             .send(RunMessage::End { end, output, reply })
             .is_err()
         {
-            return vec!["the observers' thread stopped unexpectedly".to_owned()];
+            return unfinished("the observers' thread stopped unexpectedly");
         }
-        let failures = answer
-            .recv_timeout(JOIN_TIMEOUT + Duration::from_secs(5))
-            .unwrap_or_else(|_| {
-                vec!["the observers did not finish in time; the record may be incomplete".into()]
-            });
+        let Ok(report) = answer.recv_timeout(JOIN_TIMEOUT + Duration::from_secs(5)) else {
+            return unfinished("the observers did not finish in time");
+        };
         if let Some(handle) = self.handle.take() {
             let _ = handle.join();
         }
-        failures
+        report
     }
 }
 
@@ -140,10 +153,44 @@ struct PumpThread {
     shared: Arc<Shared>,
     capture: Arc<Capture>,
     output_offset: u64,
+    journal: Option<Journal>,
+    /// The first write to the journal that failed; nothing more is written after it.
+    journal_failure: Option<String>,
 }
 
 impl PumpThread {
-    fn start(&mut self, start: StartInfo) {
+    /// Appends to the journal, unless it failed before.
+    fn journal(&mut self, record: impl FnOnce() -> Record) {
+        if self.journal_failure.is_some() {
+            return;
+        }
+        if let Some(journal) = &mut self.journal
+            && let Err(e) = journal.append(&record())
+        {
+            self.journal_failure = Some(format!(
+                "cannot write the journal `{}`: {e}",
+                journal.path().display()
+            ));
+        }
+    }
+
+    /// Puts what the journal holds on disk, unless it failed before.
+    fn sync_journal(&mut self) {
+        if self.journal_failure.is_some() {
+            return;
+        }
+        if let Some(journal) = &mut self.journal
+            && let Err(e) = journal.sync()
+        {
+            self.journal_failure = Some(format!(
+                "cannot write the journal `{}`: {e}",
+                journal.path().display()
+            ));
+        }
+    }
+
+    fn start(&mut self, mut start: StartInfo) {
+        self.journal = start.journal.take();
         let mut experiment = start.experiment;
         experiment.repositories = start.repositories.unwrap_or_else(|| {
             crate::record::repositories(std::path::Path::new(&experiment.base_dir))
@@ -163,6 +210,8 @@ impl PumpThread {
             config: self.shared.config.clone(),
             meta: start.meta,
         };
+        self.journal(|| Record::started(&event));
+        self.sync_journal();
         for slot in &mut self.slots {
             let mut allocated = None;
             slot.call(|o| {
@@ -173,6 +222,7 @@ impl PumpThread {
                 event.id = allocated;
             }
         }
+        self.journal(|| Record::id(event.id.clone()));
         (start.announce)(event.id.as_ref());
         self.shared.id.set(event.id.clone());
         if !diffs.is_empty() {
@@ -195,6 +245,7 @@ impl PumpThread {
             match message {
                 Ok(RunMessage::Artifact(event)) => self.artifact(&event),
                 Ok(RunMessage::Resource(event)) => {
+                    self.journal(|| Record::resource(&event));
                     for slot in &mut self.slots {
                         slot.call(|o| o.resource(&event));
                     }
@@ -215,72 +266,100 @@ impl PumpThread {
     }
 
     fn artifact(&mut self, event: &ArtifactEvent) {
+        self.journal(|| Record::artifact(event));
         for slot in &mut self.slots {
             slot.call(|o| o.artifact(event));
         }
     }
 
+    /// A beat: the new metric points and output go to the journal, which is synced, then
+    /// to the observers.
     fn beat(&mut self, output: String, result: Option<serde_json::Value>) {
         let series = self.shared.metrics.drain();
-        if !series.is_empty() {
-            let event = MetricsEvent { series };
+        let metrics = (!series.is_empty()).then(|| MetricsEvent::new(series));
+        let event = HeartbeatEvent::new(
+            Timestamp::now(),
+            self.shared.info_snapshot(),
+            output,
+            self.output_offset,
+            result,
+        );
+        self.output_offset += event.output.len() as u64;
+        if let Some(metrics) = &metrics {
+            self.journal(|| Record::metrics(metrics));
+        }
+        self.journal(|| Record::heartbeat(&event));
+        self.sync_journal();
+        if let Some(metrics) = &metrics {
             for slot in &mut self.slots {
-                slot.call(|o| o.metrics(&event));
+                slot.call(|o| o.metrics(metrics));
             }
         }
-        let event = HeartbeatEvent {
-            beat_time: Timestamp::now(),
-            info: self.shared.info_snapshot(),
-            output_offset: self.output_offset,
-            output,
-            result,
-        };
-        self.output_offset += event.output.len() as u64;
         for slot in &mut self.slots {
             slot.call(|o| o.heartbeat(&event));
         }
     }
 
-    fn finish(&mut self, end: RunEnd, output: String) -> Vec<String> {
+    /// The end: a final beat, the final event (journalled first), the observers' join; the
+    /// journal is removed when every observer stored the whole run, else kept.
+    fn finish(&mut self, end: RunEnd, output: String) -> EndReport {
         let result = match &end {
             RunEnd::Completed(result) => result.clone(),
             RunEnd::Failed(_) | RunEnd::Interrupted(_) => None,
         };
         self.beat(output, result);
         let time = Timestamp::now();
-        for slot in &mut self.slots {
-            match &end {
-                RunEnd::Completed(result) => slot.call_final(|o| {
-                    o.completed(&CompletedEvent {
-                        stop_time: time,
-                        result: result.clone(),
-                    })
-                }),
-                RunEnd::Failed(trace) => slot.call_final(|o| {
-                    o.failed(&FailedEvent {
-                        fail_time: time,
-                        fail_trace: trace.clone(),
-                    })
-                }),
-                RunEnd::Interrupted(status) => slot.call_final(|o| {
-                    o.interrupted(&InterruptedEvent {
-                        interrupt_time: time,
-                        status: status.clone(),
-                    })
-                }),
+        let completed;
+        let failed;
+        let interrupted;
+        let call: &dyn Fn(&mut dyn Observer) -> Result<(), ObserverError> = match end {
+            RunEnd::Completed(result) => {
+                completed = CompletedEvent::new(time, result);
+                self.journal(|| Record::completed(&completed));
+                &|o| o.completed(&completed)
             }
+            RunEnd::Failed(trace) => {
+                failed = FailedEvent::new(time, trace);
+                self.journal(|| Record::failed(&failed));
+                &|o| o.failed(&failed)
+            }
+            RunEnd::Interrupted(status) => {
+                interrupted = InterruptedEvent::new(time, status);
+                self.journal(|| Record::interrupted(&interrupted));
+                &|o| o.interrupted(&interrupted)
+            }
+        };
+        self.sync_journal();
+        for slot in &mut self.slots {
+            slot.call_final(call);
         }
         let deadline = Instant::now() + JOIN_TIMEOUT;
         for slot in &mut self.slots {
             slot.call_final(|o| o.join(deadline));
         }
-        self.slots
+        let failures: Vec<String> = self
+            .slots
             .iter()
             .filter_map(|s| {
                 s.failure
                     .as_ref()
                     .map(|f| format!("{} failed: {f}", s.observer.name()))
             })
-            .collect()
+            .collect();
+        let journal = match self.journal.take() {
+            Some(journal) if failures.is_empty() => {
+                let path = journal.path().to_path_buf();
+                // Every observer has the whole run; a journal that cannot be removed is
+                // left behind, and said so.
+                journal.discard().err().map(|_| path)
+            }
+            Some(journal) => Some(journal.path().to_path_buf()),
+            None => None,
+        };
+        EndReport {
+            failures,
+            journal,
+            journal_failure: self.journal_failure.take(),
+        }
     }
 }

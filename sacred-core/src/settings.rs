@@ -10,10 +10,11 @@
 //! captured_env = ["CUDA_VISIBLE_DEVICES"]   # variables recorded in host.ENV
 //! capture = "fd"                 # fd | sys | no
 //! beat_interval = 10.0           # seconds; 0 means only a final beat
+//! journal_dir = ".sacred/journal"   # where runs are journalled before any observer
 //! ```
 //!
 //! Environment: `SACRED_FILE_STORAGE` (a directory), `SACRED_MONGO_URL` (a `-m` argument),
-//! `SACRED_CAPTURED_ENV` (names, comma-separated).
+//! `SACRED_CAPTURED_ENV` (names, comma-separated), `SACRED_JOURNAL_DIR` (a directory).
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,10 @@ use crate::{Env, Error};
 
 /// The name of the project settings file.
 pub(crate) const SETTINGS_FILE: &str = "sacred.toml";
+
+/// Where run journals go when nothing else is configured (relative to the working
+/// directory).
+pub(crate) const DEFAULT_JOURNAL_DIR: &str = ".sacred/journal";
 
 /// The directory runs go to when nothing else is configured.
 pub(crate) const DEFAULT_FILE_STORAGE: &str = "runs";
@@ -36,6 +41,7 @@ struct FileSettings {
     captured_env: Option<Vec<String>>,
     capture: Option<String>,
     beat_interval: Option<f64>,
+    journal_dir: Option<PathBuf>,
 }
 
 /// Project defaults, merged from `sacred.toml` and the environment.
@@ -52,6 +58,9 @@ pub(crate) struct Settings {
     pub capture: Option<CaptureMode>,
     /// The beat interval in seconds when `-b` is not given.
     pub beat_interval: Option<f64>,
+    /// Where runs are journalled; when unset, [`DEFAULT_JOURNAL_DIR`] under the working
+    /// directory.
+    pub journal_dir: Option<PathBuf>,
     /// The settings file that was read, if any.
     pub file: Option<PathBuf>,
 }
@@ -75,7 +84,7 @@ impl Settings {
                 fail(format!(
                     "{}expected keys file_storage (a directory), mongo_url (a -m argument), \
                      captured_env (a list of names), capture (fd, sys or no), beat_interval \
-                     (seconds)",
+                     (seconds), journal_dir (a directory)",
                     e.to_string().trim_end().to_owned() + "\n  "
                 ))
             })?;
@@ -102,10 +111,14 @@ impl Settings {
                 )));
             }
             settings.beat_interval = file.beat_interval;
+            settings.journal_dir = file.journal_dir.map(|p| dir.join(p));
             settings.file = Some(path);
         }
         if let Some(dir) = env.var("SACRED_FILE_STORAGE").filter(|v| !v.is_empty()) {
             settings.file_storage = Some(env.resolve(dir));
+        }
+        if let Some(dir) = env.var("SACRED_JOURNAL_DIR").filter(|v| !v.is_empty()) {
+            settings.journal_dir = Some(env.resolve(dir));
         }
         if let Some(url) = env.var("SACRED_MONGO_URL").filter(|v| !v.is_empty()) {
             settings.mongo_url = Some(url.to_owned());
@@ -144,19 +157,23 @@ mod tests {
         std::fs::create_dir_all(&nested).unwrap_or_else(|e| panic!("{e}"));
         write(
             &dir.path().join(SETTINGS_FILE),
-            "file_storage = \"store\"\ncaptured_env = [\"HOME\"]\ncapture = \"sys\"\nbeat_interval = 2.5\n",
+            "file_storage = \"store\"\ncaptured_env = [\"HOME\"]\ncapture = \"sys\"\nbeat_interval = 2.5\n\
+             journal_dir = \"journals\"\n",
         );
         let settings = Settings::load(&Env::captured(&nested)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(settings.file_storage, Some(dir.path().join("store")));
         assert_eq!(settings.captured_env, ["HOME"]);
         assert_eq!(settings.capture, Some(CaptureMode::Sys));
         assert_eq!(settings.beat_interval, Some(2.5));
+        assert_eq!(settings.journal_dir, Some(dir.path().join("journals")));
         let env = Env::captured(&nested)
+            .with_var("SACRED_JOURNAL_DIR", "j")
             .with_var("SACRED_FILE_STORAGE", "elsewhere")
             .with_var("SACRED_CAPTURED_ENV", "A, B");
         let settings = Settings::load(&env).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(settings.file_storage, Some(nested.join("elsewhere")));
         assert_eq!(settings.captured_env, ["A", "B"]);
+        assert_eq!(settings.journal_dir, Some(nested.join("j")));
     }
 
     #[test]

@@ -107,6 +107,15 @@ pub(crate) fn tmp() -> tempfile::TempDir {
 /// Starts `command` (a golden run with `mode=wait`), waits until it prints `ready` on
 /// standard error, sends it `signal` (`INT`, `TERM`) and returns its exit code.
 pub(crate) fn interrupt_when_ready(command: &mut Command, signal: &str) -> Option<i32> {
+    signal_when_ready(command, signal, Duration::ZERO)
+}
+
+/// [`interrupt_when_ready`], with the signal sent `after` the run got ready.
+pub(crate) fn signal_when_ready(
+    command: &mut Command,
+    signal: &str,
+    after: Duration,
+) -> Option<i32> {
     let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -123,6 +132,7 @@ pub(crate) fn interrupt_when_ready(command: &mut Command, signal: &str) -> Optio
         }
         assert!(Instant::now() < deadline, "the run never got ready");
     }
+    std::thread::sleep(after);
     let status = Command::new("kill")
         .args([&format!("-{signal}"), &child.id().to_string()])
         .status()

@@ -6,13 +6,13 @@
 
 mod observers;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::{CaptureMode, Flags};
 use crate::log::Logger;
 use crate::observer::{Observer, Repository, RunId};
-use crate::settings::Settings;
+use crate::settings::{DEFAULT_JOURNAL_DIR, Settings};
 use crate::{Env, Error};
 
 /// Sacred's default beat interval, in seconds.
@@ -32,6 +32,8 @@ pub(crate) struct RunPlan {
     pub(crate) captured_env: Vec<String>,
     /// The repositories, when `-e/--enforce_clean` had to look them up before the run.
     pub(crate) repositories: Option<Vec<Repository>>,
+    /// Where the run's journal goes.
+    pub(crate) journal_dir: PathBuf,
 }
 
 impl RunPlan {
@@ -82,6 +84,9 @@ impl RunPlan {
             beat_interval: (beat > 0.0).then(|| Duration::from_secs_f64(beat)),
             captured_env: settings.captured_env,
             repositories,
+            journal_dir: settings
+                .journal_dir
+                .unwrap_or_else(|| env.resolve(DEFAULT_JOURNAL_DIR)),
         })
     }
 }

@@ -24,9 +24,20 @@ pub(crate) enum RunMessage {
         end: RunEnd,
         /// The output not yet sent with a beat.
         output: String,
-        /// Where the observers' failures go.
-        reply: Sender<Vec<String>>,
+        /// Where the report of the end goes.
+        reply: Sender<EndReport>,
     },
+}
+
+/// What the end of a run left behind.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EndReport {
+    /// The observers that could not store the whole run, one line each.
+    pub(crate) failures: Vec<String>,
+    /// The journal, when it was kept (an observer failed, or it could not be removed).
+    pub(crate) journal: Option<PathBuf>,
+    /// Why the journal itself could not be written, if it could not.
+    pub(crate) journal_failure: Option<String>,
 }
 
 /// How a run ended.

@@ -1,0 +1,213 @@
+//! The run's journal: every event of an observed run, appended to a local file before any
+//! observer sees it, so that what the observers could not store is still on disk.
+//!
+//! One file per run, `<dir>/<start time>-<pid>-<n>.journal` (the directory is
+//! `.sacred/journal` under the working directory unless `SACRED_JOURNAL_DIR` or
+//! `sacred.toml`'s `journal_dir` moves it), owner-only. Records are framed and checksummed
+//! ([`frame`]); the file is synced to disk at every beat and at the end. When every
+//! observer has stored the whole run, the journal is removed; otherwise it is kept and
+//! the run's last line names it.
+
+mod entry;
+mod frame;
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+pub use entry::{Entry, Record, Series, Start};
+
+/// How many file names are tried before giving up.
+const NAME_ATTEMPTS: u32 = 1000;
+
+/// An open journal, being appended to.
+#[derive(Debug)]
+pub(crate) struct Journal {
+    path: PathBuf,
+    out: BufWriter<File>,
+}
+
+impl Journal {
+    /// Creates a new journal in `dir` (created owner-only if missing).
+    ///
+    /// # Errors
+    /// The directory or the file cannot be created or written: the run must not start.
+    pub(crate) fn create(dir: &Path) -> io::Result<Self> {
+        create_private_dir(dir)?;
+        let stamp = crate::time::Timestamp::now().to_string();
+        let stamp: String = stamp
+            .chars()
+            .filter(char::is_ascii_digit)
+            .take(14)
+            .collect();
+        let pid = std::process::id();
+        for n in 0..NAME_ATTEMPTS {
+            let path = dir.join(format!("{stamp}-{pid}-{n}.journal"));
+            let mut options = OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            match options.open(&path) {
+                Ok(file) => {
+                    let mut out = BufWriter::new(file);
+                    out.write_all(frame::MAGIC)?;
+                    out.flush()?;
+                    return Ok(Self { path, out });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "{NAME_ATTEMPTS} journal names are taken in `{}`",
+                dir.display()
+            ),
+        ))
+    }
+
+    /// The journal's file.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends a record (buffered; [`sync`](Self::sync) puts it on disk).
+    ///
+    /// # Errors
+    /// The record cannot be encoded or written.
+    pub(crate) fn append(&mut self, record: &Record) -> io::Result<()> {
+        let payload = record.encode().map_err(io::Error::other)?;
+        frame::write_record(&mut self.out, &payload)
+    }
+
+    /// Writes what is buffered and waits until it is on disk.
+    ///
+    /// # Errors
+    /// Writing or syncing failed (a full disk, say).
+    pub(crate) fn sync(&mut self) -> io::Result<()> {
+        self.out.flush()?;
+        self.out.get_ref().sync_data()
+    }
+
+    /// Removes the journal: every observer has the whole run.
+    ///
+    /// # Errors
+    /// The file cannot be removed.
+    pub(crate) fn discard(self) -> io::Result<()> {
+        let path = self.path.clone();
+        drop(self.out);
+        std::fs::remove_file(path)
+    }
+}
+
+/// Creates `dir` and its missing parents; the directories created are owner-only.
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// What a journal holds: its records in order, and what ended the readable part early.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Contents {
+    /// The records, in the order they were written.
+    pub records: Vec<Record>,
+    /// Why reading stopped before the end of the file (a record cut short by a kill, a
+    /// checksum that does not match), if it did; everything before it is intact.
+    pub damage: Option<String>,
+}
+
+/// Reads the journal at `path`: every intact record, up to a torn or corrupt one.
+///
+/// # Errors
+/// The file cannot be opened or read.
+pub fn read(path: &Path) -> io::Result<Contents> {
+    let file = File::open(path)?;
+    let mut reader = frame::FrameReader::new(io::BufReader::new(file));
+    let mut records = Vec::new();
+    while let Some(payload) = reader.next_record()? {
+        match Record::decode(&payload) {
+            Ok(record) => records.push(record),
+            Err(e) => {
+                return Ok(Contents {
+                    damage: Some(format!("record {} cannot be read: {e}", records.len() + 1)),
+                    records,
+                });
+            }
+        }
+    }
+    Ok(Contents {
+        records,
+        damage: reader.damage().map(ToString::to_string),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observer::RunId;
+
+    #[test]
+    fn a_journal_is_written_synced_read_and_discarded() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let journals = dir.path().join("deep/journal");
+        let mut journal = Journal::create(&journals).unwrap_or_else(|e| panic!("{e}"));
+        let second = Journal::create(&journals).unwrap_or_else(|e| panic!("{e}"));
+        assert_ne!(journal.path(), second.path());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| {
+                std::fs::metadata(p)
+                    .map(|m| m.permissions().mode() & 0o777)
+                    .unwrap_or_default()
+            };
+            assert_eq!(mode(journal.path()), 0o600);
+            assert_eq!(mode(&journals), 0o700);
+        }
+        for id in 0..3 {
+            journal
+                .append(&Record::id(Some(RunId::Int(id))))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        journal.sync().unwrap_or_else(|e| panic!("{e}"));
+        let contents = read(journal.path()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(contents.damage, None);
+        assert_eq!(contents.records.len(), 3);
+        assert_eq!(contents.records[2], Record::id(Some(RunId::Int(2))));
+        // A kill mid-write leaves a torn last record: the others still read back.
+        let path = journal.path().to_path_buf();
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        std::fs::write(&path, &bytes[..bytes.len() - 2]).unwrap_or_else(|e| panic!("{e}"));
+        let contents = read(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(contents.records.len(), 2);
+        assert!(
+            contents
+                .damage
+                .as_deref()
+                .is_some_and(|d| d.contains("cut short")),
+            "{:?}",
+            contents.damage
+        );
+        journal.discard().unwrap_or_else(|e| panic!("{e}"));
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_journal_that_cannot_be_created_is_an_error() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "x").unwrap_or_else(|e| panic!("{e}"));
+        assert!(Journal::create(&file.join("journal")).is_err());
+    }
+}
