@@ -330,6 +330,24 @@ impl FlagSet {
                 Ok(value.clone())
             }
         };
+        // Names, ids and comments reach log lines and records: a newline or an escape
+        // sequence there could forge a log line, so they are refused (and shown escaped).
+        let one_line = |value: String| -> Result<String, Error> {
+            if value.chars().any(char::is_control) {
+                Err(usage_error(
+                    program,
+                    format!(
+                        "invalid value \"{}\" for {}: expected text without control \
+                         characters (newlines, tabs, escape sequences)",
+                        value.escape_debug(),
+                        spec.describe(typed)
+                    ),
+                    &[],
+                ))
+            } else {
+                Ok(value)
+            }
+        };
         let flags = &mut self.flags;
         match spec.id {
             FlagId::BeatInterval => {
@@ -349,13 +367,13 @@ impl FlagSet {
                 })?;
                 flags.capture = Some(mode);
             }
-            FlagId::Comment => flags.comment = Some(value.clone()),
+            FlagId::Comment => flags.comment = Some(one_line(value.clone())?),
             FlagId::Debug => flags.debug = true,
             FlagId::EnforceClean => flags.enforce_clean = true,
             FlagId::FileStorage => flags.file_storage = Some(text()?),
             FlagId::Force => flags.force = true,
             FlagId::Help => self.help = true,
-            FlagId::Id => flags.id = Some(text()?),
+            FlagId::Id => flags.id = Some(one_line(text()?)?),
             FlagId::Loglevel => {
                 let level = loglevel(&value).ok_or_else(|| {
                     let upper = value.trim().to_ascii_uppercase();
@@ -371,7 +389,7 @@ impl FlagSet {
                 flags.loglevel = Some(level);
             }
             FlagId::MongoDb => flags.mongo_db = Some(text()?),
-            FlagId::Name => flags.name = Some(text()?),
+            FlagId::Name => flags.name = Some(one_line(text()?)?),
             FlagId::PrintConfig => flags.print_config = true,
             FlagId::Priority => {
                 let priority = value

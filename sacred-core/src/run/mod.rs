@@ -321,6 +321,10 @@ mod tests {
             Err(Error::Artifact { .. })
         ));
         assert!(matches!(
+            run.add_artifact_bytes(&"n".repeat(300), b"x".to_vec()),
+            Err(Error::Artifact { .. })
+        ));
+        assert!(matches!(
             run.open_resource("/nonexistent/data.csv"),
             Err(Error::Resource { .. })
         ));

@@ -247,3 +247,22 @@ fn beat_interval_validity() {
         assert!(!is_valid_beat_interval(bad), "{bad}");
     }
 }
+
+#[test]
+fn names_ids_and_comments_cannot_forge_log_lines() {
+    for flag in ["-n", "-c", "-i"] {
+        let message = err_args(&args_list(&[flag, "run\nINFO - golden - Completed"]));
+        assert!(
+            message.contains("\"run\\nINFO - golden - Completed\""),
+            "the value is shown escaped: {message}"
+        );
+        assert!(message.contains("without control characters"), "{message}");
+        assert_eq!(message.lines().count(), 2, "{message}");
+        let message = err_args(&args_list(&[flag, "a\u{1b}[31mred"]));
+        assert!(message.contains("\\u{1b}"), "{message}");
+    }
+    assert_eq!(
+        ok_args(&["-n", "trial 2 – ünïcode"]).flags.name.as_deref(),
+        Some("trial 2 – ünïcode")
+    );
+}

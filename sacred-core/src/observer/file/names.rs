@@ -40,12 +40,20 @@ pub(super) fn validate_run_dir_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks that `name` is one plain path component.
+/// The longest file name most file systems take (`NAME_MAX`), in bytes.
+const MAX_NAME_BYTES: usize = 255;
+
+/// Checks that `name` is one plain path component that a file system can hold.
 fn check_component(name: &str, what: &str) -> Result<(), String> {
     const ALLOWED: &str = "a plain file name: not empty, not `.` or `..`, and without `/`, \
                            `\\` or NUL characters";
     let problem = if name.is_empty() {
         Some("is empty".to_owned())
+    } else if name.len() > MAX_NAME_BYTES {
+        Some(format!(
+            "is {} bytes long, more than the {MAX_NAME_BYTES} a file name may have",
+            name.len()
+        ))
     } else if name == "." || name == ".." {
         Some("refers to a directory".to_owned())
     } else if let Some(c) = name.chars().find(|c| matches!(c, '/' | '\\' | '\0')) {

@@ -841,6 +841,14 @@ fn artifact_names_must_be_plain_and_not_reserved() {
     }
     let error = validate_artifact_name("a/b").unwrap_err();
     assert!(error.contains("contains `/`"), "{error}");
+    // Too long for a file system: refused when added, not when the observer writes it.
+    let long = "a".repeat(300);
+    let error = validate_artifact_name(&long).unwrap_err();
+    assert!(
+        error.contains("is 300 bytes long, more than the 255"),
+        "{error}"
+    );
+    assert_eq!(validate_artifact_name(&"b".repeat(255)), Ok(()));
     let error = validate_artifact_name("run.json").unwrap_err();
     assert!(error.contains("reserved"), "{error}");
 
