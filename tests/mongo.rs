@@ -425,3 +425,124 @@ fn a_metric_past_one_document_keeps_every_point() {
     assert!(many.steps.iter().enumerate().all(|(i, s)| *s == i as i64));
     assert_eq!(many.values[249_999], 124_999.5);
 }
+
+/// A MongoDB server of this test alone (SecantusDB from the test environment), on a port
+/// chosen before it starts, so that a run can meet it down and `sync` can meet it up.
+struct OwnServer {
+    child: Option<std::process::Child>,
+    port: u16,
+    data: tempfile::TempDir,
+}
+
+impl OwnServer {
+    /// A free port and a data directory; nothing listens yet.
+    fn down() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        Self {
+            child: None,
+            port,
+            data: tmp(),
+        }
+    }
+
+    fn url(&self, db: &str) -> String {
+        format!(
+            "mongodb://127.0.0.1:{}/{db}?serverSelectionTimeoutMS=1000",
+            self.port
+        )
+    }
+
+    /// Starts the server and waits until it answers.
+    fn start(&mut self) {
+        let python = common::servers::venv_python();
+        let secantusd = python.with_file_name("secantusd-py");
+        let child = std::process::Command::new(secantusd)
+            .args(["--host", "127.0.0.1", "--port", &self.port.to_string()])
+            .arg("--storage-path")
+            .arg(self.data.path().join("db"))
+            .args(["--cache-size", "128M", "--log-level", "WARNING"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let spec = parse_spec(&self.url("ping")).unwrap();
+        for _ in 0..60 {
+            if MongoReader::connect(&spec)
+                .and_then(|r| r.list_runs(&RunFilter::default()))
+                .is_ok()
+            {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        }
+        panic!(
+            "the test's own SecantusDB on port {} never answered",
+            self.port
+        );
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+#[test]
+fn a_run_meets_the_server_down_and_sync_stores_it_once_it_is_up() {
+    let mut server = OwnServer::down();
+    let url = server.url("synced");
+    let dir = tmp();
+    let out = golden(&["-m", &url, "with", "steps=5"], dir.path());
+    let stderr = text(&out.stderr);
+    // The body ran at once and completed; the record is incomplete, and the run says how
+    // to send it.
+    assert!(stderr.contains("Result: {\"acc\": 0.7"), "{stderr}");
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.contains("golden sync "), "{stderr}");
+
+    // The server is back: `sync` alone sends the run where it was meant to go.
+    server.start();
+    let out = golden(&["sync"], dir.path());
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("Sent run 1 (10 metric points, "),
+        "{stderr}"
+    );
+    let spec = parse_spec(&url).unwrap();
+    let reader = MongoReader::connect(&spec).unwrap();
+    let run = reader
+        .get_run(&RunId::Int(1))
+        .unwrap()
+        .expect("run 1 stored");
+    let run = json_of(&run);
+    assert_eq!(run["status"], "COMPLETED", "{run}");
+    assert_eq!(run["result"]["acc"], json!(0.7), "{run}");
+    let metrics = reader.metrics(&RunId::Int(1)).unwrap();
+    let loss = metrics
+        .iter()
+        .find(|m| m.name == "training.loss")
+        .expect("training.loss");
+    assert_eq!(loss.steps, [0, 1, 2, 3, 4]);
+    assert!(
+        reader
+            .captured_out(&RunId::Int(1))
+            .unwrap()
+            .unwrap_or_default()
+            .contains("starting 32 0.001 adam")
+    );
+    // Twice is safe: nothing more is sent, no second run appears.
+    let out = golden(&["sync"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(reader.get_run(&RunId::Int(2)).unwrap().is_none());
+}

@@ -516,3 +516,112 @@ fn queued_runs_only_send_queued() {
     assert!(env.stderr_text().contains("Queued-up run with ID \"3\""));
     let _ = Value::Null;
 }
+
+/// The broken observer, mended: same name, now storing what it gets in a recording.
+struct Mended(RecordingObserver);
+
+impl Observer for Mended {
+    fn name(&self) -> String {
+        "broken observer".into()
+    }
+    fn started(&mut self, event: &StartedEvent) -> Result<Option<RunId>, ObserverError> {
+        self.0.started(event)
+    }
+    fn metrics(&mut self, event: &sacred::observer::MetricsEvent) -> Result<(), ObserverError> {
+        self.0.metrics(event)
+    }
+    fn heartbeat(&mut self, event: &sacred::observer::HeartbeatEvent) -> Result<(), ObserverError> {
+        self.0.heartbeat(event)
+    }
+    fn artifact(&mut self, event: &sacred::observer::ArtifactEvent) -> Result<(), ObserverError> {
+        self.0.artifact(event)
+    }
+    fn completed(&mut self, event: &sacred::observer::CompletedEvent) -> Result<(), ObserverError> {
+        self.0.completed(event)
+    }
+}
+
+/// The metric points an observer received: name, step, value.
+fn recorded_points(recording: &Recording) -> Vec<(String, u64, f64)> {
+    let mut points = Vec::new();
+    for event in recording.events() {
+        if let RecordedEvent::Metrics(metrics) = event {
+            for s in &metrics.series {
+                for (step, value) in s.steps.iter().zip(&s.values) {
+                    points.push((s.name.clone(), *step, *value));
+                }
+            }
+        }
+    }
+    points
+}
+
+#[test]
+fn sync_sends_the_journal_to_the_observer_that_lacked_it_once() {
+    let _turn = SYS_CAPTURE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap();
+    let calls = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let first = RecordingObserver::new();
+    let first_recording = first.recording();
+    let env = Env::captured(dir.path())
+        .with_observer(Broken { calls })
+        .with_observer(first);
+    let outcome = run_from::<Cfg, _, _>(["observed", "-C", "sys"], &env).unwrap();
+    let Outcome::Incomplete {
+        journal: Some(journal),
+        ..
+    } = outcome
+    else {
+        panic!("{outcome:?}")
+    };
+    let log = env.stderr_text();
+    assert!(
+        log.lines().last().unwrap_or_default().contains(&format!(
+            "send it with `observed sync {}`",
+            journal.display()
+        )),
+        "{log}"
+    );
+
+    // The mended observer gets the whole run from the journal, which is then removed.
+    let mended = RecordingObserver::new();
+    let mended_recording = mended.recording();
+    let journal_arg = journal.display().to_string();
+    let env = Env::captured(dir.path()).with_observer(Mended(mended));
+    let outcome = run_from::<Cfg, _, _>(["observed", "sync", &journal_arg], &env).unwrap();
+    assert_eq!(outcome.exit_code(), 0, "{outcome:?} {}", env.stderr_text());
+    assert_eq!(
+        recorded_points(&mended_recording),
+        recorded_points(&first_recording)
+    );
+    assert_eq!(recorded_points(&mended_recording).len(), 5);
+    let kinds = mended_recording.kinds();
+    assert_eq!(kinds.first(), Some(&"started"), "{kinds:?}");
+    assert!(kinds.contains(&"artifact"), "{kinds:?}");
+    let completed = mended_recording.events().into_iter().find_map(|e| match e {
+        RecordedEvent::Completed(c) => Some(c),
+        _ => None,
+    });
+    assert_eq!(completed.and_then(|c| c.result), Some(json!(0.25)));
+    assert!(
+        !journal.exists(),
+        "the journal is removed once every observer has the run"
+    );
+    let log = env.stderr_text();
+    assert!(log.contains("Sent the run (5 metric points"), "{log}");
+
+    // Twice is safe: nothing is left to send, nothing is sent again.
+    let again = RecordingObserver::new();
+    let again_recording = again.recording();
+    let env = Env::captured(dir.path()).with_observer(again);
+    let outcome = run_from::<Cfg, _, _>(["observed", "sync"], &env).unwrap();
+    assert_eq!(outcome.exit_code(), 0);
+    assert!(again_recording.kinds().is_empty());
+    assert!(
+        env.stderr_text().contains("Nothing to send"),
+        "{}",
+        env.stderr_text()
+    );
+}

@@ -770,3 +770,56 @@ fn a_killed_run_leaves_its_journal_up_to_the_last_beat() {
         "a killed run has no end"
     );
 }
+
+#[test]
+fn sync_stores_the_run_once_the_store_can_be_written() {
+    let dir = tmp();
+    std::fs::write(dir.path().join("blocked"), "x").unwrap();
+    let out = golden(&["-F", "blocked/runs", "with", "steps=5"], dir.path());
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let (journal, _) = the_journal(dir.path());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .contains(&format!("send it with `golden sync {}`", journal.display())),
+        "{stderr}"
+    );
+    // Still blocked: sync says so and keeps the journal.
+    let out = golden(&["sync"], dir.path());
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(journal.exists());
+    // Unblocked: the run is stored as if it had gone there at once, and the journal goes.
+    std::fs::remove_file(dir.path().join("blocked")).unwrap();
+    let out = golden(&["sync"], dir.path());
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // Two artifacts, and a third (`uncommitted.diff`) when the checkout is dirty.
+    assert!(
+        stderr.contains("Sent run 1 (10 metric points, "),
+        "{stderr}"
+    );
+    assert!(!journal.exists(), "{stderr}");
+    let run_dir = dir.path().join("blocked/runs/1");
+    let run = json_file(&run_dir.join("run.json"));
+    assert_eq!(run["status"], "COMPLETED");
+    assert_eq!(run["result"]["acc"], json!(0.7));
+    let metrics = json_file(&run_dir.join("metrics.json"));
+    assert_eq!(
+        metrics["training.loss"]["steps"],
+        json!([0, 1, 2, 3, 4]),
+        "{metrics}"
+    );
+    assert_eq!(
+        std::fs::read(run_dir.join("model.bin")).unwrap(),
+        b"\x00\x01weights"
+    );
+    assert!(read(&run_dir.join("cout.txt")).contains("starting 32 0.001 adam"));
+    // Twice is safe.
+    let out = golden(&["sync"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("Nothing to send"));
+    assert!(!dir.path().join("blocked/runs/2").exists());
+}

@@ -115,6 +115,10 @@ where
             .unwrap_or_else(|| program.clone()),
         level: flags.loglevel.unwrap_or(INFO),
     };
+    if let Command::Sync(journals) = &command {
+        // Needs no config: a run's journal holds its own.
+        return crate::journal::sync::sync(&program, journals, &flags, env, &logger);
+    }
     let (config, resolved) = config::resolve::<E>(&updates, flags.force, env)?;
     for key in &resolved.added {
         logger.log(WARNING, &format!("Added new config entry: \"{key}\""));
@@ -169,13 +173,14 @@ where
                 env.out(&format!("{}\n", "-".repeat(79)));
             }
             let request = Request {
+                program: &program,
                 flags: &flags,
                 updates: &updates,
                 command: command_name,
             };
             run_observed(config, resolved, &request, &logger, env)
         }
-        Command::Help(_) => Ok(Outcome::Done),
+        Command::Help(_) | Command::Sync(_) => Ok(Outcome::Done),
     }
 }
 

@@ -25,6 +25,7 @@ const START_WAIT: Duration = Duration::from_secs(10);
 
 /// The parts of the command line a run records.
 pub(crate) struct Request<'a> {
+    pub(crate) program: &'a str,
     pub(crate) flags: &'a Flags,
     pub(crate) updates: &'a [Update],
     pub(crate) command: &'a str,
@@ -114,6 +115,7 @@ pub(crate) fn run_observed<E: Experiment>(
         finished: AtomicBool::new(false),
         logger: logger.clone(),
         started,
+        program: request.program.to_owned(),
     });
     let signals = if env.is_process() {
         watch_signals(&lifecycle)
@@ -210,6 +212,8 @@ struct Lifecycle {
     finished: AtomicBool,
     logger: Logger,
     started: Instant,
+    /// The program's name, for the `sync` command the last line shows.
+    program: String,
 }
 
 impl Lifecycle {
@@ -244,7 +248,10 @@ impl Lifecycle {
         }
         let kept = match (&report.journal, &report.journal_failure) {
             (Some(path), None) => format!(
-                "everything the run recorded is kept in the journal {}",
+                "everything the run recorded is kept in the journal {}; send it with `{} sync \
+                 {}`",
+                path.display(),
+                self.program,
                 path.display()
             ),
             (Some(path), Some(failure)) => format!(

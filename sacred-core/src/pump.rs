@@ -110,6 +110,7 @@ impl Pump {
                     output_offset: 0,
                     journal: None,
                     journal_failure: None,
+                    run_id: None,
                 };
                 pump.start(start);
                 pump.serve(&receiver, beat_interval);
@@ -156,6 +157,8 @@ struct PumpThread {
     journal: Option<Journal>,
     /// The first write to the journal that failed; nothing more is written after it.
     journal_failure: Option<String>,
+    /// The run's id, once the observers decided it.
+    run_id: Option<RunId>,
 }
 
 impl PumpThread {
@@ -223,6 +226,7 @@ impl PumpThread {
             }
         }
         self.journal(|| Record::id(event.id.clone()));
+        self.run_id = event.id.clone();
         (start.announce)(event.id.as_ref());
         self.shared.id.set(event.id.clone());
         if !diffs.is_empty() {
@@ -337,15 +341,20 @@ impl PumpThread {
         for slot in &mut self.slots {
             slot.call_final(|o| o.join(deadline));
         }
-        let failures: Vec<String> = self
-            .slots
-            .iter()
-            .filter_map(|s| {
-                s.failure
-                    .as_ref()
-                    .map(|f| format!("{} failed: {f}", s.observer.name()))
-            })
-            .collect();
+        let mut failures = Vec::new();
+        for index in 0..self.slots.len() {
+            let slot = &self.slots[index];
+            let name = slot.observer.name();
+            let record = match &slot.failure {
+                None => Record::stored(name, self.run_id.clone()),
+                Some(failure) => {
+                    failures.push(format!("{name} failed: {failure}"));
+                    Record::pending(name, slot.observer.sync_args().unwrap_or_default())
+                }
+            };
+            self.journal(|| record);
+        }
+        self.sync_journal();
         let journal = match self.journal.take() {
             Some(journal) if failures.is_empty() => {
                 let path = journal.path().to_path_buf();

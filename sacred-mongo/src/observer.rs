@@ -165,6 +165,10 @@ impl Observer for MongoObserver {
         self.spec.priority()
     }
 
+    fn sync_args(&self) -> Option<Vec<String>> {
+        Some(vec!["-m".to_owned(), self.spec.argument()])
+    }
+
     fn check_id(&self, id: &RunId) -> Result<(), ObserverError> {
         self.ask(|reply| Job::CheckId(id.clone(), reply))
             .map_err(observer_error)

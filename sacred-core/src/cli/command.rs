@@ -76,6 +76,21 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
                and exits without running the experiment.",
     },
     CommandSpec {
+        name: "sync",
+        command: Command::Sync(Vec::new()),
+        summary: "Send kept run journals to the observers that lack them.",
+        usage: "{program} sync [JOURNAL...] [-F DIR] [-m DB]",
+        body: "Every observed run writes its events to a journal first (in `.sacred/journal`, \
+               or SACRED_JOURNAL_DIR or sacred.toml's journal_dir). When an observer could not \
+               store a run, the run ends with exit code 3 and keeps its journal; sync sends the \
+               whole run to that observer later, from any process. Without JOURNAL it sends \
+               every journal in the journal directory; without -F and -m it sends each run to \
+               the observers that could not store it (give -m again when its URL has a \
+               password). An observer that has the run already is skipped, so sync is safe to \
+               run twice; a journal is removed once every observer of its run has it. Exit \
+               code 3 when something could not be sent.",
+    },
+    CommandSpec {
         name: "help",
         command: Command::Help(None),
         summary: "Print the help of the experiment or of one command.",
@@ -141,6 +156,7 @@ mod tests {
             Command::PrintDependencies,
             Command::SaveConfig,
             Command::Help(None),
+            Command::Sync(Vec::new()),
         ];
         for command in &commands {
             let rows = COMMANDS
@@ -181,6 +197,7 @@ mod tests {
                 "print_named_configs",
                 "save_config",
                 "print_dependencies",
+                "sync",
                 "help"
             ]
         );
@@ -192,13 +209,13 @@ mod tests {
         assert_eq!(
             unknown_help_topic("print_confg").to_string(),
             "`help print_confg`: unknown command `print_confg`; expected one of main, \
-             print_config, print_named_configs, save_config, print_dependencies, help\n  \
+             print_config, print_named_configs, save_config, print_dependencies, sync, help\n  \
              did you mean `print_config`?"
         );
         assert_eq!(
             unknown_help_topic("mian").to_string(),
             "`help mian`: unknown command `mian`; expected one of main, print_config, \
-             print_named_configs, save_config, print_dependencies, help\n  \
+             print_named_configs, save_config, print_dependencies, sync, help\n  \
              did you mean `main`?"
         );
         let far = unknown_help_topic("small_model").to_string();

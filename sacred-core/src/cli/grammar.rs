@@ -42,6 +42,18 @@ pub(super) fn positionals(
                 }
                 Command::Help(before.get(1).map(|c| (*c).clone()))
             }
+            Some(CommandSpec {
+                command: Command::Sync(_),
+                ..
+            }) => {
+                if after.is_some() {
+                    return Err(error(
+                        "`sync` takes no `with` updates".to_owned(),
+                        &[format!("write `{program} sync [JOURNAL...]`")],
+                    ));
+                }
+                Command::Sync(before[1..].iter().map(|j| (*j).clone()).collect())
+            }
             Some(spec) => spec.command.clone(),
             None if first.contains('=') => {
                 return Err(early_update(program, first, &early_updates));
@@ -50,7 +62,7 @@ pub(super) fn positionals(
         },
     };
     if let Some(extra) = before.get(1)
-        && !matches!(command, Command::Help(_))
+        && !matches!(command, Command::Help(_) | Command::Sync(_))
     {
         if extra.contains('=') {
             return Err(early_update(program, extra, &early_updates));

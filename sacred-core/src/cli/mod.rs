@@ -98,6 +98,8 @@ pub(crate) enum Command {
     SaveConfig,
     /// `help [COMMAND]`, `-h`, `--help`.
     Help(Option<String>),
+    /// `sync [JOURNAL...]`: send what run journals hold to the observers that lack it.
+    Sync(Vec<String>),
 }
 
 impl Command {

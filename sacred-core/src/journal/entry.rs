@@ -85,6 +85,21 @@ pub enum Entry {
         /// The status.
         status: String,
     },
+    /// An observer stored the whole run (at its end, or by `sync`).
+    Stored {
+        /// The observer's name.
+        observer: String,
+        /// The id it stored the run under.
+        id: Option<RunId>,
+    },
+    /// An observer could not store the whole run: `sync` sends it there.
+    Pending {
+        /// The observer's name.
+        observer: String,
+        /// The flags that select it again (`-F DIR`, `-m DB`, secrets masked); empty when
+        /// it cannot be selected from the command line.
+        args: Vec<String>,
+    },
 }
 
 /// The start of a run, as the journal keeps it.
@@ -262,6 +277,16 @@ impl Record {
             fail_time: event.fail_time.as_micros(),
             fail_trace: event.fail_trace.clone(),
         })
+    }
+
+    /// The record of an observer that stored the whole run.
+    pub(crate) fn stored(observer: String, id: Option<RunId>) -> Self {
+        Self::plain(Entry::Stored { observer, id })
+    }
+
+    /// The record of an observer that could not.
+    pub(crate) fn pending(observer: String, args: Vec<String>) -> Self {
+        Self::plain(Entry::Pending { observer, args })
     }
 
     /// The record of an interrupted run.

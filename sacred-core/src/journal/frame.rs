@@ -122,7 +122,6 @@ impl<R: Read> FrameReader<R> {
 
     /// The byte offset just after the last record read: where a writer resuming the
     /// journal appends, cutting off any damaged tail.
-    #[cfg(test)]
     pub(crate) fn offset(&self) -> u64 {
         self.offset
     }

@@ -10,6 +10,7 @@
 
 mod entry;
 mod frame;
+pub(crate) mod sync;
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -52,6 +53,9 @@ impl Journal {
             }
             match options.open(&path) {
                 Ok(file) => {
+                    // Held until the run ends: `sync` leaves a journal alone while its run
+                    // is still writing it.
+                    lock(&file, &path)?;
                     let mut out = BufWriter::new(file);
                     out.write_all(frame::MAGIC)?;
                     out.flush()?;
@@ -68,6 +72,33 @@ impl Journal {
                 dir.display()
             ),
         ))
+    }
+
+    /// Opens an existing journal to append to, locked against every other writer and
+    /// `sync`. A record cut short at its end (a killed run) is cut off first, so what is
+    /// appended stays readable.
+    ///
+    /// # Errors
+    /// The file cannot be opened, is locked (its run is going on, or another `sync` has
+    /// it), or is not a journal.
+    pub(crate) fn open(path: &Path) -> io::Result<Self> {
+        let mut file = OpenOptions::new().read(true).write(true).open(path)?;
+        lock(&file, path)?;
+        let mut reader = frame::FrameReader::new(io::BufReader::new(&mut file));
+        while reader.next_record()?.is_some() {}
+        if reader.damage() == Some(&frame::Damage::NotAJournal) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("`{}` is not a sacred journal", path.display()),
+            ));
+        }
+        let end = reader.offset();
+        file.set_len(end)?;
+        io::Seek::seek(&mut file, io::SeekFrom::Start(end))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            out: BufWriter::new(file),
+        })
     }
 
     /// The journal's file.
@@ -102,6 +133,42 @@ impl Journal {
         drop(self.out);
         std::fs::remove_file(path)
     }
+}
+
+/// Takes the journal's exclusive lock, without waiting.
+fn lock(file: &File, path: &Path) -> io::Result<()> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(io::Error::new(
+            io::ErrorKind::WouldBlock,
+            format!(
+                "`{}` is in use: its run is still going on, or another sync is sending it",
+                path.display()
+            ),
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// The journals in `dir`, oldest first (their names start with the start time).
+///
+/// # Errors
+/// The directory exists but cannot be read.
+pub(crate) fn list(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut paths = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "journal") {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    Ok(paths)
 }
 
 /// Creates `dir` and its missing parents; the directories created are owner-only.

@@ -98,6 +98,13 @@ pub trait Observer: Send {
         0
     }
 
+    /// The command-line flags that select this observer again (`["-F", "runs"]`), with
+    /// every secret masked: the `sync` command a run prints when this observer could not
+    /// store all of it uses them. `None` (the default) when no flag selects it.
+    fn sync_args(&self) -> Option<Vec<String>> {
+        None
+    }
+
     /// Called on the experiment's thread before the run starts, with the id given by
     /// `-i/--id`: an observer that cannot take that id (it exists already) says so here,
     /// and the run stops with a clear error before anything is written.

@@ -6,6 +6,8 @@
 
 mod observers;
 
+pub(crate) use observers::select as observers;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

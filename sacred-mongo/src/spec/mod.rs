@@ -64,6 +64,43 @@ pub fn parse_spec(arg: &str) -> Result<MongoSpec, MongoError> {
 }
 
 impl MongoSpec {
+    /// A `-m` argument that selects this server, database and collection prefix again,
+    /// with the password masked: Sacred's short form `host:port:db[.prefix][!priority]`
+    /// when the server has no credentials or options, else the URI with the database as
+    /// its path (a prefix cannot be given in a URI).
+    pub fn argument(&self) -> String {
+        let masked = self.masked_url();
+        let rest = masked.strip_prefix("mongodb://").unwrap_or(&masked);
+        let plain = !masked.starts_with("mongodb+srv://")
+            && masked.starts_with("mongodb://")
+            && !rest.contains(['@', '?', '/', ',']);
+        if plain {
+            let mut argument = format!("{rest}:{}", self.database);
+            if let Some(prefix) = &self.prefix {
+                argument.push('.');
+                argument.push_str(prefix);
+            }
+            if self.priority != DEFAULT_PRIORITY {
+                argument.push_str(&format!("!{}", self.priority));
+            }
+            return argument;
+        }
+        let (scheme, after) = masked.split_once("://").unwrap_or(("mongodb", &masked));
+        let (before_query, query) = match after.split_once('?') {
+            Some((before, query)) => (before, Some(query)),
+            None => (after, None),
+        };
+        let authority = before_query
+            .split_once('/')
+            .map_or(before_query, |(a, _)| a);
+        let mut argument = format!("{scheme}://{authority}/{}", self.database);
+        if let Some(query) = query {
+            argument.push('?');
+            argument.push_str(query);
+        }
+        argument
+    }
+
     /// The URL with the password (and secret options) replaced by `***`.
     pub fn masked_url(&self) -> String {
         self.masked.masked().to_owned()
@@ -202,6 +239,32 @@ fn check_name(name: &str, what: &str) -> Result<(), String> {
              most 63 of the characters 0-9 A-Z a-z # % & ' ( ) + - ; = @ [ ] ^ _ {{ }}",
             name.escape_debug()
         ))
+    }
+}
+
+#[cfg(test)]
+mod argument_tests {
+    use super::*;
+
+    #[test]
+    fn the_argument_selects_the_same_database_again() {
+        for (given, expected) in [
+            ("127.0.0.1:27017", "127.0.0.1:27017:sacred"),
+            ("lab.runs!2", "localhost:27017:lab.runs!2"),
+            ("[::1]:27017:db", "[::1]:27017:db"),
+            ("mongodb://h:1/exp?w=1", "mongodb://h:1/exp?w=1"),
+            ("mongodb://u:pw@h:1/exp", "mongodb://u:***@h:1/exp"),
+            ("mongodb://h1:1,h2:2", "mongodb://h1:1,h2:2/sacred"),
+        ] {
+            let spec = parse_spec(given).unwrap_or_else(|e| panic!("{e}"));
+            let argument = spec.argument();
+            assert_eq!(argument, expected, "{given}");
+            if !argument.contains("***") {
+                let again = parse_spec(&argument).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(again.database(), spec.database());
+                assert_eq!(again.prefix(), spec.prefix());
+            }
+        }
     }
 }
 

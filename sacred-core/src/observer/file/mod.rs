@@ -326,6 +326,10 @@ impl Observer for FileStorageObserver {
         20
     }
 
+    fn sync_args(&self) -> Option<Vec<String>> {
+        Some(vec!["-F".to_owned(), self.basedir.display().to_string()])
+    }
+
     fn check_id(&self, id: &RunId) -> Result<(), ObserverError> {
         let dir = self.basedir.join(Self::dir_name(id)?);
         if exists(&dir)? {
