@@ -271,6 +271,37 @@ mod tests {
     }
 
     #[test]
+    fn a_journal_is_locked_while_written_and_torn_tails_are_cut_before_appending() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut journal = Journal::create(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        journal
+            .append(&Record::id(Some(RunId::Int(1))))
+            .and_then(|()| journal.sync())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let path = journal.path().to_path_buf();
+        // The run holds it: a sync must leave it alone.
+        let busy = Journal::open(&path).unwrap_err();
+        assert_eq!(busy.kind(), io::ErrorKind::WouldBlock);
+        assert!(busy.to_string().contains("is in use"), "{busy}");
+        drop(journal);
+        // A kill left half a record: opening cuts it, so appended records read back.
+        let mut bytes = std::fs::read(&path).unwrap_or_default();
+        bytes.extend_from_slice(&[40, 0, 0, 0, 1, 2]);
+        std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{e}"));
+        let mut reopened = Journal::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(Journal::open(&path).is_err(), "one sync at a time");
+        reopened
+            .append(&Record::stored("file storage runs".into(), Some(RunId::Int(1))))
+            .and_then(|()| reopened.sync())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let contents = read(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(contents.damage, None);
+        assert_eq!(contents.records.len(), 2);
+        assert!(list(dir.path()).unwrap_or_default().contains(&path));
+        assert!(list(&dir.path().join("missing")).unwrap_or_default().is_empty());
+    }
+
+    #[test]
     fn a_journal_that_cannot_be_created_is_an_error() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let file = dir.path().join("a-file");
