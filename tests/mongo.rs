@@ -485,6 +485,16 @@ impl OwnServer {
             self.port
         );
     }
+
+    /// Stops the server as an operator would (SIGTERM), and waits for it to exit.
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let _ = child.wait();
+        }
+    }
 }
 
 impl Drop for OwnServer {
@@ -544,5 +554,62 @@ fn a_run_meets_the_server_down_and_sync_stores_it_once_it_is_up() {
     // Twice is safe: nothing more is sent, no second run appears.
     let out = golden(&["sync"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(reader.get_run(&RunId::Int(2)).unwrap().is_none());
+}
+
+#[test]
+fn a_server_lost_mid_run_gets_the_whole_run_from_sync() {
+    let mut server = OwnServer::down();
+    server.start();
+    let url = server.url("midrun");
+    let dir = tmp();
+    let mut command = common::example("golden", dir.path());
+    command.args(["-m", &url, "-b", "0.1", "with", "mode=wait", "steps=4"]);
+    let code = common::signal_after(&mut command, "INT", || {
+        // Part of the run is stored; then the server goes away until after the run.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        server.stop();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    });
+    assert_eq!(code, Some(130));
+    server.start();
+    let spec = parse_spec(&url).unwrap();
+    let reader = MongoReader::connect(&spec).unwrap();
+    let part = json_of(
+        &reader
+            .get_run(&RunId::Int(1))
+            .unwrap()
+            .expect("part of run 1"),
+    );
+    assert_eq!(
+        part["status"], "RUNNING",
+        "the server kept the part it got: {part}"
+    );
+    let out = golden(&["sync"], dir.path());
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("replacing the part of it that was stored there"),
+        "{stderr}"
+    );
+    let run = json_of(&reader.get_run(&RunId::Int(1)).unwrap().expect("run 1"));
+    assert_eq!(run["status"], "INTERRUPTED", "{run}");
+    let metrics = reader.metrics(&RunId::Int(1)).unwrap();
+    let loss = metrics
+        .iter()
+        .find(|m| m.name == "training.loss")
+        .expect("training.loss");
+    assert_eq!(loss.steps, [0, 1, 2, 3], "each point once");
+    assert_eq!(
+        metrics.iter().filter(|m| m.name == "training.loss").count(),
+        1
+    );
+    assert!(
+        reader
+            .captured_out(&RunId::Int(1))
+            .unwrap()
+            .unwrap_or_default()
+            .contains("waiting for a signal")
+    );
     assert!(reader.get_run(&RunId::Int(2)).unwrap().is_none());
 }

@@ -823,3 +823,43 @@ fn sync_stores_the_run_once_the_store_can_be_written() {
     assert!(text(&out.stderr).contains("Nothing to send"));
     assert!(!dir.path().join("blocked/runs/2").exists());
 }
+
+#[test]
+fn sync_replaces_a_run_the_store_kept_only_in_part() {
+    let dir = tmp();
+    let fs = dir.path().join("fs");
+    let mut command = golden_command(dir.path());
+    command.args(["-F", "fs", "-b", "0.1", "with", "mode=wait", "steps=4"]);
+    let code = common::signal_after(&mut command, "INT", || {
+        // The run is stored in part; then its directory becomes unwritable (a file in its
+        // place stops even root), so the rest of the run reaches only the journal.
+        std::thread::sleep(Duration::from_millis(400));
+        std::fs::rename(fs.join("1"), fs.join("1.saved")).unwrap();
+        std::fs::write(fs.join("1"), "in the way").unwrap();
+        std::thread::sleep(Duration::from_millis(400));
+    });
+    assert_eq!(code, Some(130));
+    let (journal, _) = the_journal(dir.path());
+    // The store comes back with the part it kept: sync replaces that part by the whole run.
+    std::fs::remove_file(fs.join("1")).unwrap();
+    std::fs::rename(fs.join("1.saved"), fs.join("1")).unwrap();
+    assert_eq!(json_file(&fs.join("1/run.json"))["status"], "RUNNING");
+    let out = golden(&["sync"], dir.path());
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("replacing the part of it that was stored there"),
+        "{stderr}"
+    );
+    assert!(!journal.exists(), "{stderr}");
+    let run = json_file(&fs.join("1/run.json"));
+    assert_eq!(run["status"], "INTERRUPTED", "{run}");
+    let metrics = json_file(&fs.join("1/metrics.json"));
+    assert_eq!(
+        metrics["training.loss"]["steps"],
+        json!([0, 1, 2, 3]),
+        "{metrics}"
+    );
+    assert!(read(&fs.join("1/cout.txt")).contains("waiting for a signal"));
+    assert!(!fs.join("2").exists(), "replaced, not stored twice");
+}

@@ -174,6 +174,11 @@ impl Observer for MongoObserver {
             .map_err(observer_error)
     }
 
+    fn replace_run(&mut self, event: &StartedEvent) -> Result<bool, ObserverError> {
+        self.ask(|reply| Job::Replace(Box::new(event.clone()), reply))
+            .map_err(observer_error)
+    }
+
     fn queued(&mut self, event: &QueuedEvent) -> Result<Option<RunId>, ObserverError> {
         self.ask(|reply| Job::Queued(Box::new(event.clone()), reply))
             .map(Some)

@@ -116,6 +116,16 @@ pub(crate) fn signal_when_ready(
     signal: &str,
     after: Duration,
 ) -> Option<i32> {
+    signal_after(command, signal, || std::thread::sleep(after))
+}
+
+/// Starts `command` (a golden run with `mode=wait`), waits until it prints `ready`, runs
+/// `meanwhile`, then sends it `signal` and returns its exit code.
+pub(crate) fn signal_after(
+    command: &mut Command,
+    signal: &str,
+    meanwhile: impl FnOnce(),
+) -> Option<i32> {
     let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -132,7 +142,7 @@ pub(crate) fn signal_when_ready(
         }
         assert!(Instant::now() < deadline, "the run never got ready");
     }
-    std::thread::sleep(after);
+    meanwhile();
     let status = Command::new("kill")
         .args([&format!("-{signal}"), &child.id().to_string()])
         .status()

@@ -291,14 +291,21 @@ mod tests {
         let mut reopened = Journal::open(&path).unwrap_or_else(|e| panic!("{e}"));
         assert!(Journal::open(&path).is_err(), "one sync at a time");
         reopened
-            .append(&Record::stored("file storage runs".into(), Some(RunId::Int(1))))
+            .append(&Record::stored(
+                "file storage runs".into(),
+                Some(RunId::Int(1)),
+            ))
             .and_then(|()| reopened.sync())
             .unwrap_or_else(|e| panic!("{e}"));
         let contents = read(&path).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(contents.damage, None);
         assert_eq!(contents.records.len(), 2);
         assert!(list(dir.path()).unwrap_or_default().contains(&path));
-        assert!(list(&dir.path().join("missing")).unwrap_or_default().is_empty());
+        assert!(
+            list(&dir.path().join("missing"))
+                .unwrap_or_default()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -146,8 +146,13 @@ fn send(
                     .id
                     .map(|id| format!("run {id}"))
                     .unwrap_or_else(|| "the run".to_owned());
+                let replaced = if replayed.replaced {
+                    ", replacing the part of it that was stored there"
+                } else {
+                    ""
+                };
                 logger.info(&format!(
-                    "Sent {id} ({} metric points, {} artifacts) from {} to {name}",
+                    "Sent {id} ({} metric points, {} artifacts) from {} to {name}{replaced}",
                     replayed.points,
                     replayed.artifacts,
                     path.display()
@@ -258,6 +263,8 @@ fn pending_observers(
 /// What a replay sent.
 struct Replayed {
     id: Option<RunId>,
+    /// Whether the observer had part of the run, which was replaced.
+    replaced: bool,
     points: usize,
     artifacts: usize,
 }
@@ -269,14 +276,22 @@ fn replay(
     observer: &mut dyn Observer,
 ) -> Result<Replayed, String> {
     let fail = |e: crate::observer::ObserverError| e.message;
-    if let Some(id) = &id {
-        observer.check_id(id).map_err(fail)?;
-    }
     let mut replayed = Replayed {
         id: None,
+        replaced: false,
         points: 0,
         artifacts: 0,
     };
+    if let Some(id) = &id {
+        // A run the observer stored only in part (it failed mid-run) is replaced whole.
+        if let Some(start) = records.iter().find_map(|r| match &r.entry {
+            Entry::Started(start) => Some(started_event(start, &r.blobs, Some(id.clone()))),
+            _ => None,
+        }) {
+            replayed.replaced = observer.replace_run(&start).map_err(fail)?;
+        }
+        observer.check_id(id).map_err(fail)?;
+    }
     let mut started = false;
     for record in records {
         let blob = |i: usize| record.blobs.get(i).cloned().unwrap_or_default();

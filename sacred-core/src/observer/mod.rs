@@ -98,6 +98,17 @@ pub trait Observer: Send {
         0
     }
 
+    /// Removes the run stored under `run.id` when it is this run (the same start time), so
+    /// that `sync` can store the whole run again where this observer stored only part of
+    /// it. `Ok(false)` when no run has that id (the default: nothing to replace).
+    ///
+    /// # Errors
+    /// A different run has that id, or it cannot be removed.
+    fn replace_run(&mut self, run: &StartedEvent) -> Result<bool, ObserverError> {
+        let _ = run;
+        Ok(false)
+    }
+
     /// The command-line flags that select this observer again (`["-F", "runs"]`), with
     /// every secret masked: the `sync` command a run prints when this observer could not
     /// store all of it uses them. `None` (the default) when no flag selects it.

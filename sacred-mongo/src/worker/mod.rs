@@ -37,6 +37,8 @@ pub(crate) type Reply<T> = SyncSender<Result<T, MongoError>>;
 pub(crate) enum Job {
     /// Is this id free?
     CheckId(RunId, Reply<()>),
+    /// Remove the partly stored run of this start, if it is there.
+    Replace(Box<StartedEvent>, Reply<bool>),
     /// Insert a queued run; reply with its id.
     Queued(Box<QueuedEvent>, Reply<RunId>),
     /// Insert a started run; reply with its id.
@@ -62,7 +64,7 @@ pub(crate) enum Job {
 impl Job {
     /// Whether this is an event that writes (counted as pending).
     pub(crate) fn is_event(&self) -> bool {
-        !matches!(self, Job::CheckId(..) | Job::Flush(_))
+        !matches!(self, Job::CheckId(..) | Job::Replace(..) | Job::Flush(_))
     }
 }
 
@@ -249,6 +251,9 @@ impl Worker {
         match job {
             Job::CheckId(id, reply) => {
                 let _ = reply.send(self.check_id(&id).await);
+            }
+            Job::Replace(event, reply) => {
+                let _ = reply.send(self.replace_run(&event).await);
             }
             Job::Queued(event, reply) => {
                 let _ = reply.send(self.queued(&event).await);

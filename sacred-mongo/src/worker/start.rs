@@ -33,6 +33,76 @@ impl Worker {
         }
     }
 
+    /// Removes the run stored under `event`'s id when it is that run (the same start time,
+    /// to the millisecond MongoDB keeps): its document, metrics, overflow and GridFS files
+    /// (artifacts, the output), so that `sync` can store it whole. Sources, shared by
+    /// runs, stay. `false` when no run has that id.
+    pub(super) async fn replace_run(&mut self, event: &StartedEvent) -> Result<bool, MongoError> {
+        let Some(id) = &event.id else {
+            return Ok(false);
+        };
+        let key = id_bson(id);
+        let found = timed(
+            self.limits.operation_timeout,
+            self.runs
+                .find_one(doc! { "_id": key.clone() })
+                .projection(doc! { "start_time": 1, "artifacts": 1, "captured_out_file": 1 }),
+        )
+        .await
+        .map_err(|f| self.error("look up the run to replace", f))?;
+        let Some(run) = found else {
+            return Ok(false);
+        };
+        let stored = run
+            .get_datetime("start_time")
+            .ok()
+            .map(|d| d.timestamp_millis());
+        if stored != Some(event.start_time.as_millis()) {
+            return Err(MongoError::Database {
+                target: self.spec.to_string(),
+                action: format!("replace run {id}"),
+                message: format!(
+                    "the run {id} there is another run (it started at {}, this one at {})",
+                    run.get_datetime("start_time")
+                        .map(ToString::to_string)
+                        .unwrap_or_else(|_| "an unknown time".to_owned()),
+                    event.start_time
+                ),
+            });
+        }
+        let mut files: Vec<Bson> = run
+            .get_array("artifacts")
+            .map(|artifacts| {
+                artifacts
+                    .iter()
+                    .filter_map(|a| a.as_document()?.get("file_id").cloned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.extend(run.get("captured_out_file").cloned());
+        for file in files {
+            // A file already gone is what we want.
+            let _ = timed(self.limits.operation_timeout, self.bucket.delete(file)).await;
+        }
+        let limit = self.limits.operation_timeout;
+        timed(
+            limit,
+            self.metrics.delete_many(doc! { "run_id": key.clone() }),
+        )
+        .await
+        .map_err(|f| self.error("remove the metrics of the run to replace", f))?;
+        timed(
+            limit,
+            self.overflow.delete_many(doc! { "run_id": key.clone() }),
+        )
+        .await
+        .map_err(|f| self.error("remove the metrics of the run to replace", f))?;
+        timed(limit, self.runs.delete_one(doc! { "_id": key }))
+            .await
+            .map_err(|f| self.error("remove the run to replace", f))?;
+        Ok(true)
+    }
+
     fn id_exists(&self, id: &RunId) -> MongoError {
         MongoError::IdExists {
             id: id.to_string(),

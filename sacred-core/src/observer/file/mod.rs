@@ -326,6 +326,32 @@ impl Observer for FileStorageObserver {
         20
     }
 
+    fn replace_run(&mut self, run: &StartedEvent) -> Result<bool, ObserverError> {
+        let Some(id) = &run.id else {
+            return Ok(false);
+        };
+        let dir = self.basedir.join(Self::dir_name(id)?);
+        if !exists(&dir)? {
+            return Ok(false);
+        }
+        let path = dir.join(RUN_JSON);
+        let stored: Value = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or(Value::Null);
+        let started = run.start_time.to_string();
+        if stored["start_time"].as_str() != Some(started.as_str()) {
+            return Err(ObserverError::new(format!(
+                "the run directory `{}` holds another run (started at {}, this one at \
+                 {started}); it is left as it is",
+                dir.display(),
+                stored["start_time"].as_str().unwrap_or("an unknown time")
+            )));
+        }
+        std::fs::remove_dir_all(&dir).map_err(|e| io_error("remove", &dir, &e))?;
+        Ok(true)
+    }
+
     fn sync_args(&self) -> Option<Vec<String>> {
         Some(vec!["-F".to_owned(), self.basedir.display().to_string()])
     }

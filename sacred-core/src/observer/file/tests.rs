@@ -1069,3 +1069,29 @@ fn name_and_priority() {
     assert_eq!(observer.basedir(), Path::new("./runs"));
     assert_eq!(observer.run_dir(), None);
 }
+
+#[test]
+fn replace_run_removes_only_the_same_run() {
+    let tmp = tmp();
+    let mut observer = FileStorageObserver::new(tmp.path());
+    let event = started_event(Some(RunId::Int(1)));
+    observer.started(&event).unwrap();
+    let dir = tmp.path().join("1");
+    assert!(dir.join(RUN_JSON).is_file());
+    // No run under that id: nothing to replace.
+    let mut elsewhere = event.clone();
+    elsewhere.id = Some(RunId::Int(9));
+    assert!(!observer.replace_run(&elsewhere).unwrap());
+    // Another run under that id (another start time): refused, left as it is.
+    let mut other = event.clone();
+    other.start_time = crate::time::Timestamp::from_micros(event.start_time.as_micros() + 1);
+    let error = observer.replace_run(&other).unwrap_err().to_string();
+    assert!(error.contains("holds another run"), "{error}");
+    assert!(dir.join(RUN_JSON).is_file());
+    // The same run: removed, so that it can be stored whole again.
+    assert!(observer.replace_run(&event).unwrap());
+    assert!(!dir.exists());
+    assert!(tmp.path().join(SOURCES_DIR).is_dir(), "shared sources stay");
+    observer.started(&event).unwrap();
+    assert!(dir.join(RUN_JSON).is_file());
+}
