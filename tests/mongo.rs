@@ -565,7 +565,7 @@ fn a_server_lost_mid_run_gets_the_whole_run_from_sync() {
     let dir = tmp();
     let mut command = common::example("golden", dir.path());
     command.args(["-m", &url, "-b", "0.1", "with", "mode=wait", "steps=4"]);
-    let code = common::signal_after(&mut command, "INT", || {
+    let code = common::signal_after(&mut command, "INT", |_| {
         // Part of the run is stored; then the server goes away until after the run.
         std::thread::sleep(std::time::Duration::from_millis(500));
         server.stop();

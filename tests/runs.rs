@@ -830,7 +830,7 @@ fn sync_replaces_a_run_the_store_kept_only_in_part() {
     let fs = dir.path().join("fs");
     let mut command = golden_command(dir.path());
     command.args(["-F", "fs", "-b", "0.1", "with", "mode=wait", "steps=4"]);
-    let code = common::signal_after(&mut command, "INT", || {
+    let code = common::signal_after(&mut command, "INT", |_| {
         // The run is stored in part; then its directory becomes unwritable (a file in its
         // place stops even root), so the rest of the run reaches only the journal.
         std::thread::sleep(Duration::from_millis(400));
@@ -862,4 +862,38 @@ fn sync_replaces_a_run_the_store_kept_only_in_part() {
     );
     assert!(read(&fs.join("1/cout.txt")).contains("waiting for a signal"));
     assert!(!fs.join("2").exists(), "replaced, not stored twice");
+}
+
+#[test]
+fn a_second_signal_ends_the_run_at_once() {
+    let dir = tmp();
+    let mut command = golden_command(dir.path());
+    // A store that holds the observers' thread (MongoDB on a port where nothing answers
+    // waits for its server) keeps the first signal's end of the run waiting.
+    command.args(["-m", "mongodb://127.0.0.1:1/nobody", "with", "mode=wait"]);
+    let code = common::signal_after(&mut command, "TERM", |pid| {
+        let status = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        std::thread::sleep(Duration::from_millis(300));
+    });
+    assert_eq!(code, Some(143));
+    // Ended at once: the journal keeps the start, and no end was written after it.
+    let (_, contents) = the_journal(dir.path());
+    let entries: Vec<_> = contents.records.iter().map(|r| &r.entry).collect();
+    assert!(
+        matches!(
+            entries.first(),
+            Some(sacred_core::journal::Entry::Started(_))
+        ),
+        "{entries:?}"
+    );
+    assert!(
+        !entries
+            .iter()
+            .any(|e| matches!(e, sacred_core::journal::Entry::Interrupted { .. })),
+        "{entries:?}"
+    );
 }

@@ -292,7 +292,7 @@ impl Lifecycle {
 
 /// Ends the run on SIGINT or SIGTERM (see [`Lifecycle::interrupt`]); `None`, with a warning,
 /// when the handlers cannot be set up.
-fn watch_signals(lifecycle: &Arc<Lifecycle>) -> Option<signal_hook::iterator::Handle> {
+fn watch_signals(lifecycle: &Arc<Lifecycle>) -> Option<crate::signals::Watch> {
     let target = Arc::clone(lifecycle);
     match crate::signals::watch(move |signal| target.interrupt(signal)) {
         Ok(handle) => Some(handle),

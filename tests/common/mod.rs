@@ -116,15 +116,15 @@ pub(crate) fn signal_when_ready(
     signal: &str,
     after: Duration,
 ) -> Option<i32> {
-    signal_after(command, signal, || std::thread::sleep(after))
+    signal_after(command, signal, |_| std::thread::sleep(after))
 }
 
 /// Starts `command` (a golden run with `mode=wait`), waits until it prints `ready`, runs
-/// `meanwhile`, then sends it `signal` and returns its exit code.
+/// `meanwhile` (with the process id), then sends it `signal` and returns its exit code.
 pub(crate) fn signal_after(
     command: &mut Command,
     signal: &str,
-    meanwhile: impl FnOnce(),
+    meanwhile: impl FnOnce(u32),
 ) -> Option<i32> {
     let mut child = command
         .stdout(Stdio::null())
@@ -142,7 +142,7 @@ pub(crate) fn signal_after(
         }
         assert!(Instant::now() < deadline, "the run never got ready");
     }
-    meanwhile();
+    meanwhile(child.id());
     let status = Command::new("kill")
         .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
