@@ -897,3 +897,48 @@ fn a_second_signal_ends_the_run_at_once() {
         "{entries:?}"
     );
 }
+
+#[test]
+fn of_sixteen_runs_given_the_same_id_exactly_one_runs() {
+    let dir = tmp();
+    let children: Vec<_> = (0..16)
+        .map(|_| {
+            golden_command(dir.path())
+                .args(["-F", "fs", "-i", "same", "with", "steps=1"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        if out.status.code() == Some(2) {
+            // Refused before the body started: it printed nothing of its own.
+            assert!(
+                !text(&out.stdout).contains("starting"),
+                "{}",
+                text(&out.stdout)
+            );
+            assert!(
+                text(&out.stderr).contains("exists already"),
+                "{}",
+                text(&out.stderr)
+            );
+        }
+        codes.push(out.status.code());
+    }
+    assert_eq!(
+        codes.iter().filter(|c| **c == Some(0)).count(),
+        1,
+        "{codes:?}"
+    );
+    assert_eq!(
+        codes.iter().filter(|c| **c == Some(2)).count(),
+        15,
+        "{codes:?}"
+    );
+    let run = json_file(&dir.path().join("fs/same/run.json"));
+    assert_eq!(run["status"], "COMPLETED");
+}

@@ -98,6 +98,16 @@ pub trait Observer: Send {
         0
     }
 
+    /// Takes the id given with `-i` for this run, before the run starts, so that of runs
+    /// started at once with the same id exactly one gets it. The default only checks it
+    /// ([`Observer::check_id`]); an observer that can take an id atomically does so here.
+    ///
+    /// # Errors
+    /// The id is taken, or invalid.
+    fn claim_id(&mut self, id: &RunId) -> Result<(), ObserverError> {
+        self.check_id(id)
+    }
+
     /// Removes the run stored under `run.id` when it is this run (the same start time), so
     /// that `sync` can store the whole run again where this observer stored only part of
     /// it. `Ok(false)` when no run has that id (the default: nothing to replace).

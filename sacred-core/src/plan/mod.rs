@@ -51,11 +51,11 @@ impl RunPlan {
         base_dir: &Path,
     ) -> Result<Self, Error> {
         let settings = Settings::load(env)?;
-        let observers = observers::select(flags, &settings, env, logger)?;
+        let mut observers = observers::select(flags, &settings, env, logger)?;
         let given_id = flags.id.as_ref().map(|id| RunId::Str(id.clone()));
         if let Some(id) = &given_id {
-            for observer in &observers {
-                observer.check_id(id).map_err(|e| Error::Observer {
+            for observer in &mut observers {
+                observer.claim_id(id).map_err(|e| Error::Observer {
                     observer: observer.name(),
                     reason: e.message,
                 })?;

@@ -80,6 +80,8 @@ const ALLOCATION_ATTEMPTS: u32 = 1000;
 pub struct FileStorageObserver {
     basedir: PathBuf,
     run: Option<RunDir>,
+    /// The directory of an id taken by [`Observer::claim_id`], not yet used by a run.
+    claimed: Option<(RunId, PathBuf)>,
 }
 
 /// The run being recorded.
@@ -113,6 +115,7 @@ impl FileStorageObserver {
         Self {
             basedir: basedir.into(),
             run: None,
+            claimed: None,
         }
     }
 
@@ -149,7 +152,15 @@ impl FileStorageObserver {
 
     /// Creates the run's directory: `BASEDIR/<id>` for a given id (which must not exist),
     /// or the next free number.
-    fn make_run_dir(&self, id: Option<&RunId>) -> Result<(RunId, PathBuf), ObserverError> {
+    fn make_run_dir(&mut self, id: Option<&RunId>) -> Result<(RunId, PathBuf), ObserverError> {
+        if let Some(id) = id
+            && let Some((claimed, dir)) = self.claimed.take()
+        {
+            if &claimed == id {
+                return Ok((claimed, dir));
+            }
+            remove_claimed(&dir);
+        }
         let Some(id) = id else {
             self.create_basedir()?;
             return self.allocate();
@@ -352,6 +363,16 @@ impl Observer for FileStorageObserver {
         Ok(true)
     }
 
+    fn claim_id(&mut self, id: &RunId) -> Result<(), ObserverError> {
+        if let Some((_, dir)) = self.claimed.take() {
+            remove_claimed(&dir);
+        }
+        // `create_dir` is atomic: of processes claiming the same id, one creates it.
+        let claimed = self.make_run_dir(Some(id))?;
+        self.claimed = Some(claimed);
+        Ok(())
+    }
+
     fn sync_args(&self) -> Option<Vec<String>> {
         Some(vec!["-F".to_owned(), self.basedir.display().to_string()])
     }
@@ -524,6 +545,20 @@ fn object_map<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
 }
 
 /// Whether `path` exists (a dangling link counts: it would be written through).
+/// Removes the directory of a claimed id that no run used (only when empty).
+fn remove_claimed(dir: &Path) {
+    let _ = std::fs::remove_dir(dir);
+}
+
+impl Drop for FileStorageObserver {
+    fn drop(&mut self) {
+        // An id claimed for a run that never started (another observer refused it).
+        if let Some((_, dir)) = self.claimed.take() {
+            remove_claimed(&dir);
+        }
+    }
+}
+
 fn exists(path: &Path) -> Result<bool, ObserverError> {
     match std::fs::symlink_metadata(path) {
         Ok(_) => Ok(true),
