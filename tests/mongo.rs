@@ -457,6 +457,12 @@ impl OwnServer {
 
     /// Starts the server and waits until it answers.
     fn start(&mut self) {
+        let ready = self.url("ping");
+        self.start_with(&[], &ready);
+    }
+
+    /// Starts the server with `extra` flags and waits until `ready` answers.
+    fn start_with(&mut self, extra: &[&str], ready: &str) {
         let python = common::servers::venv_python();
         let secantusd = python.with_file_name("secantusd-py");
         let child = std::process::Command::new(secantusd)
@@ -464,13 +470,14 @@ impl OwnServer {
             .arg("--storage-path")
             .arg(self.data.path().join("db"))
             .args(["--cache-size", "128M", "--log-level", "WARNING"])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
         self.child = Some(child);
-        let spec = parse_spec(&self.url("ping")).unwrap();
+        let spec = parse_spec(ready).unwrap();
         for _ in 0..60 {
             if MongoReader::connect(&spec)
                 .and_then(|r| r.list_runs(&RunFilter::default()))
@@ -612,4 +619,205 @@ fn a_server_lost_mid_run_gets_the_whole_run_from_sync() {
             .contains("waiting for a signal")
     );
     assert!(reader.get_run(&RunId::Int(2)).unwrap().is_none());
+}
+
+#[test]
+fn scram_credentials_work_a_wrong_password_is_refused_clearly_and_sync_sends_later() {
+    const PASSWORD: &str = "Hunter2-s3cret";
+    let mut server = OwnServer::down();
+    server.start();
+    // Users are made without --auth, then the server restarts with it.
+    let made = std::process::Command::new(common::servers::venv_python())
+        .args([
+            "-c",
+            "import sys, pymongo\n\
+             c = pymongo.MongoClient(sys.argv[1])\n\
+             c.admin.command('createUser', 'alice', pwd=sys.argv[2], roles=['root'])",
+            &server.url("admin"),
+            PASSWORD,
+        ])
+        .status()
+        .unwrap();
+    assert!(made.success());
+    server.stop();
+    let with_password = |password: &str| {
+        format!(
+            "mongodb://alice:{password}@127.0.0.1:{}/scram?authSource=admin&\
+             serverSelectionTimeoutMS=2000",
+            server.port
+        )
+    };
+    let good = with_password(PASSWORD);
+    let wrong = with_password("not-the-password");
+    server.start_with(&["--auth"], &good);
+    let dir = tmp();
+
+    // The right password: stored, and the password is nowhere.
+    let out = golden(&["-m", &good, "with", "steps=2"], dir.path());
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(!all.contains(PASSWORD), "{all}");
+    let reader = MongoReader::connect(&parse_spec(&good).unwrap()).unwrap();
+    let run = json_of(&reader.get_run(&RunId::Int(1)).unwrap().expect("run 1"));
+    assert!(!run.to_string().contains(PASSWORD), "{run}");
+    assert_eq!(
+        run["meta"]["options"]["--mongo_db"],
+        json!(good.replace(PASSWORD, "***"))
+    );
+
+    // A wrong password: one readable line, masked; the run completes into its journal.
+    let out = golden(&["-m", &wrong, "with", "steps=2"], dir.path());
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(!stderr.contains("not-the-password"), "{stderr}");
+    assert!(stderr.contains("alice:***@"), "{stderr}");
+    assert!(
+        stderr.to_lowercase().contains("auth"),
+        "the cause is named: {stderr}"
+    );
+    // `sync` alone cannot know the password: it says to give -m.
+    let out = golden(&["sync"], dir.path());
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("give it with -F or -m"), "{stderr}");
+    // With the right password given again, the run is stored and the journal goes.
+    let out = golden(&["sync", "-m", &good], dir.path());
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+    let run = json_of(&reader.get_run(&RunId::Int(2)).unwrap().expect("run 2"));
+    assert_eq!(run["status"], "COMPLETED", "{run}");
+    assert!(
+        std::fs::read_dir(dir.path().join(".sacred/journal"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "the journal is removed"
+    );
+}
+
+/// Runs `openssl` with `args` in `dir`; panics with its output when it fails.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("these tests make their certificates with openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        text(&out.stderr)
+    );
+}
+
+/// A certificate authority (`<name>.pem`, `<name>.key`) in `dir`.
+fn make_ca(dir: &Path, name: &str) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN={name}"),
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.pem"),
+        ],
+    );
+}
+
+#[test]
+fn tls_with_the_right_ca_works_and_a_wrong_ca_or_a_plain_server_is_refused_clearly() {
+    let certs = tmp();
+    let dir = certs.path();
+    make_ca(dir, "ca");
+    make_ca(dir, "other-ca");
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ],
+    );
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.pem",
+        ],
+    );
+    let url = |port: u16, ca: &str| {
+        format!(
+            "mongodb://127.0.0.1:{port}/tlsruns?tls=true&tlsCAFile={}&serverSelectionTimeoutMS=2000",
+            dir.join(ca).display()
+        )
+    };
+
+    // TLS to a plain server: refused, in one readable line.
+    let mut plain = OwnServer::down();
+    plain.start();
+    let runs = tmp();
+    let out = golden(
+        &["-m", &url(plain.port, "ca.pem"), "with", "steps=1"],
+        runs.path(),
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("cannot connect to MongoDB"), "{stderr}");
+    drop(plain);
+
+    let mut server = OwnServer::down();
+    let good = url(server.port, "ca.pem");
+    let cert = dir.join("server.pem").display().to_string();
+    let key = dir.join("server.key").display().to_string();
+    server.start_with(&["--tls-cert-file", &cert, "--tls-key-file", &key], &good);
+    // The right CA: stored.
+    let out = golden(&["-m", &good, "with", "steps=1"], runs.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let reader = MongoReader::connect(&parse_spec(&good).unwrap()).unwrap();
+    let run = json_of(&reader.get_run(&RunId::Int(1)).unwrap().expect("run 1"));
+    assert_eq!(run["status"], "COMPLETED");
+    // A CA that did not sign the server's certificate: refused, and said why.
+    let out = golden(
+        &["-m", &url(server.port, "other-ca.pem"), "with", "steps=1"],
+        runs.path(),
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.to_lowercase().contains("certificate"),
+        "the cause is named: {stderr}"
+    );
 }
