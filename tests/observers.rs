@@ -625,3 +625,42 @@ fn sync_sends_the_journal_to_the_observer_that_lacked_it_once() {
         env.stderr_text()
     );
 }
+
+/// An observer that panics at the first metrics.
+struct Panicky;
+
+impl Observer for Panicky {
+    fn name(&self) -> String {
+        "panicky observer".into()
+    }
+    fn priority(&self) -> i32 {
+        40
+    }
+    fn metrics(&mut self, _: &sacred::observer::MetricsEvent) -> Result<(), ObserverError> {
+        panic!("an observer's bug")
+    }
+}
+
+#[test]
+fn an_observer_that_panics_fails_alone() {
+    let _turn = SYS_CAPTURE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap();
+    let recorder = RecordingObserver::new();
+    let recording = recorder.recording();
+    let env = Env::captured(dir.path())
+        .with_observer(Panicky)
+        .with_observer(recorder);
+    let outcome = run_from::<Cfg, _, _>(["observed", "-C", "sys"], &env).unwrap();
+    let Outcome::Incomplete { missing, .. } = &outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(
+        missing,
+        &["panicky observer failed: it panicked: an observer's bug"]
+    );
+    // The others carry on to the end.
+    assert!(recording.kinds().contains(&"completed"));
+    assert_eq!(recorded_points(&recording).len(), 5);
+}

@@ -14,7 +14,7 @@ thread_local! {
 }
 
 /// The text of a panic's payload: the `&str` or `String` it was given.
-fn payload_text(payload: &(dyn Any + Send)) -> Option<String> {
+pub(crate) fn payload_text(payload: &(dyn Any + Send)) -> Option<String> {
     payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())

@@ -16,6 +16,8 @@ pub(crate) enum RunMessage {
     Artifact(ArtifactEvent),
     /// Record a resource.
     Resource(ResourceEvent),
+    /// The observers decided the run's id (sent by the pump's own helper).
+    Id(Option<RunId>),
     /// The run ended (sent by the lifecycle, never by the handle): a final beat with
     /// `output` (what the capture still held), the final event and the observers' join;
     /// the observers' failures, one line each, are sent back on `reply`.

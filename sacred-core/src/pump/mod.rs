@@ -1,25 +1,38 @@
-//! The pump thread: owns the observers, sends them the start of the run, batches metrics
-//! and output into beats, forwards artifacts and resources, and ends the run.
+//! The pump thread: writes every event of the run to the journal first, then hands it to
+//! each observer's own thread ([`observer_thread`]); batches metrics and output into beats;
+//! ends the run.
 //!
-//! The experiment's thread only pushes into in-memory buffers and a channel; every
-//! observer call happens here.
+//! The experiment's thread only pushes into in-memory buffers and a channel. No observer
+//! call happens on the pump either: a store that is slow or away delays only itself, and
+//! the journal keeps everything in the meantime.
+
+mod observer_thread;
 
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use observer_thread::{End, Job};
+
 use crate::capture::Capture;
 use crate::journal::{Journal, Record};
 use crate::observer::{
     ArtifactEvent, ArtifactSource, CompletedEvent, ExperimentRecord, FailedEvent, HeartbeatEvent,
-    InterruptedEvent, MetricsEvent, Observer, ObserverError, Repository, RunId, StartedEvent,
+    InterruptedEvent, MetricsEvent, Observer, Repository, RunId, StartedEvent,
 };
 use crate::run::{EndReport, RunEnd, RunMessage, Shared};
 use crate::time::Timestamp;
 
 /// How long observers get to finish their work at the end of a run.
 pub(crate) const JOIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long observers get at the end of an interrupted run: the journal has it all, and
+/// the user asked to stop.
+pub(crate) const INTERRUPT_JOIN_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How much longer than the observers' deadline the end of the run waits for them.
+const JOIN_MARGIN: Duration = Duration::from_secs(2);
 
 /// Writes the `Started run with ID` log line once the id is known.
 pub(crate) type Announce = Box<dyn Fn(Option<&RunId>) + Send>;
@@ -42,32 +55,12 @@ pub(crate) struct StartInfo {
     pub(crate) journal: Option<Journal>,
 }
 
-struct Slot {
-    observer: Box<dyn Observer>,
-    failure: Option<String>,
-}
-
-impl Slot {
-    /// Calls a non-final hook unless the observer failed before; records the first failure.
-    fn call(&mut self, f: impl FnOnce(&mut dyn Observer) -> Result<(), ObserverError>) {
-        if self.failure.is_some() {
-            return;
-        }
-        if let Err(e) = f(self.observer.as_mut()) {
-            self.failure = Some(e.message);
-        }
-    }
-
-    /// Calls a final hook whatever happened before; records its failure too.
-    fn call_final(&mut self, f: impl FnOnce(&mut dyn Observer) -> Result<(), ObserverError>) {
-        if let Err(e) = f(self.observer.as_mut()) {
-            let message = match self.failure.take() {
-                Some(first) => format!("{first}; then: {}", e.message),
-                None => e.message,
-            };
-            self.failure = Some(message);
-        }
-    }
+/// An observer as the pump knows it: its thread's queue, and what the journal records
+/// of it.
+struct ObserverHandle {
+    name: String,
+    sync_args: Option<Vec<String>>,
+    jobs: Sender<Job>,
 }
 
 /// The running pump thread.
@@ -93,24 +86,28 @@ impl Pump {
         let (sender, receiver) = mpsc::channel::<RunMessage>();
         shared.connect(sender.clone());
         let journal = start.journal.as_ref().map(|j| j.path().to_path_buf());
-        let slots = observers
-            .into_iter()
-            .map(|observer| Slot {
-                observer,
-                failure: None,
-            })
-            .collect();
+        let mut handles = Vec::with_capacity(observers.len());
+        for observer in observers {
+            handles.push(ObserverHandle {
+                name: observer.name(),
+                sync_args: observer.sync_args(),
+                jobs: observer_thread::spawn(observer)?,
+            });
+        }
+        let to_pump = sender.clone();
         let handle = std::thread::Builder::new()
             .name("sacred-pump".into())
             .spawn(move || {
                 let mut pump = PumpThread {
-                    slots,
+                    observers: handles,
+                    to_pump,
                     shared,
                     capture,
                     output_offset: 0,
                     journal: None,
                     journal_failure: None,
                     run_id: None,
+                    announce: None,
                 };
                 pump.start(start);
                 pump.serve(&receiver, beat_interval);
@@ -139,7 +136,7 @@ impl Pump {
         {
             return unfinished("the observers' thread stopped unexpectedly");
         }
-        let Ok(report) = answer.recv_timeout(JOIN_TIMEOUT + Duration::from_secs(5)) else {
+        let Ok(report) = answer.recv_timeout(JOIN_TIMEOUT + JOIN_MARGIN * 2) else {
             return unfinished("the observers did not finish in time");
         };
         if let Some(handle) = self.handle.take() {
@@ -150,7 +147,9 @@ impl Pump {
 }
 
 struct PumpThread {
-    slots: Vec<Slot>,
+    observers: Vec<ObserverHandle>,
+    /// The pump's own queue, for the id the observers decide.
+    to_pump: Sender<RunMessage>,
     shared: Arc<Shared>,
     capture: Arc<Capture>,
     output_offset: u64,
@@ -159,6 +158,8 @@ struct PumpThread {
     journal_failure: Option<String>,
     /// The run's id, once the observers decided it.
     run_id: Option<RunId>,
+    /// Writes the `Started run with ID` line, once.
+    announce: Option<Announce>,
 }
 
 impl PumpThread {
@@ -192,6 +193,24 @@ impl PumpThread {
         }
     }
 
+    /// The observers decided the run's id: journalled, announced, and given to the run.
+    fn decided(&mut self, id: Option<RunId>) {
+        self.journal(|| Record::id(id.clone()));
+        self.run_id.clone_from(&id);
+        if let Some(announce) = self.announce.take() {
+            announce(id.as_ref());
+        }
+        self.shared.id.set(id);
+    }
+
+    /// Hands a job to every observer's thread (a thread that ended lost its queue: its
+    /// failure is reported when the run ends).
+    fn to_observers(&self, job: impl Fn() -> Job) {
+        for observer in &self.observers {
+            let _ = observer.jobs.send(job());
+        }
+    }
+
     fn start(&mut self, mut start: StartInfo) {
         self.journal = start.journal.take();
         let mut experiment = start.experiment;
@@ -204,7 +223,7 @@ impl PumpThread {
             .filter(|r| r.dirty && !r.diff.is_empty())
             .map(|r| r.diff.clone())
             .collect();
-        let mut event = StartedEvent {
+        let event = StartedEvent {
             id: start.id,
             experiment: Arc::new(experiment),
             command: start.command,
@@ -215,22 +234,35 @@ impl PumpThread {
         };
         self.journal(|| Record::started(&event));
         self.sync_journal();
-        for slot in &mut self.slots {
-            let mut allocated = None;
-            slot.call(|o| {
-                allocated = o.started(&event)?;
-                Ok(())
+        // Each observer starts once the ones before it (higher priority) decided the id;
+        // the last one's answer is the run's id.
+        let event = Arc::new(event);
+        let (first, mut given) = mpsc::channel();
+        let _ = first.send(event.id.clone());
+        for observer in &self.observers {
+            let (pass, next) = mpsc::channel();
+            let _ = observer.jobs.send(Job::Started {
+                event: Arc::clone(&event),
+                given,
+                pass,
             });
-            if event.id.is_none() {
-                event.id = allocated;
-            }
+            given = next;
         }
-        self.journal(|| Record::id(event.id.clone()));
-        self.run_id = event.id.clone();
-        (start.announce)(event.id.as_ref());
-        self.shared.id.set(event.id.clone());
+        let to_pump = self.to_pump.clone();
+        let announce = start.announce;
+        self.announce = Some(announce);
+        let spawned = std::thread::Builder::new()
+            .name("sacred-run-id".into())
+            .spawn(move || {
+                let id = given.recv().unwrap_or(None);
+                let _ = to_pump.send(RunMessage::Id(id));
+            });
+        if spawned.is_err() {
+            // Without the helper the id is still the one given, if any.
+            self.decided(event.id.clone());
+        }
         if !diffs.is_empty() {
-            self.artifact(&ArtifactEvent {
+            self.artifact(ArtifactEvent {
                 name: "uncommitted.diff".to_owned(),
                 source: ArtifactSource::Bytes(Arc::from(diffs.join("\n").into_bytes())),
                 content_type: Some("text/x-diff".to_owned()),
@@ -247,13 +279,13 @@ impl PumpThread {
                 None => receiver.recv().map_err(|_| RecvTimeoutError::Disconnected),
             };
             match message {
-                Ok(RunMessage::Artifact(event)) => self.artifact(&event),
+                Ok(RunMessage::Artifact(event)) => self.artifact(event),
                 Ok(RunMessage::Resource(event)) => {
                     self.journal(|| Record::resource(&event));
-                    for slot in &mut self.slots {
-                        slot.call(|o| o.resource(&event));
-                    }
+                    let event = Arc::new(event);
+                    self.to_observers(|| Job::Resource(Arc::clone(&event)));
                 }
+                Ok(RunMessage::Id(id)) => self.decided(id),
                 Ok(RunMessage::End { end, output, reply }) => {
                     let failures = self.finish(end, output);
                     let _ = reply.send(failures);
@@ -269,11 +301,10 @@ impl PumpThread {
         }
     }
 
-    fn artifact(&mut self, event: &ArtifactEvent) {
-        self.journal(|| Record::artifact(event));
-        for slot in &mut self.slots {
-            slot.call(|o| o.artifact(event));
-        }
+    fn artifact(&mut self, event: ArtifactEvent) {
+        self.journal(|| Record::artifact(&event));
+        let event = Arc::new(event);
+        self.to_observers(|| Job::Artifact(Arc::clone(&event)));
     }
 
     /// A beat: the new metric points and output go to the journal, which is synced, then
@@ -294,14 +325,12 @@ impl PumpThread {
         }
         self.journal(|| Record::heartbeat(&event));
         self.sync_journal();
-        if let Some(metrics) = &metrics {
-            for slot in &mut self.slots {
-                slot.call(|o| o.metrics(metrics));
-            }
+        if let Some(metrics) = metrics {
+            let metrics = Arc::new(metrics);
+            self.to_observers(|| Job::Metrics(Arc::clone(&metrics)));
         }
-        for slot in &mut self.slots {
-            slot.call(|o| o.heartbeat(&event));
-        }
+        let event = Arc::new(event);
+        self.to_observers(|| Job::Heartbeat(Arc::clone(&event)));
     }
 
     /// The end: a final beat, the final event (journalled first), the observers' join; the
@@ -313,45 +342,62 @@ impl PumpThread {
         };
         self.beat(output, result);
         let time = Timestamp::now();
-        let completed;
-        let failed;
-        let interrupted;
-        let call: &dyn Fn(&mut dyn Observer) -> Result<(), ObserverError> = match end {
+        let (end, join_timeout) = match end {
             RunEnd::Completed(result) => {
-                completed = CompletedEvent::new(time, result);
-                self.journal(|| Record::completed(&completed));
-                &|o| o.completed(&completed)
+                let event = CompletedEvent::new(time, result);
+                self.journal(|| Record::completed(&event));
+                (End::Completed(event), JOIN_TIMEOUT)
             }
             RunEnd::Failed(trace) => {
-                failed = FailedEvent::new(time, trace);
-                self.journal(|| Record::failed(&failed));
-                &|o| o.failed(&failed)
+                let event = FailedEvent::new(time, trace);
+                self.journal(|| Record::failed(&event));
+                (End::Failed(event), JOIN_TIMEOUT)
             }
             RunEnd::Interrupted(status) => {
-                interrupted = InterruptedEvent::new(time, status);
-                self.journal(|| Record::interrupted(&interrupted));
-                &|o| o.interrupted(&interrupted)
+                let event = InterruptedEvent::new(time, status);
+                self.journal(|| Record::interrupted(&event));
+                (End::Interrupted(event), INTERRUPT_JOIN_TIMEOUT)
             }
         };
         self.sync_journal();
-        for slot in &mut self.slots {
-            slot.call_final(call);
-        }
-        let deadline = Instant::now() + JOIN_TIMEOUT;
-        for slot in &mut self.slots {
-            slot.call_final(|o| o.join(deadline));
-        }
+        let end = Arc::new(end);
+        self.to_observers(|| Job::End(Arc::clone(&end)));
+        let deadline = Instant::now() + join_timeout;
+        let replies: Vec<_> = self
+            .observers
+            .iter()
+            .map(|observer| {
+                let (reply, answer) = mpsc::channel();
+                let sent = observer.jobs.send(Job::Join { deadline, reply });
+                (sent.is_ok(), answer)
+            })
+            .collect();
         let mut failures = Vec::new();
-        for index in 0..self.slots.len() {
-            let slot = &self.slots[index];
-            let name = slot.observer.name();
-            let record = match &slot.failure {
-                None => Record::stored(name, self.run_id.clone()),
-                Some(failure) => {
-                    failures.push(format!("{name} failed: {failure}"));
-                    Record::pending(name, slot.observer.sync_args().unwrap_or_default())
+        let mut records = Vec::new();
+        for (observer, (sent, answer)) in self.observers.iter().zip(replies) {
+            let wait = (deadline + JOIN_MARGIN).saturating_duration_since(Instant::now());
+            let failure = match answer.recv_timeout(wait) {
+                Ok(failure) if sent => failure,
+                Ok(_) | Err(RecvTimeoutError::Disconnected) => {
+                    Some("its thread stopped before the end of the run".to_owned())
                 }
+                Err(RecvTimeoutError::Timeout) => Some(format!(
+                    "it did not finish storing the run within {} s",
+                    join_timeout.as_secs()
+                )),
             };
+            records.push(match &failure {
+                None => Record::stored(observer.name.clone(), self.run_id.clone()),
+                Some(failure) => {
+                    failures.push(format!("{} failed: {failure}", observer.name));
+                    Record::pending(
+                        observer.name.clone(),
+                        observer.sync_args.clone().unwrap_or_default(),
+                    )
+                }
+            });
+        }
+        for record in records {
             self.journal(|| record);
         }
         self.sync_journal();
