@@ -40,7 +40,7 @@ fn main(
     lr: f64,
     #[default(3)] steps: u32,
     #[default(Optimizer { name: "adam".into(), betas: vec![0.9, 0.999] })] optimizer: Optimizer,
-    /// ok | fail | panic | wait | child | threads | progress | spam | many
+    /// ok | fail | panic | wait | paced | child | threads | progress | spam | many
     #[default(String::from("ok"))]
     mode: String,
     /// the data file, opened as a resource
@@ -75,6 +75,15 @@ fn main(
             println!("waiting for a signal");
             eprintln!("ready");
             std::thread::sleep(Duration::from_secs(600));
+        }
+        "paced" => {
+            // Five seconds of a point every 0.1 s, for the tests of stores that go away.
+            eprintln!("ready");
+            let paced = run.metric("paced");
+            for i in 0..50 {
+                paced.log(f64::from(i));
+                std::thread::sleep(Duration::from_millis(100));
+            }
         }
         "spam" => {
             // About 20 MB of output, for the tests of stores with size limits.

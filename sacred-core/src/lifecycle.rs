@@ -116,6 +116,8 @@ pub(crate) fn run_observed<E: Experiment>(
         logger: logger.clone(),
         started,
         program: request.program.to_owned(),
+        flags: flags.clone(),
+        env: env.clone(),
     });
     let signals = if env.is_process() {
         watch_signals(&lifecycle)
@@ -214,6 +216,9 @@ struct Lifecycle {
     started: Instant,
     /// The program's name, for the `sync` command the last line shows.
     program: String,
+    /// The run's flags and environment, to build an observer again for one more try.
+    flags: Flags,
+    env: Env,
 }
 
 impl Lifecycle {
@@ -223,11 +228,42 @@ impl Lifecycle {
         if self.finished.swap(true, Ordering::SeqCst) {
             return None;
         }
+        let interrupted = matches!(end, RunEnd::Interrupted(_));
         let output = self.capture.stop();
         let pump = lock(&self.pump).take();
-        let report = pump.map(|p| p.finish(end, output)).unwrap_or_default();
+        let mut report = pump.map(|p| p.finish(end, output)).unwrap_or_default();
+        if !interrupted {
+            self.retry(&mut report);
+        }
         self.report(&report);
         Some(report)
+    }
+
+    /// Gives the observers that failed mid-run one more try from the journal: a store that
+    /// was away for a while and is back by the end gets the whole run, with no `sync`.
+    fn retry(&self, report: &mut EndReport) {
+        let Some(journal) = &report.journal else {
+            return;
+        };
+        if report.retry.is_empty() {
+            return;
+        }
+        let stored = crate::journal::sync::retry(
+            &self.program,
+            journal,
+            &report.retry,
+            &self.flags,
+            &self.env,
+            &self.logger,
+        );
+        report.failures.retain(|failure| {
+            !stored
+                .iter()
+                .any(|name| failure.starts_with(&format!("{name} failed")))
+        });
+        if report.failures.is_empty() {
+            report.journal = None;
+        }
     }
 
     /// Says what the observers could not store, ending with the line that tells the user

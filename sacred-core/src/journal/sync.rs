@@ -97,6 +97,54 @@ pub(crate) fn sync(
     })
 }
 
+/// One more try, right after the run, for the observers in `names` (they failed after
+/// their start: a store lost mid-run): they are built again from the run's own flags and
+/// get the whole run from the journal, replacing the part they kept. Returns the names
+/// that now have the run.
+pub(crate) fn retry(
+    program: &str,
+    path: &Path,
+    names: &[String],
+    flags: &Flags,
+    env: &Env,
+    logger: &Logger,
+) -> Vec<String> {
+    let Ok(settings) = Settings::load(env) else {
+        return Vec::new();
+    };
+    // Built again, these observers do not announce where the run goes a second time.
+    let quiet = Logger {
+        level: u8::MAX,
+        ..logger.clone()
+    };
+    let Ok(observers) = crate::plan::observers(flags, &settings, env, &quiet) else {
+        return Vec::new();
+    };
+    let observers: Vec<Box<dyn Observer>> = observers
+        .into_iter()
+        .filter(|o| names.contains(&o.name()))
+        .collect();
+    if observers.is_empty() {
+        return Vec::new();
+    }
+    if send(program, path, Some(observers), &settings, env, logger).is_err() {
+        return Vec::new();
+    }
+    if !path.exists() {
+        return names.to_vec();
+    }
+    super::read(path)
+        .map(|contents| {
+            let state = State::of(&contents.records);
+            names
+                .iter()
+                .filter(|name| state.stored.contains(name))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Sends one journal; what is still missing afterwards, one line each.
 fn send(
     program: &str,

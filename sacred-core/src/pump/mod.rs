@@ -128,6 +128,7 @@ impl Pump {
             failures: vec![failure.to_owned()],
             journal: self.journal.clone(),
             journal_failure: None,
+            retry: Vec::new(),
         };
         if self
             .sender
@@ -373,11 +374,17 @@ impl PumpThread {
             })
             .collect();
         let mut failures = Vec::new();
+        let mut retry = Vec::new();
         let mut records = Vec::new();
         for (observer, (sent, answer)) in self.observers.iter().zip(replies) {
             let wait = (deadline + JOIN_MARGIN).saturating_duration_since(Instant::now());
             let failure = match answer.recv_timeout(wait) {
-                Ok(failure) if sent => failure,
+                Ok(joined) if sent => {
+                    if joined.failure.is_some() && joined.started {
+                        retry.push(observer.name.clone());
+                    }
+                    joined.failure
+                }
                 Ok(_) | Err(RecvTimeoutError::Disconnected) => {
                     Some("its thread stopped before the end of the run".to_owned())
                 }
@@ -415,6 +422,7 @@ impl PumpThread {
             failures,
             journal,
             journal_failure: self.journal_failure.take(),
+            retry,
         }
     }
 }

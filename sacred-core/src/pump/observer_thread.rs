@@ -34,18 +34,27 @@ pub(crate) enum Job {
     Artifact(Arc<ArtifactEvent>),
     Resource(Arc<ResourceEvent>),
     End(Arc<End>),
-    /// Waits for the observer's writes until `deadline`, replies with its first failure
-    /// (`None`: it stored everything), and ends the thread.
+    /// Waits for the observer's writes until `deadline`, replies, and ends the thread.
     Join {
         deadline: Instant,
-        reply: Sender<Option<String>>,
+        reply: Sender<Joined>,
     },
+}
+
+/// How an observer's part of the run ended.
+#[derive(Debug)]
+pub(crate) struct Joined {
+    /// Its first failure; `None` when it stored everything.
+    pub(crate) failure: Option<String>,
+    /// Whether its start succeeded (so a failure came later, mid-run).
+    pub(crate) started: bool,
 }
 
 /// An observer and its first failure.
 struct Slot {
     observer: Box<dyn Observer>,
     failure: Option<String>,
+    started: bool,
 }
 
 impl Slot {
@@ -96,6 +105,7 @@ pub(crate) fn spawn(observer: Box<dyn Observer>) -> std::io::Result<Sender<Job>>
     let slot = Slot {
         observer,
         failure: None,
+        started: false,
     };
     std::thread::Builder::new()
         .name("sacred-observer".into())
@@ -121,6 +131,7 @@ fn serve(mut slot: Slot, jobs: &Receiver<Job>) {
                     allocated = o.started(&event)?;
                     Ok(())
                 });
+                slot.started = slot.failure.is_none();
                 let _ = pass.send(id.or(allocated));
             }
             Job::Metrics(event) => slot.call(|o| o.metrics(&event)),
@@ -134,7 +145,10 @@ fn serve(mut slot: Slot, jobs: &Receiver<Job>) {
             }),
             Job::Join { deadline, reply } => {
                 slot.call_final(|o| o.join(deadline));
-                let _ = reply.send(slot.failure.take());
+                let _ = reply.send(Joined {
+                    failure: slot.failure.take(),
+                    started: slot.started,
+                });
                 return;
             }
         }
