@@ -220,7 +220,10 @@ pub(crate) fn driver_error(
 /// The driver's error in words: its kind, then the kinds of its sources (the driver's own
 /// `Display` adds labels and debug dumps).
 fn describe(e: &mongodb::error::Error) -> String {
-    let mut text = e.kind.to_string();
+    let mut text = match e.kind.as_ref() {
+        ErrorKind::ServerSelection { message, .. } => server_selection(message),
+        kind => kind.to_string(),
+    };
     let mut source = std::error::Error::source(e);
     while let Some(inner) = source {
         let driver = inner.downcast_ref::<mongodb::error::Error>().or_else(|| {
@@ -239,4 +242,62 @@ fn describe(e: &mongodb::error::Error) -> String {
         source = inner.source();
     }
     text
+}
+
+/// A server-selection failure as one readable line, the cause first: the servers' own
+/// errors (`I/O error: Connection refused`, `SCRAM failure: authentication failed`,
+/// `invalid peer certificate: UnknownIssuer`) rather than the driver's topology dump.
+fn server_selection(message: &str) -> String {
+    const MARK: &str = "Error: Kind: ";
+    let mut causes: Vec<&str> = Vec::new();
+    let mut rest = message;
+    while let Some(at) = rest.find(MARK) {
+        let after = &rest[at + MARK.len()..];
+        let end = after.find(", labels:").unwrap_or(after.len());
+        let cause = after[..end].trim();
+        if !cause.is_empty() && !causes.contains(&cause) {
+            causes.push(cause);
+        }
+        rest = &after[end..];
+    }
+    let summary = message
+        .split(" Topology:")
+        .next()
+        .unwrap_or(message)
+        .trim_end_matches('.');
+    if causes.is_empty() {
+        summary.to_owned()
+    } else {
+        format!("{} ({summary})", causes.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_selection_failures_read_cause_first() {
+        let refused = "Server selection timeout: No available servers. Topology: { Type: \
+                       Unknown, Servers: [ { Address: 127.0.0.1:1, Type: Unknown, Error: Kind: \
+                       I/O error: Connection refused (os error 111), labels: {\"System\"} } ] }";
+        assert_eq!(
+            server_selection(refused),
+            "I/O error: Connection refused (os error 111) (Server selection timeout: No \
+             available servers)"
+        );
+        let auth = "Server selection timeout: No available servers. Topology: { Type: \
+                    ReplicaSetNoPrimary, Servers: [ { Address: h:1, Type: Unknown, Error: Kind: \
+                    SCRAM failure: authentication failed, labels: {}, source: Some(Error { kind: \
+                    Command(CommandError { code: 18 }) }) } ] }";
+        assert_eq!(
+            server_selection(auth),
+            "SCRAM failure: authentication failed (Server selection timeout: No available \
+             servers)"
+        );
+        assert_eq!(
+            server_selection("Server selection timeout: none"),
+            "Server selection timeout: none"
+        );
+    }
 }
