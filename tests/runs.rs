@@ -962,3 +962,27 @@ fn of_sixteen_runs_given_the_same_id_exactly_one_runs() {
     let run = json_file(&dir.path().join("fs/same/run.json"));
     assert_eq!(run["status"], "COMPLETED");
 }
+
+#[test]
+fn a_full_disk_is_never_a_success() {
+    let dir = tmp();
+    // Files may not grow past 64 blocks (SIGXFSZ ignored, so writes fail with EFBIG): the
+    // metrics outgrow the store and the journal alike.
+    let golden = common::examples_dir().join("golden");
+    let out = Command::new("sh")
+        .args(["-c", "trap '' XFSZ; ulimit -f 64; exec \"$0\" \"$@\""])
+        .arg(&golden)
+        .args(["-F", "fs", "with", "mode=many"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("record is incomplete") && last.contains("up to where it failed"),
+        "{stderr}"
+    );
+    // What the store kept is not replaced by a journal that is shorter still.
+    assert!(!stderr.contains("replacing the part"), "{stderr}");
+}

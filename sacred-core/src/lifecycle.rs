@@ -245,7 +245,9 @@ impl Lifecycle {
         let Some(journal) = &report.journal else {
             return;
         };
-        if report.retry.is_empty() {
+        // A journal that could not be written whole (a full disk) is no better than what
+        // the store kept: it must not replace it.
+        if report.retry.is_empty() || report.journal_failure.is_some() {
             return;
         }
         let stored = crate::journal::sync::retry(

@@ -330,7 +330,16 @@ fn replay(
         points: 0,
         artifacts: 0,
     };
-    if let Some(id) = &id {
+    // Only a journal that holds the run's end is the whole run.
+    let whole = records.iter().any(|r| {
+        matches!(
+            r.entry,
+            Entry::Completed { .. } | Entry::Failed { .. } | Entry::Interrupted { .. }
+        )
+    });
+    if let Some(id) = &id
+        && whole
+    {
         // A run the observer stored only in part (it failed mid-run) is replaced whole.
         if let Some(start) = records.iter().find_map(|r| match &r.entry {
             Entry::Started(start) => Some(started_event(start, &r.blobs, Some(id.clone()))),
@@ -338,7 +347,18 @@ fn replay(
         }) {
             replayed.replaced = observer.replace_run(&start).map_err(fail)?;
         }
-        observer.check_id(id).map_err(fail)?;
+    }
+    if let Some(id) = &id {
+        observer.check_id(id).map_err(|e| {
+            if whole {
+                e.message
+            } else {
+                format!(
+                    "{} (the journal has no end of the run, so it does not replace what is                      stored)",
+                    e.message
+                )
+            }
+        })?;
     }
     let mut started = false;
     for record in records {
