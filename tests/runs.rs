@@ -769,6 +769,35 @@ fn a_killed_run_leaves_its_journal_up_to_the_last_beat() {
         )),
         "a killed run has no end"
     );
+    // `sync` alone leaves it (its store has it up to the last beat, as the journal does);
+    // sent elsewhere, it is a RUNNING run whose last heartbeat is the last beat, which
+    // dashboards show as dead.
+    let out = golden(&["sync"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("never ended"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = golden(&["sync", "-F", "elsewhere"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let run = json_file(&dir.path().join("elsewhere/1/run.json"));
+    assert_eq!(run["status"], "RUNNING", "{run}");
+    let last_beat = contents
+        .records
+        .iter()
+        .filter_map(|r| match &r.entry {
+            sacred_core::journal::Entry::Heartbeat { beat_time, .. } => Some(*beat_time),
+            _ => None,
+        })
+        .last()
+        .expect("a beat");
+    assert_eq!(
+        run["heartbeat"],
+        json!(sacred::time::Timestamp::from_micros(last_beat).to_string())
+    );
+    let metrics = json_file(&dir.path().join("elsewhere/1/metrics.json"));
+    assert_eq!(metrics["training.loss"]["steps"], json!([0, 1, 2, 3]));
 }
 
 #[test]
