@@ -15,6 +15,9 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy -j "$jobs" --workspace --all-targets --all-features -- -D warnings
 
+echo "== cargo doc (broken links and missing docs are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc -j "$jobs" --no-deps --workspace --all-features
+
 echo "== test environment (scripts/test-env.sh: MongoDB server, incense, Omniboard)"
 # Installs the pinned tools into target/test-env, starts a MongoDB server (SecantusDB) on
 # 127.0.0.1 unless SACRED_TEST_MONGO_URL names one, exports SACRED_TEST_MONGO_URL,

@@ -4,7 +4,7 @@
 //! One file per run, `<dir>/<start time>-<pid>-<n>.journal` (the directory is
 //! `.sacred/journal` under the working directory unless `SACRED_JOURNAL_DIR` or
 //! `sacred.toml`'s `journal_dir` moves it), owner-only. Records are framed and checksummed
-//! ([`frame`]); the file is synced to disk at every beat and at the end. When every
+//! (`frame.rs`); the file is synced to disk at every beat and at the end. When every
 //! observer has stored the whole run, the journal is removed; otherwise it is kept and
 //! the run's last line names it.
 
