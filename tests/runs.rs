@@ -786,11 +786,11 @@ fn a_killed_run_leaves_its_journal_up_to_the_last_beat() {
     let last_beat = contents
         .records
         .iter()
-        .filter_map(|r| match &r.entry {
+        .rev()
+        .find_map(|r| match &r.entry {
             sacred_core::journal::Entry::Heartbeat { beat_time, .. } => Some(*beat_time),
             _ => None,
         })
-        .last()
         .expect("a beat");
     assert_eq!(
         run["heartbeat"],
