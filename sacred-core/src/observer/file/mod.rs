@@ -100,6 +100,7 @@ struct RunDir {
 struct StoredSeries {
     steps: Vec<u64>,
     timestamps: Vec<Timestamp>,
+    #[serde(serialize_with = "write::python_floats")]
     values: Vec<f64>,
 }
 
@@ -307,7 +308,10 @@ impl RunDir {
 
     /// Rewrites `metrics.json`.
     fn save_metrics(&self) -> Result<(), ObserverError> {
-        write_json(&self.dir.join(METRICS_JSON), &self.metrics)
+        let path = self.dir.join(METRICS_JSON);
+        let bytes = write::to_sacred_json(&self.metrics)
+            .map_err(|e| ObserverError::new(format!("cannot encode `{}`: {e}", path.display())))?;
+        write::write_bytes(&path, &write::python_non_finite(bytes))
     }
 
     /// Appends `value` to the list under `key` in `run.json` (made a list when it is

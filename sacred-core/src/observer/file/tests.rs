@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 
 use super::names::display_basedir;
 use super::reference::*;
-use super::write::{python_float_repr, to_sacred_json, write_atomically, write_bytes};
+use super::write::{
+    python_float_repr, python_non_finite, to_sacred_json, write_atomically, write_bytes,
+};
 use super::*;
 use crate::observer::{MetricSeries, Repository, SourceFile};
 
@@ -1014,15 +1016,28 @@ fn json_is_written_as_python_writes_it() {
         assert_eq!(python_float_repr(value), python, "{value:e}");
     }
     // Non-finite floats become null, which stays valid JSON.
-    let series = StoredSeries {
-        steps: vec![0],
-        timestamps: vec![Timestamp::from_micros(0)],
-        values: vec![f64::NAN],
-    };
     assert_eq!(
-        String::from_utf8(to_sacred_json(&series).unwrap()).unwrap(),
-        "{\n  \"steps\": [\n    0\n  ],\n  \"timestamps\": [\n    \"1970-01-01T00:00:00.000000\"\n  \
-         ],\n  \"values\": [\n    null\n  ]\n}"
+        String::from_utf8(to_sacred_json(&json!({"x": f64::NAN})).unwrap()).unwrap(),
+        "{\n  \"x\": null\n}"
+    );
+    // Metric values are written as Python's json writes them, so they read back as logged.
+    let series = StoredSeries {
+        steps: vec![0, 1, 2, 3],
+        timestamps: vec![Timestamp::from_micros(0); 4],
+        values: vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.5],
+    };
+    let mut metrics = BTreeMap::new();
+    metrics.insert("\u{0}NaN".to_owned(), series);
+    let text = String::from_utf8(python_non_finite(to_sacred_json(&metrics).unwrap())).unwrap();
+    assert!(
+        text.contains(
+            "\"values\": [\n      NaN,\n      Infinity,\n      -Infinity,\n      0.5\n    ]"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"\\u0000NaN\": {"),
+        "a key stays a key: {text}"
     );
 }
 
