@@ -185,7 +185,7 @@ pub(crate) fn run_observed<E: Experiment>(
     }
     Ok(Outcome::Incomplete {
         outcome: Box::new(outcome),
-        missing: report.failures,
+        missing: report.failures.iter().map(ToString::to_string).collect(),
         journal: report.journal,
     })
 }
@@ -259,9 +259,10 @@ impl Lifecycle {
             &self.logger,
         );
         report.failures.retain(|failure| {
-            !stored
-                .iter()
-                .any(|name| failure.starts_with(&format!("{name} failed")))
+            failure
+                .observer
+                .as_ref()
+                .is_none_or(|name| !stored.contains(name))
         });
         if report.failures.is_empty() {
             report.journal = None;

@@ -337,24 +337,25 @@ fn replay(
             Entry::Completed { .. } | Entry::Failed { .. } | Entry::Interrupted { .. }
         )
     });
-    if let Some(id) = &id
-        && whole
-    {
-        // A run the observer stored only in part (it failed mid-run) is replaced whole.
-        if let Some(start) = records.iter().find_map(|r| match &r.entry {
-            Entry::Started(start) => Some(started_event(start, &r.blobs, Some(id.clone()))),
-            _ => None,
-        }) {
+    // The start, as an event, built once (its sources live as long as the process).
+    let Some(start) = records.iter().find_map(|r| match &r.entry {
+        Entry::Started(start) => Some(started_event(start, &r.blobs, id.clone())),
+        _ => None,
+    }) else {
+        return Err("the journal holds no start of a run".to_owned());
+    };
+    if let Some(id) = &id {
+        if whole {
+            // A run the observer stored only in part (it failed mid-run) is replaced whole.
             replayed.replaced = observer.replace_run(&start).map_err(fail)?;
         }
-    }
-    if let Some(id) = &id {
         observer.check_id(id).map_err(|e| {
             if whole {
                 e.message
             } else {
                 format!(
-                    "{} (the journal has no end of the run, so it does not replace what is                      stored)",
+                    "{} (the journal has no end of the run, so it does not replace what is \
+                     stored)",
                     e.message
                 )
             }
@@ -364,9 +365,8 @@ fn replay(
     for record in records {
         let blob = |i: usize| record.blobs.get(i).cloned().unwrap_or_default();
         match &record.entry {
-            Entry::Started(start) => {
-                let event = started_event(start, &record.blobs, id.clone());
-                replayed.id = observer.started(&event).map_err(fail)?.or(id.clone());
+            Entry::Started(_) => {
+                replayed.id = observer.started(&start).map_err(fail)?.or(id.clone());
                 started = true;
             }
             _ if !started => {}
@@ -453,9 +453,6 @@ fn replay(
                 .map_err(fail)?,
             Entry::Id { .. } | Entry::Stored { .. } | Entry::Pending { .. } => {}
         }
-    }
-    if !started {
-        return Err("the journal holds no start of a run".to_owned());
     }
     observer.join(Instant::now() + JOIN_TIMEOUT).map_err(fail)?;
     Ok(replayed)

@@ -21,7 +21,7 @@ use crate::observer::{
     ArtifactEvent, ArtifactSource, CompletedEvent, ExperimentRecord, FailedEvent, HeartbeatEvent,
     InterruptedEvent, MetricsEvent, Observer, Repository, RunId, StartedEvent,
 };
-use crate::run::{EndReport, RunEnd, RunMessage, Shared};
+use crate::run::{EndReport, ObserverFailure, RunEnd, RunMessage, Shared};
 use crate::time::Timestamp;
 
 /// How long observers get to finish their work at the end of a run.
@@ -125,7 +125,10 @@ impl Pump {
     pub(crate) fn finish(mut self, end: RunEnd, output: String) -> EndReport {
         let (reply, answer) = mpsc::channel();
         let unfinished = |failure: &str| EndReport {
-            failures: vec![failure.to_owned()],
+            failures: vec![ObserverFailure {
+                observer: None,
+                reason: failure.to_owned(),
+            }],
             journal: self.journal.clone(),
             journal_failure: None,
             retry: Vec::new(),
@@ -396,7 +399,10 @@ impl PumpThread {
             records.push(match &failure {
                 None => Record::stored(observer.name.clone(), self.run_id.clone()),
                 Some(failure) => {
-                    failures.push(format!("{} failed: {failure}", observer.name));
+                    failures.push(ObserverFailure {
+                        observer: Some(observer.name.clone()),
+                        reason: failure.clone(),
+                    });
                     Record::pending(
                         observer.name.clone(),
                         observer.sync_args.clone().unwrap_or_default(),

@@ -22,7 +22,7 @@ use crate::sync::lock;
 pub use artifact::ArtifactOptions;
 use artifact::{SNAPSHOT_LIMIT, guess_content_type};
 use metrics::MetricBuffer;
-pub(crate) use shared::{EndReport, RunEnd, RunMessage, Shared};
+pub(crate) use shared::{EndReport, ObserverFailure, RunEnd, RunMessage, Shared};
 
 /// A running experiment. The experiment function receives it as `&Run`; it is `Send + Sync`
 /// and usable from many threads at once.

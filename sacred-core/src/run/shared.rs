@@ -31,11 +31,30 @@ pub(crate) enum RunMessage {
     },
 }
 
+/// An observer that could not store the whole run, and why.
+#[derive(Debug, Clone)]
+pub(crate) struct ObserverFailure {
+    /// The observer's name; `None` when the failure is not one observer's.
+    pub(crate) observer: Option<String>,
+    /// Why.
+    pub(crate) reason: String,
+}
+
+/// `<observer> failed: <reason>`.
+impl std::fmt::Display for ObserverFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.observer {
+            Some(observer) => write!(f, "{observer} failed: {}", self.reason),
+            None => f.write_str(&self.reason),
+        }
+    }
+}
+
 /// What the end of a run left behind.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct EndReport {
-    /// The observers that could not store the whole run, one line each.
-    pub(crate) failures: Vec<String>,
+    /// The observers that could not store the whole run.
+    pub(crate) failures: Vec<ObserverFailure>,
     /// The journal, when it was kept (an observer failed, or it could not be removed).
     pub(crate) journal: Option<PathBuf>,
     /// Why the journal itself could not be written, if it could not.
