@@ -40,7 +40,7 @@ fn main(
     lr: f64,
     #[default(3)] steps: u32,
     #[default(Optimizer { name: "adam".into(), betas: vec![0.9, 0.999] })] optimizer: Optimizer,
-    /// ok | fail | panic | wait | paced | child | threads | progress | spam | many
+    /// ok | fail | panic | wait | paced | steady | child | threads | progress | spam | many
     #[default(String::from("ok"))]
     mode: String,
     /// the data file, opened as a resource
@@ -82,6 +82,19 @@ fn main(
             let paced = run.metric("paced");
             for i in 0..50 {
                 paced.log(f64::from(i));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        "steady" => {
+            // `steps` seconds of a point every 0.1 s and a line every second, for the tests
+            // of stores that go away for longer.
+            eprintln!("ready");
+            let steady = run.metric("steady");
+            for i in 0..steps * 10 {
+                if i % 10 == 0 {
+                    println!("second {}", i / 10);
+                }
+                steady.log(f64::from(i));
                 std::thread::sleep(Duration::from_millis(100));
             }
         }

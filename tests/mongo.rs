@@ -851,7 +851,7 @@ fn a_server_away_for_a_while_mid_run_gets_the_whole_run_without_sync() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(
-        stderr.contains("replacing the part of it that was stored there"),
+        stderr.contains("is back: it has run 1 again, whole up to now, from the journal"),
         "{stderr}"
     );
     let reader = MongoReader::connect(&parse_spec(&url).unwrap()).unwrap();
@@ -871,4 +871,107 @@ fn a_server_away_for_a_while_mid_run_gets_the_whole_run_without_sync() {
             .is_none(),
         "nothing left to sync"
     );
+}
+
+/// Runs `golden with mode=steady steps=SECONDS` against a server of its own that is
+/// stopped `after` the run is under way and started again `away` later; checks that the
+/// run ends complete, without `sync`: every point and every line of output once, and the
+/// final status. Returns the points logged and stored.
+fn outage(seconds: u32, after: std::time::Duration, away: std::time::Duration) -> (usize, usize) {
+    use std::io::{BufRead, BufReader};
+    let mut server = OwnServer::down();
+    server.start();
+    let url = server.url("outage");
+    let dir = tmp();
+    let mut child = common::example("golden", dir.path())
+        .args(["-m", &url, "-b", "0.5", "with", "mode=steady"])
+        .arg(format!("steps={seconds}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        if line.unwrap() == "ready" {
+            break;
+        }
+    }
+    std::thread::sleep(after);
+    server.stop();
+    std::thread::sleep(away);
+    server.start();
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    let stderr = rest.join("\n");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    // Lost while the run went on, back while it still did: tried again until it was.
+    assert!(
+        stderr.contains("failed: cannot connect to MongoDB"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("is back: it has run 1 again, whole up to now, from the journal"),
+        "{stderr}"
+    );
+    let back = stderr.find("is back").unwrap_or_default();
+    assert!(
+        stderr[back..].contains("Completed after"),
+        "the store came back before the run ended: {stderr}"
+    );
+    let reader = MongoReader::connect(&parse_spec(&url).unwrap()).unwrap();
+    let run = json_of(&reader.get_run(&RunId::Int(1)).unwrap().expect("run 1"));
+    assert_eq!(run["status"], "COMPLETED", "{run}");
+    assert!(reader.get_run(&RunId::Int(2)).unwrap().is_none());
+    let metrics = reader.metrics(&RunId::Int(1)).unwrap();
+    assert_eq!(
+        metrics.iter().filter(|m| m.name == "steady").count(),
+        1,
+        "one series"
+    );
+    let steady = metrics.iter().find(|m| m.name == "steady").expect("steady");
+    let logged = (seconds * 10) as usize;
+    assert_eq!(
+        steady.steps,
+        (0..logged as i64).collect::<Vec<i64>>(),
+        "every point, once, in order"
+    );
+    let output = reader
+        .captured_out(&RunId::Int(1))
+        .unwrap()
+        .unwrap_or_default();
+    for second in 0..seconds {
+        assert_eq!(
+            output.matches(&format!("second {second}\n")).count(),
+            1,
+            "line {second} once: {output}"
+        );
+    }
+    assert!(
+        std::fs::read_dir(dir.path().join(".sacred/journal"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "nothing left to sync"
+    );
+    (logged, steady.steps.len())
+}
+
+#[test]
+fn a_server_stopped_15_s_mid_run_gets_every_point_once_without_sync() {
+    let (logged, stored) = outage(
+        35,
+        std::time::Duration::from_secs(3),
+        std::time::Duration::from_secs(15),
+    );
+    assert_eq!((logged, stored), (350, 350));
+}
+
+#[test]
+fn a_server_stopped_60_s_mid_run_gets_every_point_once_without_sync() {
+    let (logged, stored) = outage(
+        80,
+        std::time::Duration::from_secs(3),
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!((logged, stored), (800, 800));
 }

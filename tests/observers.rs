@@ -324,9 +324,10 @@ fn a_failing_observer_is_isolated_reported_and_the_journal_keeps_the_run() {
     };
     assert!(matches!(*inner, Outcome::Completed { .. }), "{inner:?}");
     assert_eq!(missing, ["broken observer failed: disk full"]);
-    // After its failure the broken observer gets no more beats, but still the final event.
+    // After its failure the broken observer is tried again from the start (the run is
+    // short: at its end), and fails again; the other observer is not disturbed.
     let calls = calls.lock().map(|c| c.clone()).unwrap_or_default();
-    assert_eq!(calls, ["started", "metrics", "completed"]);
+    assert_eq!(calls, ["started", "metrics", "started", "metrics"]);
     assert_eq!(kinds(&recording).last(), Some(&"join"));
     assert!(kinds(&recording).contains(&"completed"));
     let log = env.stderr_text();
@@ -381,6 +382,108 @@ fn a_failing_observer_is_isolated_reported_and_the_journal_keeps_the_run() {
         contents.records.first().map(|r| &r.entry),
         Some(Entry::Started(_))
     ));
+}
+
+/// A store that keeps every point it gets, refuses the first `refusals` writes of
+/// metrics, and removes what it kept when the run is replaced: a store that was away.
+struct Flaky {
+    refusals: usize,
+    points: std::sync::Arc<Mutex<Vec<(String, u64)>>>,
+    calls: std::sync::Arc<Mutex<Vec<&'static str>>>,
+}
+
+impl Observer for Flaky {
+    fn name(&self) -> String {
+        "flaky store".into()
+    }
+    fn replace_run(&mut self, _: &StartedEvent) -> Result<bool, ObserverError> {
+        self.calls.lock().map(|mut c| c.push("replace")).ok();
+        let mut points = self.points.lock().unwrap();
+        let had = !points.is_empty();
+        points.clear();
+        Ok(had)
+    }
+    fn started(&mut self, _: &StartedEvent) -> Result<Option<RunId>, ObserverError> {
+        self.calls.lock().map(|mut c| c.push("started")).ok();
+        Ok(Some(RunId::Int(7)))
+    }
+    fn metrics(&mut self, event: &sacred::observer::MetricsEvent) -> Result<(), ObserverError> {
+        self.calls.lock().map(|mut c| c.push("metrics")).ok();
+        let mut points = self.points.lock().unwrap();
+        if self.refusals > 0 {
+            // Part of a write lands before the store goes away.
+            self.refusals -= 1;
+            points.push((event.series[0].name.clone(), event.series[0].steps[0]));
+            return Err(ObserverError::new("connection reset"));
+        }
+        for series in &event.series {
+            points.extend(series.steps.iter().map(|s| (series.name.clone(), *s)));
+        }
+        Ok(())
+    }
+    fn completed(&mut self, _: &sacred::observer::CompletedEvent) -> Result<(), ObserverError> {
+        self.calls.lock().map(|mut c| c.push("completed")).ok();
+        Ok(())
+    }
+}
+
+#[test]
+fn an_observer_that_fails_and_comes_back_gets_the_whole_run_once() {
+    let _turn = SYS_CAPTURE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap();
+    let points = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let calls = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let env = Env::captured(dir.path()).with_observer(Flaky {
+        refusals: 1,
+        points: points.clone(),
+        calls: calls.clone(),
+    });
+    let outcome = run_from::<Cfg, _, _>(["observed"], &env).unwrap();
+    let log = env.stderr_text();
+    assert!(
+        matches!(outcome, Outcome::Completed { .. }),
+        "{outcome:?}\n{log}"
+    );
+    // Tried again: its partial copy replaced, the run started again under its id, and
+    // replayed from the journal: every point once, and the end.
+    let calls = calls.lock().map(|c| c.clone()).unwrap_or_default();
+    assert_eq!(
+        calls,
+        [
+            "started",
+            "metrics",
+            "replace",
+            "started",
+            "metrics",
+            "completed"
+        ]
+    );
+    let points = points.lock().map(|p| p.clone()).unwrap_or_default();
+    assert_eq!(
+        points,
+        [
+            ("loss".to_owned(), 0),
+            ("loss".to_owned(), 1),
+            ("loss".to_owned(), 2),
+            ("acc".to_owned(), 10),
+            ("acc".to_owned(), 11),
+        ]
+    );
+    assert!(
+        log.contains("The observer flaky store failed: connection reset; it is tried again"),
+        "{log}"
+    );
+    assert!(
+        log.contains("The observer flaky store is back: it has run 7 again"),
+        "{log}"
+    );
+    // Nothing is left to sync.
+    let left: Vec<_> = std::fs::read_dir(dir.path().join(".sacred/journal"))
+        .unwrap()
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]

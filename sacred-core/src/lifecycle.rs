@@ -97,6 +97,7 @@ pub(crate) fn run_observed<E: Experiment>(
             None => announcer.info("Started"),
         }),
         journal,
+        logger: logger.clone(),
     };
     let pump = Pump::spawn(
         plan.observers,
@@ -116,8 +117,6 @@ pub(crate) fn run_observed<E: Experiment>(
         logger: logger.clone(),
         started,
         program: request.program.to_owned(),
-        flags: flags.clone(),
-        env: env.clone(),
     });
     let signals = if env.is_process() {
         watch_signals(&lifecycle)
@@ -216,9 +215,6 @@ struct Lifecycle {
     started: Instant,
     /// The program's name, for the `sync` command the last line shows.
     program: String,
-    /// The run's flags and environment, to build an observer again for one more try.
-    flags: Flags,
-    env: Env,
 }
 
 impl Lifecycle {
@@ -228,45 +224,11 @@ impl Lifecycle {
         if self.finished.swap(true, Ordering::SeqCst) {
             return None;
         }
-        let interrupted = matches!(end, RunEnd::Interrupted(_));
         let output = self.capture.stop();
         let pump = lock(&self.pump).take();
-        let mut report = pump.map(|p| p.finish(end, output)).unwrap_or_default();
-        if !interrupted {
-            self.retry(&mut report);
-        }
+        let report = pump.map(|p| p.finish(end, output)).unwrap_or_default();
         self.report(&report);
         Some(report)
-    }
-
-    /// Gives the observers that failed mid-run one more try from the journal: a store that
-    /// was away for a while and is back by the end gets the whole run, with no `sync`.
-    fn retry(&self, report: &mut EndReport) {
-        let Some(journal) = &report.journal else {
-            return;
-        };
-        // A journal that could not be written whole (a full disk) is no better than what
-        // the store kept: it must not replace it.
-        if report.retry.is_empty() || report.journal_failure.is_some() {
-            return;
-        }
-        let stored = crate::journal::sync::retry(
-            &self.program,
-            journal,
-            &report.retry,
-            &self.flags,
-            &self.env,
-            &self.logger,
-        );
-        report.failures.retain(|failure| {
-            failure
-                .observer
-                .as_ref()
-                .is_none_or(|name| !stored.contains(name))
-        });
-        if report.failures.is_empty() {
-            report.journal = None;
-        }
     }
 
     /// Says what the observers could not store, ending with the line that tells the user

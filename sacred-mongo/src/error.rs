@@ -84,6 +84,14 @@ pub enum MongoError {
         /// The first failure.
         first: String,
     },
+    /// An earlier write failed, so this one was not queued: the record would have a hole
+    /// (the run is stored again whole, by the runtime or `sync`). Its message is that of
+    /// the failure.
+    #[error("{first}")]
+    Broken {
+        /// The first write that failed, in words.
+        first: String,
+    },
     /// The queue was not drained before the deadline.
     #[error(
         "{pending} queued write(s) to MongoDB at {target} were not done before the deadline; \

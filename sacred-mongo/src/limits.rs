@@ -1,6 +1,7 @@
 //! What the observer, its worker and the reader share: the bounds and timeouts
 //! ([`Limits`]), and the observer's [`Backlog`] (the writes it queued and not yet done).
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::time::Duration;
 
@@ -93,4 +94,34 @@ pub(crate) struct Backlog {
     pub(crate) pending: AtomicUsize,
     /// Set when `join` gave up: the worker drops what is left.
     pub(crate) abandoned: AtomicBool,
+    /// The first write that failed since the run was (re)started there: the worker drops
+    /// the writes queued after it, and the observer refuses new ones, until the run is
+    /// replaced (the runtime replays it from the journal).
+    pub(crate) failure: Mutex<Option<String>>,
+}
+
+impl Backlog {
+    /// The first write that failed, if one did since the last replacement.
+    pub(crate) fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Records `message` as the failure, unless one is recorded already.
+    pub(crate) fn set_failure(&self, message: &str) {
+        self.failure
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get_or_insert_with(|| message.to_owned());
+    }
+
+    /// Forgets the failure: the run is being stored again.
+    pub(crate) fn clear_failure(&self) {
+        *self
+            .failure
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
 }

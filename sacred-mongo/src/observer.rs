@@ -111,6 +111,11 @@ impl MongoObserver {
     /// Queues `job`, waiting while the queue is full.
     fn send(&self, job: Job) -> Result<(), MongoError> {
         let counted = job.is_event();
+        if counted && let Some(first) = self.backlog.failure() {
+            // A write failed: this one would leave a hole, so it is refused at once, and
+            // the runtime stores the run again from its journal (`replace_run`).
+            return Err(MongoError::Broken { first });
+        }
         if counted {
             self.backlog.pending.fetch_add(1, Ordering::SeqCst);
         }

@@ -14,7 +14,7 @@ pub(crate) const MAGIC: &[u8; 8] = b"SACREDJ\x01";
 pub(crate) const MAX_PAYLOAD: u32 = 256 * 1024 * 1024;
 
 /// The size of a record's header: length and checksum.
-const RECORD_HEADER: usize = 8;
+pub(crate) const RECORD_HEADER: usize = 8;
 
 /// The CRC-32 (IEEE 802.3, reflected, as zlib and PNG compute it) lookup table.
 const CRC_TABLE: [u32; 256] = crc_table();
@@ -117,6 +117,17 @@ impl<R: Read> FrameReader<R> {
             offset: 0,
             damage: None,
             started: false,
+        }
+    }
+
+    /// A reader of a journal's records from byte `offset` on: `input` is positioned there,
+    /// past the header, at the start of a record.
+    pub(crate) fn resume(input: R, offset: u64) -> Self {
+        Self {
+            input,
+            offset,
+            damage: None,
+            started: true,
         }
     }
 

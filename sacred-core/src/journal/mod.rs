@@ -10,6 +10,7 @@
 
 mod entry;
 mod frame;
+pub(crate) mod replay;
 pub(crate) mod sync;
 
 use std::fs::{File, OpenOptions};
@@ -26,6 +27,8 @@ const NAME_ATTEMPTS: u32 = 1000;
 pub(crate) struct Journal {
     path: PathBuf,
     out: BufWriter<File>,
+    /// The byte offset just after the last record appended.
+    end: u64,
 }
 
 impl Journal {
@@ -59,7 +62,11 @@ impl Journal {
                     let mut out = BufWriter::new(file);
                     out.write_all(frame::MAGIC)?;
                     out.flush()?;
-                    return Ok(Self { path, out });
+                    return Ok(Self {
+                        path,
+                        out,
+                        end: frame::MAGIC.len() as u64,
+                    });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(e),
@@ -98,6 +105,7 @@ impl Journal {
         Ok(Self {
             path: path.to_path_buf(),
             out: BufWriter::new(file),
+            end,
         })
     }
 
@@ -112,7 +120,23 @@ impl Journal {
     /// The record cannot be encoded or written.
     pub(crate) fn append(&mut self, record: &Record) -> io::Result<()> {
         let payload = record.encode().map_err(io::Error::other)?;
-        frame::write_record(&mut self.out, &payload)
+        frame::write_record(&mut self.out, &payload)?;
+        self.end += (frame::RECORD_HEADER + payload.len()) as u64;
+        Ok(())
+    }
+
+    /// The byte offset just after the last record appended: once [`flush`](Self::flush)
+    /// or [`sync`](Self::sync) succeeded, a [`Reader`] reads every record up to it.
+    pub(crate) fn end(&self) -> u64 {
+        self.end
+    }
+
+    /// Hands what is buffered to the operating system, so that readers of the file see it.
+    ///
+    /// # Errors
+    /// Writing failed (a full disk, say).
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
     }
 
     /// Writes what is buffered and waits until it is on disk.
@@ -132,6 +156,56 @@ impl Journal {
         let path = self.path.clone();
         drop(self.out);
         std::fs::remove_file(path)
+    }
+}
+
+/// Reads a journal's records in order, from a given offset, while its run may still be
+/// appending to it: an observer's own position in the run.
+#[derive(Debug)]
+pub(crate) struct Reader {
+    records: frame::FrameReader<io::BufReader<File>>,
+}
+
+impl Reader {
+    /// A reader of the journal at `path` from byte `offset` (the start of a record, as
+    /// [`Journal::end`] gives it).
+    ///
+    /// # Errors
+    /// The file cannot be opened.
+    pub(crate) fn open(path: &Path, offset: u64) -> io::Result<Self> {
+        let mut file = File::open(path)?;
+        io::Seek::seek(&mut file, io::SeekFrom::Start(offset))?;
+        Ok(Self {
+            records: frame::FrameReader::resume(io::BufReader::new(file), offset),
+        })
+    }
+
+    /// The next record when it ends at or before `end` (what the writer made readable);
+    /// `None` once `end` is reached.
+    ///
+    /// # Errors
+    /// The file cannot be read, or a record before `end` is damaged or cannot be decoded.
+    pub(crate) fn next_before(&mut self, end: u64) -> io::Result<Option<Record>> {
+        if self.records.offset() >= end {
+            return Ok(None);
+        }
+        let at = self.records.offset();
+        let Some(payload) = self.records.next_record()? else {
+            let why = self
+                .records
+                .damage()
+                .map_or_else(|| "the file ends early".to_owned(), ToString::to_string);
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("the journal cannot be read back at byte {at}: {why}"),
+            ));
+        };
+        Record::decode(&payload).map(Some).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("the journal's record at byte {at} cannot be read back: {e}"),
+            )
+        })
     }
 }
 

@@ -8,19 +8,14 @@
 //! pending. A journal in use (its run is still going, another sync has it) is left alone.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{Entry, Journal, Record, Start};
+use super::replay::{Sent, apply, is_end, started_event};
+use super::{Entry, Journal, Record};
 use crate::cli::{Flags, parse};
 use crate::log::{ERROR, Logger};
-use crate::observer::{
-    ArtifactEvent, ArtifactSource, CompletedEvent, ExperimentRecord, FailedEvent, HeartbeatEvent,
-    InterruptedEvent, MetricSeries, MetricsEvent, Observer, Repository, ResourceEvent, RunId,
-    SourceFile, StartedEvent,
-};
+use crate::observer::{Observer, RunId};
 use crate::settings::{DEFAULT_JOURNAL_DIR, Settings};
-use crate::time::Timestamp;
 use crate::{Env, Error, Outcome};
 
 /// How long an observer gets to store a replayed run.
@@ -95,54 +90,6 @@ pub(crate) fn sync(
         missing,
         journal: None,
     })
-}
-
-/// One more try, right after the run, for the observers in `names` (they failed after
-/// their start: a store lost mid-run): they are built again from the run's own flags and
-/// get the whole run from the journal, replacing the part they kept. Returns the names
-/// that now have the run.
-pub(crate) fn retry(
-    program: &str,
-    path: &Path,
-    names: &[String],
-    flags: &Flags,
-    env: &Env,
-    logger: &Logger,
-) -> Vec<String> {
-    let Ok(settings) = Settings::load(env) else {
-        return Vec::new();
-    };
-    // Built again, these observers do not announce where the run goes a second time.
-    let quiet = Logger {
-        level: u8::MAX,
-        ..logger.clone()
-    };
-    let Ok(observers) = crate::plan::observers(flags, &settings, env, &quiet) else {
-        return Vec::new();
-    };
-    let observers: Vec<Box<dyn Observer>> = observers
-        .into_iter()
-        .filter(|o| names.contains(&o.name()))
-        .collect();
-    if observers.is_empty() {
-        return Vec::new();
-    }
-    if send(program, path, Some(observers), &settings, env, logger).is_err() {
-        return Vec::new();
-    }
-    if !path.exists() {
-        return names.to_vec();
-    }
-    super::read(path)
-        .map(|contents| {
-            let state = State::of(&contents.records);
-            names
-                .iter()
-                .filter(|name| state.stored.contains(name))
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Sends one journal; what is still missing afterwards, one line each.
@@ -331,12 +278,7 @@ fn replay(
         artifacts: 0,
     };
     // Only a journal that holds the run's end is the whole run.
-    let whole = records.iter().any(|r| {
-        matches!(
-            r.entry,
-            Entry::Completed { .. } | Entry::Failed { .. } | Entry::Interrupted { .. }
-        )
-    });
+    let whole = records.iter().any(is_end);
     // The start, as an event, built once (its sources live as long as the process).
     let Some(start) = records.iter().find_map(|r| match &r.entry {
         Entry::Started(start) => Some(started_event(start, &r.blobs, id.clone())),
@@ -362,138 +304,19 @@ fn replay(
         })?;
     }
     let mut started = false;
+    let mut sent = Sent::default();
     for record in records {
-        let blob = |i: usize| record.blobs.get(i).cloned().unwrap_or_default();
         match &record.entry {
             Entry::Started(_) => {
                 replayed.id = observer.started(&start).map_err(fail)?.or(id.clone());
                 started = true;
             }
             _ if !started => {}
-            Entry::Metrics { series } => {
-                let event = MetricsEvent::new(
-                    series
-                        .iter()
-                        .map(|s| {
-                            replayed.points += s.steps.len();
-                            MetricSeries::new(
-                                s.name.clone(),
-                                s.steps.clone(),
-                                s.values().collect(),
-                                s.times.iter().map(|t| Timestamp::from_micros(*t)).collect(),
-                            )
-                        })
-                        .collect(),
-                );
-                observer.metrics(&event).map_err(fail)?;
-            }
-            Entry::Heartbeat {
-                beat_time,
-                info,
-                output,
-                output_offset,
-                result,
-            } => observer
-                .heartbeat(&HeartbeatEvent::new(
-                    Timestamp::from_micros(*beat_time),
-                    info.clone(),
-                    output.clone(),
-                    *output_offset,
-                    result.clone(),
-                ))
-                .map_err(fail)?,
-            Entry::Artifact {
-                name,
-                blob: index,
-                path,
-                content_type,
-                metadata,
-            } => {
-                let source = match (index, path) {
-                    (Some(i), _) => ArtifactSource::Bytes(Arc::from(blob(*i))),
-                    (None, Some(path)) => ArtifactSource::File(path.clone()),
-                    (None, None) => continue,
-                };
-                replayed.artifacts += 1;
-                observer
-                    .artifact(&ArtifactEvent::new(
-                        name.clone(),
-                        source,
-                        content_type.clone(),
-                        metadata.clone(),
-                    ))
-                    .map_err(fail)?;
-            }
-            Entry::Resource { path, md5 } => observer
-                .resource(&ResourceEvent::new(path.clone(), md5.clone()))
-                .map_err(fail)?,
-            Entry::Completed { stop_time, result } => observer
-                .completed(&CompletedEvent::new(
-                    Timestamp::from_micros(*stop_time),
-                    result.clone(),
-                ))
-                .map_err(fail)?,
-            Entry::Failed {
-                fail_time,
-                fail_trace,
-            } => observer
-                .failed(&FailedEvent::new(
-                    Timestamp::from_micros(*fail_time),
-                    fail_trace.clone(),
-                ))
-                .map_err(fail)?,
-            Entry::Interrupted {
-                interrupt_time,
-                status,
-            } => observer
-                .interrupted(&InterruptedEvent::new(
-                    Timestamp::from_micros(*interrupt_time),
-                    status.clone(),
-                ))
-                .map_err(fail)?,
-            Entry::Id { .. } | Entry::Stored { .. } | Entry::Pending { .. } => {}
+            _ => apply(record, observer, &mut sent).map_err(fail)?,
         }
     }
+    replayed.points = sent.points;
+    replayed.artifacts = sent.artifacts;
     observer.join(Instant::now() + JOIN_TIMEOUT).map_err(fail)?;
     Ok(replayed)
-}
-
-/// The start of the run, as an event. The sources live as long as the process: a `sync`
-/// is short, and observers take sources as `'static`, as a run's are.
-fn started_event(start: &Start, blobs: &[Vec<u8>], id: Option<RunId>) -> StartedEvent {
-    let sources: Vec<SourceFile> = start
-        .sources
-        .iter()
-        .map(|(path, blob)| SourceFile {
-            path: Box::leak(path.clone().into_boxed_str()),
-            content: Box::leak(
-                blobs
-                    .get(*blob)
-                    .cloned()
-                    .unwrap_or_default()
-                    .into_boxed_slice(),
-            ),
-        })
-        .collect();
-    let repositories = start
-        .repositories
-        .iter()
-        .map(|(url, commit, dirty)| Repository::new(url.clone(), commit.clone(), *dirty, ""))
-        .collect();
-    StartedEvent::new(
-        id.or_else(|| start.id.clone()),
-        Arc::new(ExperimentRecord::new(
-            start.name.clone(),
-            start.base_dir.clone(),
-            start.mainfile.clone(),
-            sources,
-            start.dependencies.clone(),
-            repositories,
-        )),
-        start.command.clone(),
-        start.host.clone(),
-        Timestamp::from_micros(start.start_time),
-        start.config.clone(),
-        start.meta.clone(),
-    )
 }

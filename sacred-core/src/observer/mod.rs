@@ -3,8 +3,12 @@
 //! The runtime calls observers from its pump thread, never from the experiment's thread
 //! (except [`Observer::check_id`], before the run starts). Observers are sorted by
 //! descending [`Observer::priority`]; the first one's id becomes the run's id for all.
-//! An observer that fails is reported at the end and never fails the run: after its first
-//! error it receives no more events except the final one (completed, failed, interrupted).
+//! Each observer reads the run's events from the run's journal on its own thread, at its
+//! own pace. An observer that fails never fails the run: it is tried again in the
+//! background with growing pauses, each try calling [`Observer::replace_run`] and then
+//! replaying the run so far from the journal, so a store that comes back has the whole run
+//! once, without `sync`. One that still lacks part of the run at the end is reported, and
+//! the run exits with [`EXIT_INCOMPLETE`](crate::EXIT_INCOMPLETE).
 
 mod event;
 pub mod file;
@@ -109,8 +113,11 @@ pub trait Observer: Send {
     }
 
     /// Removes the run stored under `run.id` when it is this run (the same start time), so
-    /// that `sync` can store the whole run again where this observer stored only part of
-    /// it. `Ok(false)` when no run has that id (the default: nothing to replace).
+    /// that the run can be stored again whole where this observer stored only part of it:
+    /// by `sync`, and by the runtime when the observer failed mid-run and is tried again
+    /// (it then gets [`started`](Self::started) and the run so far once more). An observer
+    /// that keeps what it received must remove it here, or a retry stores it twice.
+    /// `Ok(false)` when no run has that id (the default: nothing to replace).
     ///
     /// # Errors
     /// A different run has that id, or it cannot be removed.

@@ -1,10 +1,12 @@
-//! The pump thread: writes every event of the run to the journal first, then hands it to
-//! each observer's own thread ([`observer_thread`]); batches metrics and output into beats;
-//! ends the run.
+//! The pump thread: writes every event of the run to the journal, and tells each
+//! observer's own thread ([`observer_thread`]) how far the journal goes, so that each reads
+//! the run from there at its own pace; batches metrics and output into beats; ends the run.
 //!
 //! The experiment's thread only pushes into in-memory buffers and a channel. No observer
 //! call happens on the pump either: a store that is slow or away delays only itself, and
-//! the journal keeps everything in the meantime.
+//! the journal keeps everything in the meantime. Should the journal fail (a full disk),
+//! the records it could not keep go to the observers from memory, and the run's end says
+//! the journal is incomplete.
 
 mod observer_thread;
 
@@ -13,10 +15,11 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use observer_thread::{End, Job};
+use observer_thread::{Job, Source};
 
 use crate::capture::Capture;
 use crate::journal::{Journal, Record};
+use crate::log::Logger;
 use crate::observer::{
     ArtifactEvent, ArtifactSource, CompletedEvent, ExperimentRecord, FailedEvent, HeartbeatEvent,
     InterruptedEvent, MetricsEvent, Observer, Repository, RunId, StartedEvent,
@@ -53,6 +56,8 @@ pub(crate) struct StartInfo {
     /// Where every event goes before any observer sees it; `None` for a run without
     /// observers.
     pub(crate) journal: Option<Journal>,
+    /// For the observers' threads to say when a store fails and when it is back.
+    pub(crate) logger: Logger,
 }
 
 /// An observer as the pump knows it: its thread's queue, and what the journal records
@@ -91,7 +96,7 @@ impl Pump {
             handles.push(ObserverHandle {
                 name: observer.name(),
                 sync_args: observer.sync_args(),
-                jobs: observer_thread::spawn(observer)?,
+                jobs: observer_thread::spawn(observer, start.logger.clone())?,
             });
         }
         let to_pump = sender.clone();
@@ -106,6 +111,7 @@ impl Pump {
                     output_offset: 0,
                     journal: None,
                     journal_failure: None,
+                    unpublished: Vec::new(),
                     run_id: None,
                     announce: None,
                 };
@@ -131,7 +137,6 @@ impl Pump {
             }],
             journal: self.journal.clone(),
             journal_failure: None,
-            retry: Vec::new(),
         };
         if self
             .sender
@@ -160,6 +165,9 @@ struct PumpThread {
     journal: Option<Journal>,
     /// The first write to the journal that failed; nothing more is written after it.
     journal_failure: Option<String>,
+    /// Records appended since the observers were last told how far the journal goes; they
+    /// go from memory if the journal fails before that.
+    unpublished: Vec<Record>,
     /// The run's id, once the observers decided it.
     run_id: Option<RunId>,
     /// Writes the `Started run with ID` line, once.
@@ -167,39 +175,77 @@ struct PumpThread {
 }
 
 impl PumpThread {
-    /// Appends to the journal, unless it failed before.
-    fn journal(&mut self, record: impl FnOnce() -> Record) {
+    /// Appends a record about the observers to the journal, unless it failed before.
+    fn note(&mut self, record: &Record) {
         if self.journal_failure.is_some() {
             return;
         }
         if let Some(journal) = &mut self.journal
-            && let Err(e) = journal.append(&record())
+            && let Err(e) = journal.append(record).and_then(|()| journal.sync())
         {
-            self.journal_failure = Some(format!(
-                "cannot write the journal `{}`: {e}",
-                journal.path().display()
-            ));
+            self.journal_failure = Some(journal_error(journal, &e));
         }
     }
 
-    /// Puts what the journal holds on disk, unless it failed before.
-    fn sync_journal(&mut self) {
+    /// Appends an event of the run to the journal; the observers read it from there once
+    /// it is [published](Self::publish). When the journal failed, it goes to them from
+    /// memory.
+    fn record(&mut self, record: Record) {
+        if self.journal_failure.is_none()
+            && let Some(journal) = &mut self.journal
+        {
+            match journal.append(&record) {
+                Ok(()) => {
+                    self.unpublished.push(record);
+                    return;
+                }
+                Err(e) => self.fail_journal(&e),
+            }
+        }
+        let record = Arc::new(record);
+        self.to_observers(|| Job::Record(Arc::clone(&record)));
+    }
+
+    /// Makes what was appended readable (and on disk, when `durable`) and tells the
+    /// observers how far the journal goes.
+    fn publish(&mut self, durable: bool) {
         if self.journal_failure.is_some() {
             return;
         }
-        if let Some(journal) = &mut self.journal
-            && let Err(e) = journal.sync()
-        {
-            self.journal_failure = Some(format!(
-                "cannot write the journal `{}`: {e}",
-                journal.path().display()
-            ));
+        let Some(journal) = &mut self.journal else {
+            return;
+        };
+        let done = if durable {
+            journal.sync()
+        } else {
+            journal.flush()
+        };
+        match done {
+            Ok(()) => {
+                self.unpublished.clear();
+                let end = journal.end();
+                self.to_observers(|| Job::Journal(end));
+            }
+            Err(e) => self.fail_journal(&e),
+        }
+    }
+
+    /// The journal failed: nothing more is written to it, and what the observers have not
+    /// read of it goes to them from memory.
+    fn fail_journal(&mut self, e: &std::io::Error) {
+        if let Some(journal) = &self.journal {
+            self.journal_failure = Some(journal_error(journal, e));
+        }
+        for record in std::mem::take(&mut self.unpublished) {
+            let record = Arc::new(record);
+            self.to_observers(|| Job::Record(Arc::clone(&record)));
         }
     }
 
     /// The observers decided the run's id: journalled, announced, and given to the run.
     fn decided(&mut self, id: Option<RunId>) {
-        self.journal(|| Record::id(id.clone()));
+        self.note(&Record::id(id.clone()));
+        self.to_observers(|| Job::Decided(id.clone()));
         self.run_id.clone_from(&id);
         if let Some(announce) = self.announce.take() {
             announce(id.as_ref());
@@ -236,8 +282,22 @@ impl PumpThread {
             config: self.shared.config.clone(),
             meta: start.meta,
         };
-        self.journal(|| Record::started(&event));
-        self.sync_journal();
+        // The observers read the rest of the run from the journal, after its start.
+        let source = self.journal.as_mut().and_then(|journal| {
+            match journal
+                .append(&Record::started(&event))
+                .and_then(|()| journal.sync())
+            {
+                Ok(()) => Some(Source {
+                    path: journal.path().to_path_buf(),
+                    offset: journal.end(),
+                }),
+                Err(e) => {
+                    self.journal_failure = Some(journal_error(journal, &e));
+                    None
+                }
+            }
+        });
         // Each observer starts once the ones before it (higher priority) decided the id;
         // the last one's answer is the run's id.
         let event = Arc::new(event);
@@ -249,6 +309,7 @@ impl PumpThread {
                 event: Arc::clone(&event),
                 given,
                 pass,
+                source: source.clone(),
             });
             given = next;
         }
@@ -285,9 +346,8 @@ impl PumpThread {
             match message {
                 Ok(RunMessage::Artifact(event)) => self.artifact(event),
                 Ok(RunMessage::Resource(event)) => {
-                    self.journal(|| Record::resource(&event));
-                    let event = Arc::new(event);
-                    self.to_observers(|| Job::Resource(Arc::clone(&event)));
+                    self.record(Record::resource(&event));
+                    self.publish(false);
                 }
                 Ok(RunMessage::Id(id)) => self.decided(id),
                 Ok(RunMessage::End { end, output, reply }) => {
@@ -306,9 +366,8 @@ impl PumpThread {
     }
 
     fn artifact(&mut self, event: ArtifactEvent) {
-        self.journal(|| Record::artifact(&event));
-        let event = Arc::new(event);
-        self.to_observers(|| Job::Artifact(Arc::clone(&event)));
+        self.record(Record::artifact(&event));
+        self.publish(false);
     }
 
     /// A beat: the new metric points and output go to the journal, which is synced, then
@@ -325,16 +384,10 @@ impl PumpThread {
         );
         self.output_offset += event.output.len() as u64;
         if let Some(metrics) = &metrics {
-            self.journal(|| Record::metrics(metrics));
+            self.record(Record::metrics(metrics));
         }
-        self.journal(|| Record::heartbeat(&event));
-        self.sync_journal();
-        if let Some(metrics) = metrics {
-            let metrics = Arc::new(metrics);
-            self.to_observers(|| Job::Metrics(Arc::clone(&metrics)));
-        }
-        let event = Arc::new(event);
-        self.to_observers(|| Job::Heartbeat(Arc::clone(&event)));
+        self.record(Record::heartbeat(&event));
+        self.publish(true);
     }
 
     /// The end: a final beat, the final event (journalled first), the observers' join; the
@@ -347,25 +400,18 @@ impl PumpThread {
         self.beat(output, result);
         let time = Timestamp::now();
         let (end, join_timeout) = match end {
-            RunEnd::Completed(result) => {
-                let event = CompletedEvent::new(time, result);
-                self.journal(|| Record::completed(&event));
-                (End::Completed(event), JOIN_TIMEOUT)
-            }
-            RunEnd::Failed(trace) => {
-                let event = FailedEvent::new(time, trace);
-                self.journal(|| Record::failed(&event));
-                (End::Failed(event), JOIN_TIMEOUT)
-            }
-            RunEnd::Interrupted(status) => {
-                let event = InterruptedEvent::new(time, status);
-                self.journal(|| Record::interrupted(&event));
-                (End::Interrupted(event), INTERRUPT_JOIN_TIMEOUT)
-            }
+            RunEnd::Completed(result) => (
+                Record::completed(&CompletedEvent::new(time, result)),
+                JOIN_TIMEOUT,
+            ),
+            RunEnd::Failed(trace) => (Record::failed(&FailedEvent::new(time, trace)), JOIN_TIMEOUT),
+            RunEnd::Interrupted(status) => (
+                Record::interrupted(&InterruptedEvent::new(time, status)),
+                INTERRUPT_JOIN_TIMEOUT,
+            ),
         };
-        self.sync_journal();
-        let end = Arc::new(end);
-        self.to_observers(|| Job::End(Arc::clone(&end)));
+        self.record(end);
+        self.publish(true);
         let deadline = Instant::now() + join_timeout;
         let replies: Vec<_> = self
             .observers
@@ -377,17 +423,11 @@ impl PumpThread {
             })
             .collect();
         let mut failures = Vec::new();
-        let mut retry = Vec::new();
         let mut records = Vec::new();
         for (observer, (sent, answer)) in self.observers.iter().zip(replies) {
             let wait = (deadline + JOIN_MARGIN).saturating_duration_since(Instant::now());
             let failure = match answer.recv_timeout(wait) {
-                Ok(joined) if sent => {
-                    if joined.failure.is_some() && joined.started {
-                        retry.push(observer.name.clone());
-                    }
-                    joined.failure
-                }
+                Ok(joined) if sent => joined.failure,
                 Ok(_) | Err(RecvTimeoutError::Disconnected) => {
                     Some("its thread stopped before the end of the run".to_owned())
                 }
@@ -410,10 +450,9 @@ impl PumpThread {
                 }
             });
         }
-        for record in records {
-            self.journal(|| record);
+        for record in &records {
+            self.note(record);
         }
-        self.sync_journal();
         let journal = match self.journal.take() {
             Some(journal) if failures.is_empty() => {
                 let path = journal.path().to_path_buf();
@@ -428,7 +467,14 @@ impl PumpThread {
             failures,
             journal,
             journal_failure: self.journal_failure.take(),
-            retry,
         }
     }
+}
+
+/// The message for a journal that could not be written.
+fn journal_error(journal: &Journal, e: &std::io::Error) -> String {
+    format!(
+        "cannot write the journal `{}`: {e}",
+        journal.path().display()
+    )
 }

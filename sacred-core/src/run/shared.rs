@@ -59,9 +59,6 @@ pub(crate) struct EndReport {
     pub(crate) journal: Option<PathBuf>,
     /// Why the journal itself could not be written, if it could not.
     pub(crate) journal_failure: Option<String>,
-    /// The observers that failed after their start (a store lost mid-run): worth one
-    /// more try from the journal once the run is over.
-    pub(crate) retry: Vec<String>,
 }
 
 /// How a run ended.

@@ -239,7 +239,18 @@ impl Worker {
             if let Job::Flush(reply) = job {
                 let _ = reply.send(None);
             }
+        } else if counted && let Some(first) = self.backlog.failure() {
+            // A write before this one failed: what follows would leave a record with a
+            // hole. It is dropped; the runtime replaces the run from its journal.
+            self.failures.count += 1;
+            self.failures.first.get_or_insert(first);
         } else {
+            if let Job::Replace(..) = &job {
+                // The run is stored again from the start: what failed before is behind.
+                self.backlog.clear_failure();
+                self.failures = Failures::default();
+                self.run = None;
+            }
             self.dispatch(job).await;
         }
         if counted {
@@ -304,8 +315,10 @@ impl Worker {
     /// Records the failure of an event nobody waits for.
     fn note(&mut self, result: Result<(), MongoError>) {
         if let Err(e) = result {
+            let message = e.to_string();
+            self.backlog.set_failure(&message);
             self.failures.count += 1;
-            self.failures.first.get_or_insert_with(|| e.to_string());
+            self.failures.first.get_or_insert(message);
         }
     }
 
