@@ -792,6 +792,20 @@ const BATTERY: &[Bad] = &[
         &["user:***@host:27017:db"],
     ),
     bad(&["-i", "_sources", "-F", "runs"], &["_sources"]),
+    bad(&["-i", "_tmp", "-F", "runs"], &["_tmp", "shared directory"]),
+    // A store that cannot be written: refused before the run, not found out during it.
+    bad(
+        &["-F", "/dev/null"],
+        &["file storage /dev/null", "the run did not start"],
+    ),
+    bad(
+        &["-F", "/proc/runs"],
+        &["/proc/runs", "the run did not start"],
+    ),
+    bad(
+        &["-F", "/dev/null/runs"],
+        &["/dev/null/runs", "the run did not start"],
+    ),
 ];
 
 /// The content of a generated file of the battery (an empty entry in it).

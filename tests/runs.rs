@@ -679,14 +679,38 @@ fn journal_points(contents: &sacred_core::journal::Contents) -> Vec<(String, u64
     points
 }
 
+/// A golden run (`mode=steady`, two seconds) into `-F blocked/runs` whose store is taken
+/// away once the run is under way: `blocked` becomes a regular file, under which nothing
+/// can be created, even by root. Returns its exit code and standard error.
+fn golden_blocked_mid_run(cwd: &Path) -> (Option<i32>, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = golden_command(cwd)
+        .args(["-F", "blocked/runs", "with", "mode=steady", "steps=2"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let ready = line == "ready";
+        seen.push(line);
+        if ready {
+            break;
+        }
+    }
+    std::fs::remove_dir_all(cwd.join("blocked")).unwrap();
+    std::fs::write(cwd.join("blocked"), "x").unwrap();
+    seen.extend(lines.map(Result::unwrap));
+    (child.wait().unwrap().code(), seen.join("\n"))
+}
+
 #[test]
 fn a_store_that_cannot_be_written_exits_3_and_the_journal_keeps_the_run() {
     let dir = tmp();
-    // A directory under a regular file cannot be created, even by root.
-    std::fs::write(dir.path().join("blocked"), "x").unwrap();
-    let out = golden(&["-F", "blocked/runs", "with", "steps=5"], dir.path());
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let (code, stderr) = golden_blocked_mid_run(dir.path());
+    assert_eq!(code, Some(3), "{stderr}");
     let (path, contents) = the_journal(dir.path());
     let last = stderr.lines().last().unwrap_or_default();
     assert!(
@@ -697,10 +721,15 @@ fn a_store_that_cannot_be_written_exits_3_and_the_journal_keeps_the_run() {
     assert_eq!(contents.damage, None);
     let points = journal_points(&contents);
     let loss: Vec<_> = points.iter().filter(|p| p.0 == "training.loss").collect();
-    assert_eq!(loss.len(), 5, "{points:?}");
+    assert_eq!(loss.len(), 2, "{points:?}");
     assert_eq!(
         points.iter().filter(|p| p.0 == "training.acc").count(),
-        5,
+        2,
+        "{points:?}"
+    );
+    assert_eq!(
+        points.iter().filter(|p| p.0 == "steady").count(),
+        20,
         "{points:?}"
     );
     let artifacts: Vec<_> = contents
@@ -803,11 +832,9 @@ fn a_killed_run_leaves_its_journal_up_to_the_last_beat() {
 #[test]
 fn sync_stores_the_run_once_the_store_can_be_written() {
     let dir = tmp();
-    std::fs::write(dir.path().join("blocked"), "x").unwrap();
-    let out = golden(&["-F", "blocked/runs", "with", "steps=5"], dir.path());
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let (code, stderr) = golden_blocked_mid_run(dir.path());
+    assert_eq!(code, Some(3), "{stderr}");
     let (journal, _) = the_journal(dir.path());
-    let stderr = text(&out.stderr);
     assert!(
         stderr
             .lines()
@@ -827,7 +854,7 @@ fn sync_stores_the_run_once_the_store_can_be_written() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     // Two artifacts, and a third (`uncommitted.diff`) when the checkout is dirty.
     assert!(
-        stderr.contains("Sent run 1 (10 metric points, "),
+        stderr.contains("Sent run 1 (24 metric points, "),
         "{stderr}"
     );
     assert!(!journal.exists(), "{stderr}");
@@ -838,7 +865,12 @@ fn sync_stores_the_run_once_the_store_can_be_written() {
     let metrics = json_file(&run_dir.join("metrics.json"));
     assert_eq!(
         metrics["training.loss"]["steps"],
-        json!([0, 1, 2, 3, 4]),
+        json!([0, 1]),
+        "{metrics}"
+    );
+    assert_eq!(
+        metrics["steady"]["steps"],
+        json!((0..20).collect::<Vec<u64>>()),
         "{metrics}"
     );
     assert_eq!(
@@ -1014,4 +1046,59 @@ fn a_full_disk_is_never_a_success() {
     );
     // What the store kept is not replaced by a journal that is shorter still.
     assert!(!stderr.contains("replacing the part"), "{stderr}");
+}
+
+#[test]
+fn a_store_that_cannot_be_written_refuses_the_run_before_it_starts() {
+    let dir = tmp();
+    std::fs::write(dir.path().join("a-file"), "x").unwrap();
+    for store in ["a-file", "a-file/runs", "/dev/null", "/proc/runs"] {
+        let out = golden(&["-F", store], dir.path());
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{store}: {stderr}");
+        assert!(
+            stderr.contains(&format!("file storage {store}")) && stderr.contains(store),
+            "the store is named: {stderr}"
+        );
+        assert!(stderr.contains("the run did not start"), "{stderr}");
+        // Nothing ran: the body prints `starting …` first; no journal either.
+        assert!(!text(&out.stdout).contains("starting"), "{store}");
+        assert!(!stderr.contains("Started run"), "{stderr}");
+        assert!(!dir.path().join(".sacred/journal").exists(), "{store}");
+    }
+}
+
+#[test]
+fn temporary_files_that_killed_runs_left_are_swept_by_the_next_run() {
+    let dir = tmp();
+    let temps = dir.path().join("fs/_tmp");
+    std::fs::create_dir_all(&temps).unwrap();
+    // A process that is gone (it ran and was reaped), and one that is alive (this test).
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let gone_pid = gone.id();
+    gone.wait().unwrap();
+    let stale = temps.join(format!(".run.json.{gone_pid}.0.tmp"));
+    let live = temps.join(format!(".metrics.json.{}.3.tmp", std::process::id()));
+    let other = temps.join("notes.txt");
+    for path in [&stale, &live, &other] {
+        std::fs::write(path, "{\"half").unwrap();
+    }
+    let out = golden(&["-F", "fs"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        !stale.exists(),
+        "a dead process's temporary file is removed"
+    );
+    assert!(live.exists(), "a running process's file is left alone");
+    assert!(
+        other.exists(),
+        "a file that is not a temporary file is left alone"
+    );
+    // The run itself leaves none.
+    let left: Vec<_> = std::fs::read_dir(&temps)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp") && n != &live.file_name().unwrap().to_string_lossy())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }

@@ -30,6 +30,16 @@ impl AtomicFile {
             Some(parent) if !parent.as_os_str().is_empty() => parent,
             _ => Path::new("."),
         };
+        Self::create_in(path, dir)
+    }
+
+    /// A new temporary file for `path` in the directory `dir` (on the same file system),
+    /// named as [`create`](Self::create) names it: writers that keep their temporary files
+    /// in one place can sweep those of dead processes ([`is_stale_temp`]).
+    ///
+    /// # Errors
+    /// The directory cannot be written, or every temporary name is taken.
+    pub(crate) fn create_in(path: &Path, dir: &Path) -> io::Result<Self> {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy())
@@ -81,6 +91,31 @@ impl AtomicFile {
         self.temp = PathBuf::new();
         Ok(())
     }
+}
+
+/// Whether `name` is the name of a temporary file of [`AtomicFile`]
+/// (`.<name>.<pid>.<n>.tmp`) whose process is gone: left behind by a process that was
+/// killed while writing, and safe to remove.
+pub(crate) fn is_stale_temp(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+        return false;
+    };
+    let mut parts = rest.rsplitn(3, '.');
+    let (Some(n), Some(pid), Some(_)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    if n.parse::<u32>().is_err() {
+        return false;
+    }
+    let Ok(pid) = pid.parse::<i32>() else {
+        return false;
+    };
+    if pid == i32::try_from(std::process::id()).unwrap_or(0) {
+        return false;
+    }
+    rustix::process::Pid::from_raw(pid).is_some_and(|pid| {
+        rustix::process::test_kill_process(pid).is_err_and(|e| e == rustix::io::Errno::SRCH)
+    })
 }
 
 impl Drop for AtomicFile {

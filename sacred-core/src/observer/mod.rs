@@ -102,6 +102,18 @@ pub trait Observer: Send {
         0
     }
 
+    /// Called on the experiment's thread before the run starts: an observer that can tell
+    /// now that it will not be able to store the run (its directory cannot be created or
+    /// written) refuses, and the run does not start (exit 2). Must not wait on a network:
+    /// a server that is down never keeps a run from starting (the journal keeps it for
+    /// `sync`). The default accepts.
+    ///
+    /// # Errors
+    /// The run could not be stored here.
+    fn prepare(&mut self) -> Result<(), ObserverError> {
+        Ok(())
+    }
+
     /// Takes the id given with `-i` for this run, before the run starts, so that of runs
     /// started at once with the same id exactly one gets it. The default only checks it
     /// ([`Observer::check_id`]); an observer that can take an id atomically does so here.

@@ -42,7 +42,8 @@ impl RunPlan {
     /// Resolves the plan of a run of the experiment whose sources are in `base_dir`.
     ///
     /// # Errors
-    /// A malformed `sacred.toml` or observer argument, a given id an observer refuses, or a
+    /// A malformed `sacred.toml` or observer argument, an observer that cannot store the
+    /// run (a `-F` directory that cannot be written), a given id an observer refuses, or a
     /// dirty repository under `-e/--enforce_clean`.
     pub(crate) fn resolve(
         flags: &Flags,
@@ -52,6 +53,15 @@ impl RunPlan {
     ) -> Result<Self, Error> {
         let settings = Settings::load(env)?;
         let mut observers = observers::select(flags, &settings, env, logger)?;
+        // Refusals that write nothing come first; then the id is taken and the stores are
+        // checked, which creates directories.
+        let repositories = if flags.enforce_clean {
+            let repositories = crate::record::repositories(base_dir);
+            crate::record::enforce_clean(&repositories).map_err(Error::Refused)?;
+            Some(repositories)
+        } else {
+            None
+        };
         let given_id = flags.id.as_ref().map(|id| RunId::Str(id.clone()));
         if let Some(id) = &given_id {
             for observer in &mut observers {
@@ -61,13 +71,12 @@ impl RunPlan {
                 })?;
             }
         }
-        let repositories = if flags.enforce_clean {
-            let repositories = crate::record::repositories(base_dir);
-            crate::record::enforce_clean(&repositories).map_err(Error::Refused)?;
-            Some(repositories)
-        } else {
-            None
-        };
+        for observer in &mut observers {
+            observer.prepare().map_err(|e| Error::Observer {
+                observer: observer.name(),
+                reason: e.message,
+            })?;
+        }
         let capture = flags.capture.or(settings.capture).unwrap_or(
             if observers.is_empty() || !env.is_process() {
                 CaptureMode::No

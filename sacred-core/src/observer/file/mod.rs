@@ -11,12 +11,17 @@
 //! │   ├── info.json       the run's info, written at a beat when it is not empty
 //! │   └── model.bin       artifacts, under their names
 //! ├── _sources/main_<md5>.rs        each source file, stored once
-//! └── _resources/data_<md5>.csv     each resource, stored once
+//! ├── _resources/data_<md5>.csv     each resource, stored once
+//! └── _tmp/                         files being written (Sacred's tools skip it)
 //! ```
 //!
 //! Every JSON file is written as Python's `json.dump(obj, sort_keys=True, indent=2)` writes
-//! it, to a temporary file that is then renamed into place: a reader sees a whole file,
-//! never a part. What differs from Sacred, on purpose:
+//! it, to a temporary file in `_tmp` that is then renamed into place: a reader sees a whole
+//! file, never a part. What differs from Sacred, on purpose:
+//! - the basedir is checked before the run starts ([`Observer::prepare`]): one that cannot
+//!   be created or written (a path under a file, `/dev/null`, `/proc`, a read-only file
+//!   system) refuses the run, exit 2, before its body runs; temporary files that killed
+//!   processes left in `_tmp` are removed then;
 //! - a given id whose directory exists is refused before anything is written (Sacred's
 //!   issue #540), and [`Observer::check_id`] reports it before the run starts;
 //! - an artifact name must be a plain file name that is not one of the run's own files
@@ -68,13 +73,16 @@ const INFO_JSON: &str = "info.json";
 const SOURCES_DIR: &str = "_sources";
 /// The directory of stored resources, in the basedir.
 const RESOURCES_DIR: &str = "_resources";
+/// The directory of files being written, in the basedir: each is renamed into place once
+/// whole; one a killed process left is swept by the next run.
+const TMP_DIR: &str = "_tmp";
 
 /// How many taken ids an allocation skips before giving up, as Sacred.
 const ALLOCATION_ATTEMPTS: u32 = 1000;
 
 /// Sacred's file storage observer: one directory per run under a base directory.
 ///
-/// The base directory is created on the first event. Its path is kept as given: the
+/// The base directory is created before the run starts. Its path is kept as given: the
 /// stored paths of resources in `run.json` start with it, relative or not, as in Sacred.
 #[derive(Debug)]
 pub struct FileStorageObserver {
@@ -89,6 +97,8 @@ pub struct FileStorageObserver {
 struct RunDir {
     /// `BASEDIR/<id>`.
     dir: PathBuf,
+    /// `BASEDIR/_tmp`.
+    tmp: PathBuf,
     /// The contents of `run.json`.
     entry: Map<String, Value>,
     /// The contents of `metrics.json`, by name.
@@ -111,7 +121,8 @@ struct PendingSource {
 }
 
 impl FileStorageObserver {
-    /// An observer storing runs under `basedir`, which is created on the first event.
+    /// An observer storing runs under `basedir`, which is created before the run starts
+    /// ([`Observer::prepare`]) or on the first event.
     pub fn new(basedir: impl Into<PathBuf>) -> Self {
         Self {
             basedir: basedir.into(),
@@ -175,10 +186,15 @@ impl FileStorageObserver {
         }
     }
 
-    /// Creates the basedir and its parents, if needed.
+    /// Creates the basedir and its parents, and its `_tmp`, if needed.
     fn create_basedir(&self) -> Result<(), ObserverError> {
-        std::fs::create_dir_all(&self.basedir)
-            .map_err(|e| io_error("create the directory", &self.basedir, &e))
+        let tmp = self.tmp();
+        std::fs::create_dir_all(&tmp).map_err(|e| io_error("create the directory", &tmp, &e))
+    }
+
+    /// `BASEDIR/_tmp`, where files are written before they are renamed into place.
+    fn tmp(&self) -> PathBuf {
+        self.basedir.join(TMP_DIR)
     }
 
     /// Creates `BASEDIR/<n>` for the largest all-digit directory name plus one, trying the
@@ -272,7 +288,7 @@ impl FileStorageObserver {
                 continue;
             }
             create_parent(&source.dest)?;
-            write_bytes(&source.dest, source.content)?;
+            write_bytes(&self.tmp(), &source.dest, source.content)?;
         }
         Ok(())
     }
@@ -303,7 +319,7 @@ impl FileStorageObserver {
 impl RunDir {
     /// Rewrites `run.json`.
     fn save_entry(&self) -> Result<(), ObserverError> {
-        write_json(&self.dir.join(RUN_JSON), &SortedMap(&self.entry))
+        write_json(&self.tmp, &self.dir.join(RUN_JSON), &SortedMap(&self.entry))
     }
 
     /// Rewrites `metrics.json`.
@@ -311,7 +327,7 @@ impl RunDir {
         let path = self.dir.join(METRICS_JSON);
         let bytes = write::to_sacred_json(&self.metrics)
             .map_err(|e| ObserverError::new(format!("cannot encode `{}`: {e}", path.display())))?;
-        write::write_bytes(&path, &write::python_non_finite(bytes))
+        write::write_bytes(&self.tmp, &path, &write::python_non_finite(bytes))
     }
 
     /// Appends `value` to the list under `key` in `run.json` (made a list when it is
@@ -367,6 +383,29 @@ impl Observer for FileStorageObserver {
         Ok(true)
     }
 
+    fn prepare(&mut self) -> Result<(), ObserverError> {
+        let refused =
+            |e: ObserverError| ObserverError::new(format!("{}; the run did not start", e.message));
+        self.create_basedir().map_err(refused)?;
+        let tmp = self.tmp();
+        // What killed processes left half-written goes; the files of running ones stay.
+        if let Ok(entries) = std::fs::read_dir(&tmp) {
+            for entry in entries.flatten() {
+                if entry
+                    .file_name()
+                    .to_str()
+                    .is_some_and(crate::atomic::is_stale_temp)
+                {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+        // A file can be created there (not a read-only file system, not `/proc`).
+        crate::atomic::AtomicFile::create_in(&tmp.join("probe"), &tmp)
+            .map(drop)
+            .map_err(|e| refused(io_error("write in", &tmp, &e)))
+    }
+
     fn claim_id(&mut self, id: &RunId) -> Result<(), ObserverError> {
         if let Some((_, dir)) = self.claimed.take() {
             remove_claimed(&dir);
@@ -407,11 +446,12 @@ impl Observer for FileStorageObserver {
         let (id, dir) = self.make_run_dir(event.id.as_ref())?;
         let run = self.run.insert(RunDir {
             dir,
+            tmp: self.basedir.join(TMP_DIR),
             entry,
             metrics: BTreeMap::new(),
         });
         run.save_entry()?;
-        write_json(&run.dir.join(CONFIG_JSON), &Sorted(&event.config))?;
+        write_json(&run.tmp, &run.dir.join(CONFIG_JSON), &Sorted(&event.config))?;
         self.store_sources(&pending)?;
         Ok(Some(id))
     }
@@ -433,11 +473,12 @@ impl Observer for FileStorageObserver {
         let (id, dir) = self.make_run_dir(event.id.as_ref())?;
         let run = self.run.insert(RunDir {
             dir,
+            tmp: self.basedir.join(TMP_DIR),
             entry,
             metrics: BTreeMap::new(),
         });
         run.save_entry()?;
-        write_json(&run.dir.join(CONFIG_JSON), &Sorted(&event.config))?;
+        write_json(&run.tmp, &run.dir.join(CONFIG_JSON), &Sorted(&event.config))?;
         append(&run.dir.join(COUT_TXT), b"")?;
         run.save_metrics()?;
         self.store_sources(&pending)?;
@@ -470,7 +511,7 @@ impl Observer for FileStorageObserver {
         );
         run.save_entry()?;
         if event.info.as_object().is_some_and(|info| !info.is_empty()) {
-            write_json(&run.dir.join(INFO_JSON), &Sorted(&event.info))?;
+            write_json(&run.tmp, &run.dir.join(INFO_JSON), &Sorted(&event.info))?;
         }
         Ok(())
     }
@@ -480,8 +521,8 @@ impl Observer for FileStorageObserver {
         let run = self.run_mut("artifact")?;
         let dest = run.dir.join(&event.name);
         match &event.source {
-            ArtifactSource::File(source) => copy_file(source, &dest)?,
-            ArtifactSource::Bytes(bytes) => write_bytes(&dest, bytes)?,
+            ArtifactSource::File(source) => copy_file(&run.tmp, source, &dest)?,
+            ArtifactSource::Bytes(bytes) => write_bytes(&run.tmp, &dest, bytes)?,
         }
         run.push("artifacts", Value::from(event.name.as_str()), true);
         run.save_entry()
@@ -498,10 +539,11 @@ impl Observer for FileStorageObserver {
         let recorded = display_basedir(&self.basedir)
             .join(RESOURCES_DIR)
             .join(&name);
+        let tmp = self.tmp();
         let run = self.run_mut("resource")?;
         if !exists(&dest)? {
             create_parent(&dest)?;
-            copy_file(&event.path, &dest)?;
+            copy_file(&tmp, &event.path, &dest)?;
         }
         let pair = Value::Array(vec![
             Value::from(event.path.to_string_lossy()),

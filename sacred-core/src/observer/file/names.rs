@@ -2,7 +2,9 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use super::{CONFIG_JSON, COUT_TXT, INFO_JSON, METRICS_JSON, RESOURCES_DIR, RUN_JSON, SOURCES_DIR};
+use super::{
+    CONFIG_JSON, COUT_TXT, INFO_JSON, METRICS_JSON, RESOURCES_DIR, RUN_JSON, SOURCES_DIR, TMP_DIR,
+};
 
 /// The files of a run directory that an artifact may not replace.
 const RESERVED_FILES: [&str; 5] = [RUN_JSON, CONFIG_JSON, COUT_TXT, METRICS_JSON, INFO_JSON];
@@ -28,13 +30,13 @@ pub fn validate_artifact_name(name: &str) -> Result<(), String> {
 }
 
 /// Checks that a run id given as a string can name a run directory: a plain file name,
-/// and not one of the storage's shared directories (`_sources`, `_resources`).
+/// and not one of the storage's shared directories (`_sources`, `_resources`, `_tmp`).
 pub(super) fn validate_run_dir_name(name: &str) -> Result<(), String> {
     check_component(name, "run id")?;
-    if name == SOURCES_DIR || name == RESOURCES_DIR {
+    if [SOURCES_DIR, RESOURCES_DIR, TMP_DIR].contains(&name) {
         return Err(format!(
             "run id `{name}` is the name of the storage's shared directory; use another id \
-             (not {SOURCES_DIR} or {RESOURCES_DIR})"
+             (not {SOURCES_DIR}, {RESOURCES_DIR} or {TMP_DIR})"
         ));
     }
     Ok(())

@@ -427,7 +427,9 @@ fn completed_run_records_every_event() {
             "run.json"
         ]
     );
-    assert_eq!(listing(&basedir), ["1", "_resources", "_sources"]);
+    // Sacred's layout, plus `_tmp` (files being written; empty once they are in place).
+    assert_eq!(listing(&basedir), ["1", "_resources", "_sources", "_tmp"]);
+    assert!(listing(&basedir.join("_tmp")).is_empty());
     assert_eq!(
         listing(&basedir.join("_sources")),
         [main_stored.clone(), model_stored]
@@ -568,7 +570,11 @@ fn reproduces_sacred_reference_runs_byte_for_byte() {
             assert_eq!(read(dir.join("metrics.json")), RUN1_METRICS_JSON);
         }
     }
-    assert_eq!(listing(&basedir), ["1", "2", "3", "_resources", "_sources"]);
+    assert_eq!(
+        listing(&basedir),
+        ["1", "2", "3", "_resources", "_sources", "_tmp"]
+    );
+    assert!(listing(&basedir.join("_tmp")).is_empty());
     assert_eq!(
         read(basedir.join("_sources/golden_exp_4a37ecadbc18b2f4ffe17a047e1b9af5.py")),
         GOLDEN_EXP_PY
@@ -774,7 +780,7 @@ fn given_id_that_exists_is_refused_and_left_untouched() {
         .unwrap();
     assert_eq!(listing(&existing), ["run.json"]);
     assert_eq!(read(existing.join("run.json")), "earlier run");
-    assert_eq!(listing(tmp.path()), ["custom_dir"]);
+    assert_eq!(listing(tmp.path()), ["_tmp", "custom_dir"]);
 
     // The same for a number.
     std::fs::create_dir(tmp.path().join("5")).unwrap();
@@ -918,23 +924,24 @@ fn io_errors_name_the_path() {
 fn json_is_replaced_atomically() {
     let tmp = tmp();
     let path = tmp.path().join("run.json");
-    write_bytes(&path, b"{\"old\": 1}").unwrap();
+    let temps = tmp.path().join("_tmp");
+    std::fs::create_dir(&temps).unwrap();
+    write_bytes(&temps, &path, b"{\"old\": 1}").unwrap();
     // A failing writer leaves the old file and no temporary file.
-    let error = write_atomically(&path, |file| {
+    let error = write_atomically(&temps, &path, |file| {
         use std::io::Write;
         file.write_all(b"{\"half").unwrap();
         Err(ObserverError::new("disk full"))
     });
     assert!(error.is_err());
     assert_eq!(read(&path), "{\"old\": 1}");
-    assert_eq!(listing(tmp.path()), ["run.json"]);
+    assert_eq!(listing(tmp.path()), ["_tmp", "run.json"]);
+    assert!(listing(&temps).is_empty());
 
     // A taken temporary name is skipped, not overwritten.
-    let taken = tmp
-        .path()
-        .join(format!(".run.json.{}.0.tmp", std::process::id()));
+    let taken = temps.join(format!(".run.json.{}.0.tmp", std::process::id()));
     std::fs::write(&taken, "someone else's").unwrap();
-    write_bytes(&path, b"{}").unwrap();
+    write_bytes(&temps, &path, b"{}").unwrap();
     assert_eq!(read(&path), "{}");
     assert_eq!(read(&taken), "someone else's");
     std::fs::remove_file(&taken).unwrap();

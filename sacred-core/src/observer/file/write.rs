@@ -191,15 +191,17 @@ pub(super) fn python_float_repr(value: f64) -> String {
     }
 }
 
-/// Replaces `path` with the bytes `fill` writes: they go to a new temporary file in the
-/// same directory, which is then renamed over `path`, so a reader sees the old file or the
-/// new one, never a part. The temporary file is removed when anything fails.
+/// Replaces `path` with the bytes `fill` writes: they go to a new temporary file in `tmp`
+/// (the basedir's `_tmp`, on the same file system), which is then renamed over `path`, so a
+/// reader sees the old file or the new one, never a part. The temporary file is removed
+/// when anything fails; one left by a killed process is swept by the next run.
 pub(super) fn write_atomically(
+    tmp: &Path,
     path: &Path,
     fill: impl FnOnce(&mut File) -> Result<(), ObserverError>,
 ) -> Result<(), ObserverError> {
-    let mut replacement =
-        AtomicFile::create(path).map_err(|e| io_error("create a temporary file for", path, &e))?;
+    let mut replacement = AtomicFile::create_in(path, tmp)
+        .map_err(|e| io_error("create a temporary file for", path, &e))?;
     fill(replacement.file())?;
     let temp = replacement.temp_path().to_path_buf();
     replacement.commit().map_err(|e| {
@@ -212,8 +214,8 @@ pub(super) fn write_atomically(
 }
 
 /// Replaces `path` with `bytes`, atomically.
-pub(super) fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), ObserverError> {
-    write_atomically(path, |file| {
+pub(super) fn write_bytes(tmp: &Path, path: &Path, bytes: &[u8]) -> Result<(), ObserverError> {
+    write_atomically(tmp, path, |file| {
         file.write_all(bytes)
             .map_err(|e| io_error("write", path, &e))
     })
@@ -221,18 +223,19 @@ pub(super) fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), ObserverError
 
 /// Replaces `path` with `value` as Sacred's JSON, atomically.
 pub(super) fn write_json<T: Serialize + ?Sized>(
+    tmp: &Path,
     path: &Path,
     value: &T,
 ) -> Result<(), ObserverError> {
     let bytes = to_sacred_json(value)
         .map_err(|e| ObserverError::new(format!("cannot encode `{}`: {e}", path.display())))?;
-    write_bytes(path, &bytes)
+    write_bytes(tmp, path, &bytes)
 }
 
 /// Replaces `dest` with a copy of the file `source`, atomically.
-pub(super) fn copy_file(source: &Path, dest: &Path) -> Result<(), ObserverError> {
+pub(super) fn copy_file(tmp: &Path, source: &Path, dest: &Path) -> Result<(), ObserverError> {
     let mut input = File::open(source).map_err(|e| io_error("open", source, &e))?;
-    write_atomically(dest, |file| {
+    write_atomically(tmp, dest, |file| {
         io::copy(&mut input, file).map(drop).map_err(|e| {
             ObserverError::new(format!(
                 "cannot copy `{}` to `{}`: {e}",
