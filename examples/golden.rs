@@ -40,7 +40,7 @@ fn main(
     lr: f64,
     #[default(3)] steps: u32,
     #[default(Optimizer { name: "adam".into(), betas: vec![0.9, 0.999] })] optimizer: Optimizer,
-    /// ok | fail | panic | wait | paced | steady | child | threads | progress | spam | many
+    /// ok | fail | panic | wait | paced | steady | odd | child | threads | progress | spam | many
     #[default(String::from("ok"))]
     mode: String,
     /// the data file, opened as a resource
@@ -97,6 +97,19 @@ fn main(
                 steady.log(f64::from(i));
                 std::thread::sleep(Duration::from_millis(100));
             }
+        }
+        "odd" => {
+            // Metric names that are operators or paths elsewhere, and output that is not
+            // UTF-8: stored as they are, or as close as the store allows.
+            for (i, name) in ["$loss", "val.acc", ""].into_iter().enumerate() {
+                run.log_scalar(name, i as f64);
+            }
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            out.write_all(b"caf\xe9 \xff\xfe bytes\n")
+                .and_then(|()| out.write_all("after the bytes\n".as_bytes()))
+                .and_then(|()| out.flush())
+                .map_err(|e| e.to_string())?;
         }
         "spam" => {
             // About 20 MB of output, for the tests of stores with size limits.

@@ -975,3 +975,28 @@ fn a_server_stopped_60_s_mid_run_gets_every_point_once_without_sync() {
     );
     assert_eq!((logged, stored), (800, 800));
 }
+
+#[test]
+fn odd_metric_names_and_output_that_is_not_utf8_are_stored() {
+    let db = TestDb::new("odd");
+    let dir = tmp();
+    let out = golden(&["-m", db.url(), "with", "mode=odd"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let reader = reader(&db);
+    let metrics = reader.metrics(&RunId::Int(1)).unwrap();
+    for (name, value) in [("$loss", 0.0), ("val.acc", 1.0), ("", 2.0)] {
+        let series = metrics
+            .iter()
+            .find(|m| m.name == name)
+            .unwrap_or_else(|| panic!("{name:?} stored"));
+        assert_eq!(series.values, [value], "{name:?}");
+    }
+    let output = reader
+        .captured_out(&RunId::Int(1))
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        output.contains("caf\u{fffd} \u{fffd}\u{fffd} bytes\nafter the bytes\n"),
+        "{output}"
+    );
+}

@@ -1102,3 +1102,21 @@ fn temporary_files_that_killed_runs_left_are_swept_by_the_next_run() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn odd_metric_names_and_output_that_is_not_utf8_are_stored() {
+    let dir = tmp();
+    let out = golden(&["-F", "fs", "with", "mode=odd"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let metrics = json_file(&dir.path().join("fs/1/metrics.json"));
+    for (name, value) in [("$loss", 0.0), ("val.acc", 1.0), ("", 2.0)] {
+        assert_eq!(metrics[name]["values"], json!([value]), "{name:?}: {metrics}");
+    }
+    // Bytes that are not UTF-8 become U+FFFD, as Python decodes them; the lines around
+    // them are intact.
+    let cout = read(&dir.path().join("fs/1/cout.txt"));
+    assert!(
+        cout.contains("caf\u{fffd} \u{fffd}\u{fffd} bytes\nafter the bytes\n"),
+        "{cout}"
+    );
+}
