@@ -1110,7 +1110,11 @@ fn odd_metric_names_and_output_that_is_not_utf8_are_stored() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let metrics = json_file(&dir.path().join("fs/1/metrics.json"));
     for (name, value) in [("$loss", 0.0), ("val.acc", 1.0), ("", 2.0)] {
-        assert_eq!(metrics[name]["values"], json!([value]), "{name:?}: {metrics}");
+        assert_eq!(
+            metrics[name]["values"],
+            json!([value]),
+            "{name:?}: {metrics}"
+        );
     }
     // Bytes that are not UTF-8 become U+FFFD, as Python decodes them; the lines around
     // them are intact.

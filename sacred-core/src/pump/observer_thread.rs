@@ -25,8 +25,11 @@ pub(crate) const FIRST_PAUSE: Duration = Duration::from_millis(500);
 /// The longest pause between tries.
 pub(crate) const LONGEST_PAUSE: Duration = Duration::from_secs(8);
 /// At the end of the run, a failed observer gets one more try only when this much time is
-/// left before the deadline (an interrupted run does not wait for it).
+/// left before the deadline (an interrupted run does not wait for it)…
 const LAST_TRY_NEEDS: Duration = Duration::from_secs(2);
+/// …and when its last try is at least this old: a store that just failed (a server down
+/// since the start) is not waited for again, so the run ends without delay.
+const LAST_TRY_AFTER: Duration = Duration::from_secs(2);
 
 /// Where an observer reads the run's records: the journal, from just after the start.
 #[derive(Debug, Clone)]
@@ -77,6 +80,8 @@ struct Down {
     retry: bool,
     next_try: Instant,
     pause: Duration,
+    /// When the last try failed.
+    failed_at: Instant,
 }
 
 /// An observer, its position in the journal, and its health.
@@ -287,6 +292,7 @@ impl Slot {
                 down.retry &= retry;
                 down.pause = (down.pause * 2).min(LONGEST_PAUSE);
                 down.next_try = Instant::now() + down.pause;
+                down.failed_at = Instant::now();
             }
             None => {
                 let then = if retry {
@@ -307,6 +313,7 @@ impl Slot {
                     retry,
                     next_try: Instant::now() + FIRST_PAUSE,
                     pause: FIRST_PAUSE,
+                    failed_at: Instant::now(),
                 });
             }
         }
@@ -373,7 +380,10 @@ impl Slot {
             {
                 self.fail(f);
             }
-            if self.down.as_ref().is_some_and(|d| d.retry)
+            if self
+                .down
+                .as_ref()
+                .is_some_and(|d| d.retry && d.failed_at.elapsed() >= LAST_TRY_AFTER)
                 && deadline.saturating_duration_since(Instant::now()) > LAST_TRY_NEEDS
             {
                 self.recover();

@@ -357,12 +357,13 @@ impl Worker {
     /// Creates GridFS's indexes (`fs.files {filename: 1, uploadDate: 1}`, unique
     /// `fs.chunks {files_id: 1, n: 1}`, as pymongo does), once: the driver creates them only
     /// when a file fills a whole chunk, and sources and artifacts are usually smaller. A
-    /// failure is reported at the next flush; uploads go on.
-    async fn ensure_gridfs_indexes(&mut self) {
+    /// refusal (no right to create indexes, say) is reported at the next flush and uploads
+    /// go on; a server that cannot be reached fails the caller at once, rather than after
+    /// one timeout per index.
+    async fn ensure_gridfs_indexes(&mut self) -> Result<(), MongoError> {
         if self.gridfs_indexes {
-            return;
+            return Ok(());
         }
-        self.gridfs_indexes = true;
         let db = self.runs.client().database(self.spec.database());
         let indexes = [
             ("fs.files", doc! { "filename": 1, "uploadDate": 1 }, false),
@@ -383,9 +384,17 @@ impl Worker {
             .await;
             if let Err(f) = created {
                 let e = self.error(&format!("create the index of `{collection}`"), f);
+                if matches!(e, MongoError::Connect { .. }) {
+                    return Err(e);
+                }
+                // Tried once per observer: a refusal is not repeated at every start.
+                self.gridfs_indexes = true;
                 self.note(Err(e));
+                return Ok(());
             }
         }
+        self.gridfs_indexes = true;
+        Ok(())
     }
 
     /// Creates the unique index `{run_id: 1, name: 1, chunk: 1}` of the overflow, once.

@@ -117,7 +117,7 @@ impl Worker {
         if let Some(id) = &event.id {
             self.check_id(id).await?;
         }
-        self.ensure_gridfs_indexes().await;
+        self.ensure_gridfs_indexes().await?;
         let experiment = self.experiment_document(&event.experiment).await?;
         let mut body = Document::new();
         body.insert("experiment", experiment);
@@ -164,7 +164,7 @@ impl Worker {
         if let Some(id) = &event.id {
             self.check_id(id).await?;
         }
-        self.ensure_gridfs_indexes().await;
+        self.ensure_gridfs_indexes().await?;
         let experiment = self.experiment_document(&event.experiment).await?;
         let mut body = Document::new();
         body.insert("experiment", experiment);
