@@ -22,6 +22,11 @@ pub use entry::{Entry, Record, Series, Start};
 /// How many file names are tried before giving up.
 const NAME_ATTEMPTS: u32 = 1000;
 
+/// The disk space a new journal reserves (without growing the file): a disk too full for
+/// it refuses the run before it starts, and a disk that fills up during the run still
+/// takes this much of its journal.
+const RESERVE: u64 = 1 << 20;
+
 /// An open journal, being appended to.
 #[derive(Debug)]
 pub(crate) struct Journal {
@@ -59,6 +64,11 @@ impl Journal {
                     // Held until the run ends: `sync` leaves a journal alone while its run
                     // is still writing it.
                     lock(&file, &path)?;
+                    if let Err(e) = reserve(&file, RESERVE) {
+                        drop(file);
+                        let _ = std::fs::remove_file(&path);
+                        return Err(e);
+                    }
                     let mut out = BufWriter::new(file);
                     out.write_all(frame::MAGIC)?;
                     out.flush()?;
@@ -206,6 +216,34 @@ impl Reader {
                 format!("the journal's record at byte {at} cannot be read back: {e}"),
             )
         })
+    }
+}
+
+/// Reserves `bytes` of disk space for `file` without changing its length. A file system
+/// that cannot reserve (not Linux, or no `fallocate`) is taken at its word: the run
+/// starts, and a full disk shows when the journal is written.
+///
+/// # Errors
+/// The disk has not that much space left.
+fn reserve(file: &File, bytes: u64) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{FallocateFlags, fallocate};
+        match fallocate(file, FallocateFlags::KEEP_SIZE, 0, bytes) {
+            Ok(()) => Ok(()),
+            Err(e) if e == rustix::io::Errno::NOSPC || e == rustix::io::Errno::DQUOT => {
+                Err(io::Error::new(
+                    io::ErrorKind::StorageFull,
+                    format!("the disk has not {} KiB left for it ({e})", bytes / 1024),
+                ))
+            }
+            Err(_) => Ok(()),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (file, bytes);
+        Ok(())
     }
 }
 
