@@ -1231,3 +1231,30 @@ fn a_disk_that_fills_up_mid_run_is_never_a_success() {
         Some(sacred_core::journal::Entry::Started(_))
     ));
 }
+
+#[test]
+fn a_journal_that_fills_its_disk_while_the_store_has_everything_loses_nothing() {
+    let dir = tmp();
+    // The journal on 2 MiB of its own, the store on the test's disk; the run prints ~20 MB.
+    let disk = SmallDisk::mount(dir.path(), 2048);
+    let out = common::example("golden", dir.path())
+        .env("SACRED_JOURNAL_DIR", disk.path.join("journal"))
+        .args(["-F", "fs", "with", "mode=spam"])
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    // The journal could not keep the run, but the store has all of it: nothing is lost,
+    // and the run says so.
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("cannot write the journal")
+            && stderr.contains("every observer stored the whole run"),
+        "{stderr}"
+    );
+    let cout = read(&dir.path().join("fs/1/cout.txt"));
+    assert!(cout.contains("spam line 000000 "), "the first line");
+    assert!(cout.contains("spam line 199999 "), "the last line");
+    assert_eq!(cout.matches("spam line ").count(), 200_000);
+    let run = json_file(&dir.path().join("fs/1/run.json"));
+    assert_eq!(run["status"], "COMPLETED");
+}
