@@ -40,7 +40,8 @@ fn main(
     lr: f64,
     #[default(3)] steps: u32,
     #[default(Optimizer { name: "adam".into(), betas: vec![0.9, 0.999] })] optimizer: Optimizer,
-    /// ok | fail | panic | wait | paced | steady | odd | child | threads | progress | spam | many
+    /// ok | fail | panic | thread-panic | wait | paced | steady | odd | child | threads |
+    /// progress | spam | many
     #[default(String::from("ok"))]
     mode: String,
     /// the data file, opened as a resource
@@ -71,6 +72,11 @@ fn main(
     match mode.as_str() {
         "fail" => return Err("planned failure".to_owned()),
         "panic" => panic!("planned panic"),
+        "thread-panic" => {
+            // A thread of the experiment panics; the run goes on without it.
+            let joined = std::thread::spawn(|| panic!("a worker thread gave up")).join();
+            println!("the worker thread ended: panicked = {}", joined.is_err());
+        }
         "wait" => {
             println!("waiting for a signal");
             eprintln!("ready");

@@ -1258,3 +1258,23 @@ fn a_journal_that_fills_its_disk_while_the_store_has_everything_loses_nothing() 
     let run = json_file(&dir.path().join("fs/1/run.json"));
     assert_eq!(run["status"], "COMPLETED");
 }
+
+#[test]
+fn a_panic_on_another_thread_is_kept_and_the_run_goes_on() {
+    let dir = tmp();
+    let out = golden(&["-F", "fs", "with", "mode=thread-panic"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let run = json_file(&dir.path().join("fs/1/run.json"));
+    // The run's own thread went on: the thread's panic is not the run's failure…
+    assert_eq!(run["status"], "COMPLETED");
+    assert!(run.get("fail_trace").is_none(), "{run}");
+    // …and its message is in the record, with the line that came after it.
+    let cout = read(&dir.path().join("fs/1/cout.txt"));
+    let panic = cout
+        .find("a worker thread gave up")
+        .expect("the panic is kept");
+    let after = cout
+        .find("the worker thread ended: panicked = true")
+        .expect("the run went on");
+    assert!(panic < after, "{cout}");
+}
