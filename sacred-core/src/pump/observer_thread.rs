@@ -24,12 +24,11 @@ use crate::observer::{Observer, ObserverError, RunId, StartedEvent};
 pub(crate) const FIRST_PAUSE: Duration = Duration::from_millis(500);
 /// The longest pause between tries.
 pub(crate) const LONGEST_PAUSE: Duration = Duration::from_secs(8);
-/// At the end of the run, a failed observer gets one more try only when this much time is
-/// left before the deadline (an interrupted run does not wait for it)…
+/// At the end of the run, a failed observer that once had the run (a store lost mid-run)
+/// gets one more try when this much time is left before the deadline (an interrupted run
+/// does not wait for it). One that never had it (a server down since the start) is not
+/// waited for again: the run ends at once, and `sync` sends it later.
 const LAST_TRY_NEEDS: Duration = Duration::from_secs(2);
-/// …and when its last try is at least this old: a store that just failed (a server down
-/// since the start) is not waited for again, so the run ends without delay.
-const LAST_TRY_AFTER: Duration = Duration::from_secs(2);
 
 /// Where an observer reads the run's records: the journal, from just after the start.
 #[derive(Debug, Clone)]
@@ -80,8 +79,6 @@ struct Down {
     retry: bool,
     next_try: Instant,
     pause: Duration,
-    /// When the last try failed.
-    failed_at: Instant,
 }
 
 /// An observer, its position in the journal, and its health.
@@ -99,6 +96,8 @@ struct Slot {
     end: u64,
     /// Whether a record came from memory (the journal failed): replays are incomplete.
     inline: bool,
+    /// Whether the observer ever took the run's start.
+    had_run: bool,
     down: Option<Down>,
 }
 
@@ -146,6 +145,7 @@ pub(crate) fn spawn(observer: Box<dyn Observer>, logger: Logger) -> std::io::Res
         reader: None,
         end: 0,
         inline: false,
+        had_run: false,
         down: None,
     };
     std::thread::Builder::new()
@@ -249,6 +249,7 @@ impl Slot {
         if self.id.is_none() {
             self.id.clone_from(&allocated);
         }
+        self.had_run = true;
         let _ = pass.send(id.or(allocated));
         match &self.source {
             Some(source) => match Reader::open(&source.path, source.offset) {
@@ -292,7 +293,6 @@ impl Slot {
                 down.retry &= retry;
                 down.pause = (down.pause * 2).min(LONGEST_PAUSE);
                 down.next_try = Instant::now() + down.pause;
-                down.failed_at = Instant::now();
             }
             None => {
                 let then = if retry {
@@ -313,7 +313,6 @@ impl Slot {
                     retry,
                     next_try: Instant::now() + FIRST_PAUSE,
                     pause: FIRST_PAUSE,
-                    failed_at: Instant::now(),
                 });
             }
         }
@@ -341,6 +340,7 @@ impl Slot {
                 if self.id.is_none() {
                     self.id = allocated;
                 }
+                self.had_run = true;
             }
             Err(f) => {
                 self.fail(f);
@@ -380,10 +380,8 @@ impl Slot {
             {
                 self.fail(f);
             }
-            if self
-                .down
-                .as_ref()
-                .is_some_and(|d| d.retry && d.failed_at.elapsed() >= LAST_TRY_AFTER)
+            if self.down.as_ref().is_some_and(|d| d.retry)
+                && self.had_run
                 && deadline.saturating_duration_since(Instant::now()) > LAST_TRY_NEEDS
             {
                 self.recover();

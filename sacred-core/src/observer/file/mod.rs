@@ -29,9 +29,14 @@
 //!   it once;
 //! - a queued run's sources are stored in `_sources` as a started run's are, not
 //!   jsonpickled, and its `meta` gets `queue_time` as an ISO string;
-//! - `metrics.json` is kept in memory and rewritten, never read back.
+//! - the metric points are kept on disk, not in memory (`points.rs`): `metrics.json` is
+//!   rebuilt from them at every metrics event while the run has up to 20,000 points, then
+//!   whenever it has 25 % more, and always at the end, so that the bytes written over a
+//!   run grow linearly with its points (during a long run, `metrics.json` may lag by up to
+//!   a fifth of the points; the journal has them all).
 
 mod names;
+mod points;
 mod write;
 
 #[cfg(test)]
@@ -41,11 +46,9 @@ mod tests;
 
 pub use names::validate_artifact_name;
 
-use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::observer::{
@@ -53,10 +56,10 @@ use crate::observer::{
     InterruptedEvent, MetricsEvent, Observer, ObserverError, QueuedEvent, ResourceEvent, RunId,
     StartedEvent,
 };
-use crate::time::Timestamp;
 
 use crate::digest::{is_md5_hex, md5_file, md5_hex};
 use names::{display_basedir, stored_name, validate_run_dir_name};
+use points::Points;
 use write::{Sorted, SortedMap, append, copy_file, io_error, write_bytes, write_json};
 
 /// The run's record.
@@ -101,17 +104,8 @@ struct RunDir {
     tmp: PathBuf,
     /// The contents of `run.json`.
     entry: Map<String, Value>,
-    /// The contents of `metrics.json`, by name.
-    metrics: BTreeMap<String, StoredSeries>,
-}
-
-/// One metric in `metrics.json` (fields in Sacred's sorted order).
-#[derive(Debug, Default, Serialize)]
-struct StoredSeries {
-    steps: Vec<u64>,
-    timestamps: Vec<Timestamp>,
-    #[serde(serialize_with = "write::python_floats")]
-    values: Vec<f64>,
+    /// The metric points, on disk (`None` for a queued run).
+    points: Option<Points>,
 }
 
 /// A source file to store in `_sources` (when not there yet).
@@ -309,6 +303,11 @@ impl FileStorageObserver {
         let Some(run) = self.run.as_mut() else {
             return Ok(());
         };
+        if run.points.as_ref().is_some_and(Points::behind) {
+            run.save_metrics()?;
+        }
+        // `metrics.json` is whole: the points on disk are not needed any more.
+        run.points = None;
         for (key, value) in fields {
             run.entry.insert(key.to_owned(), value);
         }
@@ -322,12 +321,12 @@ impl RunDir {
         write_json(&self.tmp, &self.dir.join(RUN_JSON), &SortedMap(&self.entry))
     }
 
-    /// Rewrites `metrics.json`.
-    fn save_metrics(&self) -> Result<(), ObserverError> {
-        let path = self.dir.join(METRICS_JSON);
-        let bytes = write::to_sacred_json(&self.metrics)
-            .map_err(|e| ObserverError::new(format!("cannot encode `{}`: {e}", path.display())))?;
-        write::write_bytes(&self.tmp, &path, &write::python_non_finite(bytes))
+    /// Rewrites `metrics.json` from the points on disk.
+    fn save_metrics(&mut self) -> Result<(), ObserverError> {
+        match &mut self.points {
+            Some(points) => points.write_json(&self.tmp, &self.dir.join(METRICS_JSON)),
+            None => Ok(()),
+        }
     }
 
     /// Appends `value` to the list under `key` in `run.json` (made a list when it is
@@ -396,7 +395,9 @@ impl Observer for FileStorageObserver {
                     .to_str()
                     .is_some_and(crate::atomic::is_stale_temp)
                 {
-                    let _ = std::fs::remove_file(entry.path());
+                    // A file half-written, or the metric points of a run (a directory).
+                    let path = entry.path();
+                    let _ = std::fs::remove_file(&path).or_else(|_| std::fs::remove_dir_all(&path));
                 }
             }
         }
@@ -448,7 +449,7 @@ impl Observer for FileStorageObserver {
             dir,
             tmp: self.basedir.join(TMP_DIR),
             entry,
-            metrics: BTreeMap::new(),
+            points: None,
         });
         run.save_entry()?;
         write_json(&run.tmp, &run.dir.join(CONFIG_JSON), &Sorted(&event.config))?;
@@ -471,11 +472,13 @@ impl Observer for FileStorageObserver {
             ("status", Value::from("RUNNING")),
         ]);
         let (id, dir) = self.make_run_dir(event.id.as_ref())?;
+        let tmp = self.tmp();
+        let points = Points::create(&tmp, &Self::dir_name(&id)?)?;
         let run = self.run.insert(RunDir {
             dir,
-            tmp: self.basedir.join(TMP_DIR),
+            tmp,
             entry,
-            metrics: BTreeMap::new(),
+            points: Some(points),
         });
         run.save_entry()?;
         write_json(&run.tmp, &run.dir.join(CONFIG_JSON), &Sorted(&event.config))?;
@@ -487,13 +490,18 @@ impl Observer for FileStorageObserver {
 
     fn metrics(&mut self, event: &MetricsEvent) -> Result<(), ObserverError> {
         let run = self.run_mut("metrics")?;
+        let Some(points) = &mut run.points else {
+            return Err(ObserverError::new(
+                "cannot record metrics: the run is not going on (queued, or ended)",
+            ));
+        };
         for series in &event.series {
-            let stored = run.metrics.entry(series.name.clone()).or_default();
-            stored.steps.extend_from_slice(&series.steps);
-            stored.timestamps.extend_from_slice(&series.timestamps);
-            stored.values.extend_from_slice(&series.values);
+            points.append(series)?;
         }
-        run.save_metrics()
+        if points.due() {
+            run.save_metrics()?;
+        }
+        Ok(())
     }
 
     fn heartbeat(&mut self, event: &HeartbeatEvent) -> Result<(), ObserverError> {

@@ -8,11 +8,10 @@ use serde_json::{Value, json};
 
 use super::names::display_basedir;
 use super::reference::*;
-use super::write::{
-    python_float_repr, python_non_finite, to_sacred_json, write_atomically, write_bytes,
-};
+use super::write::{python_float_repr, to_sacred_json, write_atomically, write_bytes};
 use super::*;
 use crate::observer::{MetricSeries, Repository, SourceFile};
+use crate::time::Timestamp;
 
 /// `run.json`'s keys in Sacred's records of a completed run (reference run 1).
 const COMPLETED_KEYS: [&str; 11] = [
@@ -1028,14 +1027,20 @@ fn json_is_written_as_python_writes_it() {
         "{\n  \"x\": null\n}"
     );
     // Metric values are written as Python's json writes them, so they read back as logged.
-    let series = StoredSeries {
-        steps: vec![0, 1, 2, 3],
-        timestamps: vec![Timestamp::from_micros(0); 4],
-        values: vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.5],
-    };
-    let mut metrics = BTreeMap::new();
-    metrics.insert("\u{0}NaN".to_owned(), series);
-    let text = String::from_utf8(python_non_finite(to_sacred_json(&metrics).unwrap())).unwrap();
+    let tmp = tmp();
+    let mut observer = FileStorageObserver::new(tmp.path());
+    started(&mut observer, None);
+    observer
+        .metrics(&MetricsEvent {
+            series: vec![MetricSeries::new(
+                "\u{0}NaN",
+                vec![0, 1, 2, 3],
+                vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.5],
+                vec![Timestamp::from_micros(0); 4],
+            )],
+        })
+        .unwrap();
+    let text = read(tmp.path().join("1/metrics.json"));
     assert!(
         text.contains(
             "\"values\": [\n      NaN,\n      Infinity,\n      -Infinity,\n      0.5\n    ]"

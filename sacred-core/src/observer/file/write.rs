@@ -52,7 +52,7 @@ impl Serialize for SortedMap<'_> {
 /// `serde_json::Value` in [`Sorted`].
 ///
 /// Non-finite floats (`NaN`, `inf`) are written as `null`, which stays valid JSON; metric
-/// values are written as Python does instead (see [`python_floats`]).
+/// values are written as Python does instead (`points.rs`).
 pub(super) fn to_sacred_json<T: Serialize + ?Sized>(
     value: &T,
 ) -> Result<Vec<u8>, serde_json::Error> {
@@ -256,59 +256,4 @@ pub(super) fn append(path: &Path, text: &[u8]) -> Result<(), ObserverError> {
     file.write_all(text)
         .and_then(|()| file.flush())
         .map_err(|e| io_error("append to", path, &e))
-}
-
-/// The marks [`python_floats`] writes for non-finite values, and what
-/// [`python_non_finite`] puts in their place: Python's `NaN`, `Infinity`, `-Infinity`.
-const NON_FINITE: [(&str, &str); 3] = [
-    ("\"\\u0000NaN\"", "NaN"),
-    ("\"\\u0000Infinity\"", "Infinity"),
-    ("\"\\u0000-Infinity\"", "-Infinity"),
-];
-
-/// Serialises metric values, the non-finite ones as marks that [`python_non_finite`]
-/// turns into Python's `NaN`, `Infinity` and `-Infinity`, so that they read back as they
-/// were logged (serde_json would write `null`).
-pub(super) fn python_floats<S: Serializer>(
-    values: &[f64],
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeSeq;
-    let mut seq = serializer.serialize_seq(Some(values.len()))?;
-    for value in values {
-        if value.is_nan() {
-            seq.serialize_element("\u{0}NaN")?;
-        } else if *value == f64::INFINITY {
-            seq.serialize_element("\u{0}Infinity")?;
-        } else if *value == f64::NEG_INFINITY {
-            seq.serialize_element("\u{0}-Infinity")?;
-        } else {
-            seq.serialize_element(value)?;
-        }
-    }
-    seq.end()
-}
-
-/// Replaces the marks of [`python_floats`] in JSON text by Python's literals. Only marks in
-/// value position are replaced: a key that happens to look like one (followed by `:`) is
-/// left as it is.
-pub(super) fn python_non_finite(bytes: Vec<u8>) -> Vec<u8> {
-    if !bytes.windows(6).any(|w| w == b"\\u0000") {
-        return bytes;
-    }
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    'scan: while i < bytes.len() {
-        for (mark, literal) in NON_FINITE {
-            let mark = mark.as_bytes();
-            if bytes[i..].starts_with(mark) && bytes.get(i + mark.len()) != Some(&b':') {
-                out.extend_from_slice(literal.as_bytes());
-                i += mark.len();
-                continue 'scan;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    out
 }
