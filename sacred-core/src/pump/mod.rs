@@ -350,6 +350,15 @@ impl PumpThread {
                     self.publish(false);
                 }
                 Ok(RunMessage::Id(id)) => self.decided(id),
+                Ok(RunMessage::Drain) => {
+                    // A thread filled its ring before the beat: its points go to the
+                    // journal now, so that it can go on.
+                    let series = self.shared.metrics.drain();
+                    if !series.is_empty() {
+                        self.record(Record::metrics(&MetricsEvent::new(series)));
+                        self.publish(false);
+                    }
+                }
                 Ok(RunMessage::End { end, output, reply }) => {
                     let failures = self.finish(end, output);
                     let _ = reply.send(failures);

@@ -1,64 +1,165 @@
-//! The points of each metric not yet handed to the observers, grouped by name.
+//! Metric points on their way to the pump.
+//!
+//! Each thread that logs to a run gets a ring of its own ([`Ring`], [`RING_POINTS`] points,
+//! allocated once, never grown): a call writes one point there and publishes it with one
+//! atomic store. No lock, no allocation, no other thread touched. A point carries a raw
+//! TSC tick ([`quanta`]), not a wall-clock reading; the pump converts ticks to wall time
+//! when it drains the rings at each beat.
+//!
+//! Lookups by name go through a per-thread cache, so only a name's first use on a thread
+//! takes the run's lock. When a ring is full before the beat comes, the thread asks the
+//! pump to drain at once (to the journal) and waits until there is room: memory stays at
+//! its bound, and no point is ever dropped while the run goes on.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
+use std::time::Duration;
 
+use super::shared::RunMessage;
 use crate::observer::MetricSeries;
 use crate::sync::lock;
 use crate::time::Timestamp;
 
-#[derive(Debug, Default)]
-struct MetricState {
-    next_step: u64,
-    pending: Vec<(u64, f64, Timestamp)>,
-}
+/// The points a thread's ring holds (32 bytes each: 1 MiB a ring).
+pub(crate) const RING_POINTS: usize = 1 << 15;
+/// The atomic words of one point: metric, step, value bits, tick.
+const WORDS: usize = 4;
 
-/// The points of one metric not yet handed to the observers.
+/// One thread's points of one run: written by that thread alone, drained by the pump
+/// alone.
 #[derive(Debug)]
-pub(crate) struct MetricBuffer {
+struct Ring {
+    slots: Box<[AtomicU64]>,
+    /// Points written (only the owning thread stores it).
+    head: AtomicU64,
+    /// Points drained (only the pump stores it).
+    tail: AtomicU64,
+}
+
+impl Ring {
+    fn new() -> Self {
+        Self {
+            slots: (0..RING_POINTS * WORDS)
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+            head: AtomicU64::new(0),
+            tail: AtomicU64::new(0),
+        }
+    }
+
+    /// Writes a point; `false` when the ring is full.
+    #[inline]
+    fn push(&self, metric: u32, step: u64, value: f64, tick: u64) -> bool {
+        let head = self.head.load(Ordering::Relaxed);
+        if head.wrapping_sub(self.tail.load(Ordering::Acquire)) >= RING_POINTS as u64 {
+            return false;
+        }
+        let at = (head as usize % RING_POINTS) * WORDS;
+        if let Some(slot) = self.slots.get(at..at + WORDS) {
+            slot[0].store(u64::from(metric), Ordering::Relaxed);
+            slot[1].store(step, Ordering::Relaxed);
+            slot[2].store(value.to_bits(), Ordering::Relaxed);
+            slot[3].store(tick, Ordering::Relaxed);
+        }
+        self.head.store(head.wrapping_add(1), Ordering::Release);
+        true
+    }
+
+    /// Hands every point written so far to `take`, oldest first, and frees their room.
+    fn drain(&self, mut take: impl FnMut(u32, u64, f64, u64)) {
+        let tail = self.tail.load(Ordering::Relaxed);
+        let head = self.head.load(Ordering::Acquire);
+        let mut at = tail;
+        while at != head {
+            let i = (at as usize % RING_POINTS) * WORDS;
+            if let Some(slot) = self.slots.get(i..i + WORDS) {
+                take(
+                    u32::try_from(slot[0].load(Ordering::Relaxed)).unwrap_or(u32::MAX),
+                    slot[1].load(Ordering::Relaxed),
+                    f64::from_bits(slot[2].load(Ordering::Relaxed)),
+                    slot[3].load(Ordering::Relaxed),
+                );
+            }
+            at = at.wrapping_add(1);
+        }
+        self.tail.store(head, Ordering::Release);
+    }
+}
+
+/// One metric of the run: its name, its index in the run, its step counter.
+#[derive(Debug)]
+pub(crate) struct MetricInfo {
     pub(super) name: String,
-    state: Mutex<MetricState>,
+    index: u32,
+    /// The step the next point without an explicit step gets.
+    next_step: AtomicU64,
 }
 
-impl MetricBuffer {
-    pub(super) fn push(&self, value: f64, step: Option<u64>) {
-        let timestamp = Timestamp::now();
-        let mut state = lock(&self.state);
-        let step = step.unwrap_or(state.next_step);
-        state.next_step = step.saturating_add(1);
-        state.pending.push((step, value, timestamp));
-    }
-
-    fn drain(&self) -> Option<MetricSeries> {
-        let pending = std::mem::take(&mut lock(&self.state).pending);
-        if pending.is_empty() {
-            return None;
-        }
-        let mut series = MetricSeries {
-            name: self.name.clone(),
-            steps: Vec::with_capacity(pending.len()),
-            values: Vec::with_capacity(pending.len()),
-            timestamps: Vec::with_capacity(pending.len()),
-        };
-        for (step, value, timestamp) in pending {
-            series.steps.push(step);
-            series.values.push(value);
-            series.timestamps.push(timestamp);
-        }
-        Some(series)
-    }
+/// Every metric and every thread's ring of one run.
+#[derive(Debug)]
+struct Registry {
+    /// Tells this run's entries apart in each thread's cache.
+    key: u64,
+    by_name: RwLock<HashMap<String, Arc<MetricInfo>>>,
+    /// The metrics in order of first use (their index).
+    order: RwLock<Vec<Arc<MetricInfo>>>,
+    rings: Mutex<Vec<Arc<Ring>>>,
+    clock: quanta::Clock,
+    /// The pump's queue, to ask for a drain when a ring is full.
+    pump: Mutex<Option<Sender<RunMessage>>>,
+    /// A drain was asked for and has not happened yet.
+    drain_asked: AtomicBool,
 }
 
-/// Every metric of a run, by name, in order of first use.
-#[derive(Debug, Default)]
+/// A thread's view of one run: its ring and its cache of names.
+struct Local {
+    key: u64,
+    registry: Weak<Registry>,
+    ring: Arc<Ring>,
+    names: HashMap<Box<str>, Arc<MetricInfo>, foldhash::fast::RandomState>,
+}
+
+thread_local! {
+    /// The runs this thread logged to (nearly always one).
+    static LOCAL: RefCell<Vec<Local>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A run's metrics: the handle's side (logging) and the pump's (draining).
+#[derive(Debug, Clone)]
 pub(crate) struct Metrics {
-    by_name: RwLock<HashMap<String, Arc<MetricBuffer>>>,
-    order: Mutex<Vec<Arc<MetricBuffer>>>,
+    registry: Arc<Registry>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        static KEYS: AtomicU64 = AtomicU64::new(1);
+        Self {
+            registry: Arc::new(Registry {
+                key: KEYS.fetch_add(1, Ordering::Relaxed),
+                by_name: RwLock::default(),
+                order: RwLock::default(),
+                rings: Mutex::default(),
+                clock: quanta::Clock::new(),
+                pump: Mutex::new(None),
+                drain_asked: AtomicBool::new(false),
+            }),
+        }
+    }
 }
 
 impl Metrics {
-    pub(super) fn get(&self, name: &str) -> Arc<MetricBuffer> {
-        if let Some(found) = self
+    /// Where to ask for a drain when a ring is full.
+    pub(crate) fn connect(&self, pump: Sender<RunMessage>) {
+        *lock(&self.registry.pump) = Some(pump);
+    }
+
+    /// The metric called `name`, created at its first use.
+    pub(crate) fn get(&self, name: &str) -> Arc<MetricInfo> {
+        let registry = &self.registry;
+        if let Some(found) = registry
             .by_name
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -66,20 +167,315 @@ impl Metrics {
         {
             return Arc::clone(found);
         }
-        let mut by_name = self.by_name.write().unwrap_or_else(PoisonError::into_inner);
+        let mut by_name = registry
+            .by_name
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         Arc::clone(by_name.entry(name.to_owned()).or_insert_with(|| {
-            let buffer = Arc::new(MetricBuffer {
+            let mut order = registry
+                .order
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            let info = Arc::new(MetricInfo {
                 name: name.to_owned(),
-                state: Mutex::default(),
+                index: u32::try_from(order.len()).unwrap_or(u32::MAX),
+                next_step: AtomicU64::new(0),
             });
-            lock(&self.order).push(Arc::clone(&buffer));
-            buffer
+            order.push(Arc::clone(&info));
+            info
         }))
     }
 
-    /// Takes every point logged since the previous call, grouped by name.
+    /// Logs `value` to `metric` at `step` (or its next step).
+    #[inline]
+    pub(crate) fn push(&self, metric: &MetricInfo, value: f64, step: Option<u64>) {
+        let step = match step {
+            Some(step) => {
+                metric
+                    .next_step
+                    .store(step.saturating_add(1), Ordering::Relaxed);
+                step
+            }
+            None => metric.next_step.fetch_add(1, Ordering::Relaxed),
+        };
+        let tick = self.registry.clock.raw();
+        self.with_ring(|ring| {
+            if !ring.push(metric.index, step, value, tick) {
+                self.wait_for_room(ring, metric.index, step, value, tick);
+            }
+        });
+    }
+
+    /// Logs `value` to the metric called `name`: the name is looked up in this thread's
+    /// cache, and in the run only at its first use on this thread.
+    #[inline]
+    pub(crate) fn push_by_name(&self, name: &str, value: f64, step: Option<u64>) {
+        let cached = LOCAL.with(|local| {
+            let local = local.borrow();
+            local
+                .iter()
+                .find(|l| l.key == self.registry.key)
+                .and_then(|l| l.names.get(name).cloned())
+        });
+        let metric = match cached {
+            Some(metric) => metric,
+            None => {
+                let metric = self.get(name);
+                self.with_local(|local| {
+                    local.names.insert(name.into(), Arc::clone(&metric));
+                });
+                metric
+            }
+        };
+        self.push(&metric, value, step);
+    }
+
+    /// Runs `f` with this thread's ring of this run, made at the thread's first point.
+    #[inline]
+    fn with_ring(&self, f: impl FnOnce(&Ring)) {
+        let ring = LOCAL.with(|local| {
+            local
+                .borrow()
+                .iter()
+                .find(|l| l.key == self.registry.key)
+                .map(|l| Arc::clone(&l.ring))
+        });
+        match ring {
+            Some(ring) => f(&ring),
+            None => {
+                let ring = self.with_local(|local| Arc::clone(&local.ring));
+                f(&ring);
+            }
+        }
+    }
+
+    /// Runs `f` with this thread's entry for this run, made if missing; entries of runs
+    /// that ended are dropped on the way.
+    #[cold]
+    fn with_local<T>(&self, f: impl FnOnce(&mut Local) -> T) -> T {
+        LOCAL.with(|local| {
+            let mut local = local.borrow_mut();
+            local.retain(|l| l.registry.strong_count() > 0);
+            let at = match local.iter().position(|l| l.key == self.registry.key) {
+                Some(at) => at,
+                None => {
+                    let ring = Arc::new(Ring::new());
+                    lock(&self.registry.rings).push(Arc::clone(&ring));
+                    local.push(Local {
+                        key: self.registry.key,
+                        registry: Arc::downgrade(&self.registry),
+                        ring,
+                        names: HashMap::default(),
+                    });
+                    local.len() - 1
+                }
+            };
+            f(&mut local[at])
+        })
+    }
+
+    /// The ring is full: the pump is asked to drain now, and the point waits for room.
+    /// Once the run is over (no pump to drain), the point has nowhere to go.
+    #[cold]
+    fn wait_for_room(&self, ring: &Ring, metric: u32, step: u64, value: f64, tick: u64) {
+        let mut pause = Duration::from_micros(20);
+        loop {
+            if !self.registry.drain_asked.swap(true, Ordering::AcqRel) {
+                let sent = lock(&self.registry.pump)
+                    .as_ref()
+                    .is_some_and(|pump| pump.send(RunMessage::Drain).is_ok());
+                if !sent {
+                    self.registry.drain_asked.store(false, Ordering::Release);
+                    return;
+                }
+            }
+            std::thread::sleep(pause);
+            if ring.push(metric, step, value, tick) {
+                return;
+            }
+            pause = (pause * 2).min(Duration::from_millis(5));
+        }
+    }
+
+    /// Takes every point logged since the previous call, grouped by metric (in order of
+    /// first use), each metric's points in the order they were logged, with wall-clock
+    /// times.
     pub(crate) fn drain(&self) -> Vec<MetricSeries> {
-        let buffers: Vec<Arc<MetricBuffer>> = lock(&self.order).clone();
-        buffers.iter().filter_map(|b| b.drain()).collect()
+        let registry = &self.registry;
+        let rings: Vec<Arc<Ring>> = lock(&registry.rings).clone();
+        registry.drain_asked.store(false, Ordering::Release);
+        let mut points: Vec<Vec<(u64, u64, f64)>> = Vec::new();
+        let mut contributing = 0;
+        for ring in &rings {
+            let mut any = false;
+            ring.drain(|metric, step, value, tick| {
+                let metric = metric as usize;
+                if points.len() <= metric {
+                    points.resize_with(metric + 1, Vec::new);
+                }
+                points[metric].push((tick, step, value));
+                any = true;
+            });
+            contributing += usize::from(any);
+        }
+        let mixed = contributing > 1;
+        // Ticks to wall time: one reading of both clocks now.
+        let now_tick = registry.clock.raw();
+        let now = Timestamp::now().as_micros();
+        let at = |tick: u64| {
+            let ago = registry.clock.delta_as_nanos(tick, now_tick) / 1000;
+            Timestamp::from_micros(now - i64::try_from(ago).unwrap_or(i64::MAX))
+        };
+        let order = registry
+            .order
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut series = Vec::new();
+        for (index, mut points) in points.into_iter().enumerate() {
+            if points.is_empty() {
+                continue;
+            }
+            if mixed {
+                // Several threads: their points of one metric in the order logged.
+                points.sort_by_key(|p| p.0);
+            }
+            let Some(info) = order.get(index) else {
+                continue;
+            };
+            series.push(MetricSeries {
+                name: info.name.clone(),
+                steps: points.iter().map(|p| p.1).collect(),
+                values: points.iter().map(|p| p.2).collect(),
+                timestamps: points.iter().map(|p| at(p.0)).collect(),
+            });
+        }
+        series
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use super::*;
+
+    /// A stand-in for the pump's drain loop: drains whenever asked, keeps what it got.
+    fn pump(
+        metrics: &Metrics,
+    ) -> (
+        std::thread::JoinHandle<Vec<MetricSeries>>,
+        Sender<RunMessage>,
+    ) {
+        let (sender, receiver) = mpsc::channel();
+        metrics.connect(sender.clone());
+        let drained = metrics.clone();
+        let handle = std::thread::spawn(move || {
+            let mut got = Vec::new();
+            while let Ok(message) = receiver.recv() {
+                match message {
+                    RunMessage::Drain => got.extend(drained.drain()),
+                    _ => break,
+                }
+            }
+            got.extend(drained.drain());
+            got
+        });
+        (handle, sender)
+    }
+
+    fn points_of(series: &[MetricSeries], name: &str) -> Vec<(u64, f64)> {
+        series
+            .iter()
+            .filter(|s| s.name == name)
+            .flat_map(|s| s.steps.iter().copied().zip(s.values.iter().copied()))
+            .collect()
+    }
+
+    #[test]
+    fn a_full_ring_is_drained_early_and_no_point_is_lost() {
+        let metrics = Metrics::default();
+        let (handle, sender) = pump(&metrics);
+        let loss = metrics.get("loss");
+        let n = RING_POINTS as u64 * 3 + 17;
+        for i in 0..n {
+            metrics.push(&loss, i as f64, None);
+        }
+        let _ = sender.send(RunMessage::Id(None));
+        let got = handle.join().unwrap_or_default();
+        let points = points_of(&got, "loss");
+        assert_eq!(points.len() as u64, n);
+        assert!(
+            points
+                .iter()
+                .enumerate()
+                .all(|(i, p)| *p == (i as u64, i as f64))
+        );
+        assert!(
+            got.len() >= 3,
+            "drained before the end: {} drains",
+            got.len()
+        );
+    }
+
+    #[test]
+    fn threads_log_without_sharing_and_every_point_arrives_once() {
+        let metrics = Metrics::default();
+        let (handle, sender) = pump(&metrics);
+        let before = Timestamp::now().as_micros();
+        std::thread::scope(|scope| {
+            for t in 0..8u64 {
+                let metrics = metrics.clone();
+                scope.spawn(move || {
+                    for i in 0..20_000u64 {
+                        metrics.push_by_name("shared", (t * 100_000 + i) as f64, None);
+                        metrics.push_by_name(&format!("own.{t}"), i as f64, Some(i * 2));
+                    }
+                });
+            }
+        });
+        let after = Timestamp::now().as_micros();
+        let _ = sender.send(RunMessage::Id(None));
+        let got = handle.join().unwrap_or_default();
+        let mut shared = points_of(&got, "shared");
+        assert_eq!(shared.len(), 160_000);
+        // One counter of steps for the metric, whichever thread logs: each step once.
+        shared.sort_by_key(|p| p.0);
+        assert!(shared.iter().enumerate().all(|(i, p)| p.0 == i as u64));
+        for t in 0..8u64 {
+            let own = points_of(&got, &format!("own.{t}"));
+            assert_eq!(own.len(), 20_000);
+            assert!(own.iter().enumerate().all(|(i, p)| p.0 == i as u64 * 2));
+        }
+        // Times are wall-clock times of the calls, in order within a drain.
+        for series in &got {
+            assert!(
+                series.timestamps.windows(2).all(|w| w[0] <= w[1]),
+                "{}",
+                series.name
+            );
+            assert!(series.timestamps.iter().all(|t| {
+                let t = t.as_micros();
+                t >= before - 2_000 && t <= after + 2_000
+            }));
+        }
+    }
+
+    #[test]
+    fn a_thread_logging_to_two_runs_keeps_them_apart() {
+        let (a, b) = (Metrics::default(), Metrics::default());
+        for i in 0..10 {
+            a.push_by_name("x", f64::from(i), None);
+            b.push_by_name("x", f64::from(i) * 10.0, None);
+        }
+        assert_eq!(
+            a.drain()[0].values,
+            (0..10).map(f64::from).collect::<Vec<_>>()
+        );
+        assert_eq!(b.drain()[0].values[9], 90.0);
+        assert!(a.drain().is_empty());
+        // A run that ended leaves nothing behind in the thread.
+        drop(a);
+        b.push_by_name("y", 1.0, None);
+        assert_eq!(LOCAL.with(|l| l.borrow().len()), 1);
     }
 }

@@ -21,7 +21,7 @@ use crate::sync::lock;
 
 pub use artifact::ArtifactOptions;
 use artifact::{SNAPSHOT_LIMIT, guess_content_type};
-use metrics::MetricBuffer;
+use metrics::MetricInfo;
 pub(crate) use shared::{EndReport, ObserverFailure, RunEnd, RunMessage, Shared};
 
 /// A running experiment. The experiment function receives it as `&Run`; it is `Send + Sync`
@@ -52,23 +52,26 @@ pub struct Run {
 /// A pre-resolved metric, for hot loops: `let loss = run.metric("loss"); loss.log(v);`.
 #[derive(Debug, Clone)]
 pub struct Metric {
-    buffer: Arc<MetricBuffer>,
+    info: Arc<MetricInfo>,
+    metrics: metrics::Metrics,
 }
 
 impl Metric {
     /// Logs a value at the metric's next step.
+    #[inline]
     pub fn log(&self, value: impl Into<f64>) {
-        self.buffer.push(value.into(), None);
+        self.metrics.push(&self.info, value.into(), None);
     }
 
     /// Logs a value at an explicit step.
+    #[inline]
     pub fn log_at(&self, value: impl Into<f64>, step: u64) {
-        self.buffer.push(value.into(), Some(step));
+        self.metrics.push(&self.info, value.into(), Some(step));
     }
 
     /// The metric's name.
     pub fn name(&self) -> &str {
-        &self.buffer.name
+        &self.info.name
     }
 }
 
@@ -119,18 +122,21 @@ impl Run {
     /// Logs a scalar under `name` at the next step of that metric: 0 for the first value,
     /// then one past the last step logged for it (explicit steps included), as Sacred does.
     pub fn log_scalar(&self, name: &str, value: impl Into<f64>) {
-        self.shared.metrics.get(name).push(value.into(), None);
+        self.shared.metrics.push_by_name(name, value.into(), None);
     }
 
     /// Logs a scalar under `name` at an explicit step.
     pub fn log_scalar_at(&self, name: &str, value: impl Into<f64>, step: u64) {
-        self.shared.metrics.get(name).push(value.into(), Some(step));
+        self.shared
+            .metrics
+            .push_by_name(name, value.into(), Some(step));
     }
 
     /// A handle to the metric called `name` that skips the lookup by name on every call.
     pub fn metric(&self, name: &str) -> Metric {
         Metric {
-            buffer: self.shared.metrics.get(name),
+            info: self.shared.metrics.get(name),
+            metrics: self.shared.metrics.clone(),
         }
     }
 

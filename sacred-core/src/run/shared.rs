@@ -18,6 +18,8 @@ pub(crate) enum RunMessage {
     Resource(ResourceEvent),
     /// The observers decided the run's id (sent by the pump's own helper).
     Id(Option<RunId>),
+    /// A thread's ring of metric points is full: drain the rings now, before the beat.
+    Drain,
     /// The run ended (sent by the lifecycle, never by the handle): a final beat with
     /// `output` (what the capture still held), the final event and the observers' join;
     /// the observers' failures, one line each, are sent back on `reply`.
@@ -142,6 +144,7 @@ impl Shared {
     }
 
     pub(crate) fn connect(&self, sender: Sender<RunMessage>) {
+        self.metrics.connect(sender.clone());
         *lock(&self.sender) = Some(sender);
     }
 
