@@ -32,3 +32,6 @@ cargo test -j "$jobs" --workspace --all-features
 
 echo "== UI tests of the macros (compiler messages, taken without optional features)"
 cargo test -j "$jobs" -p sacred --test ui
+
+echo "== benchmarks build and run briefly (figures: cargo bench, see docs/BENCHMARKS.md)"
+SACRED_BENCH_CALLS=2000 cargo test -j "$jobs" --bench logging

@@ -139,11 +139,18 @@ pub struct Series {
     /// The metric's name.
     pub name: String,
     /// The steps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<u64>,
     /// The values' bits (`f64::to_bits`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub value_bits: Vec<u64>,
     /// When each was logged, µs since the epoch.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub times: Vec<i64>,
+    /// On disk, the blob holding the points (steps, then value bits, then times, 8 bytes
+    /// each, little-endian) instead of JSON arrays: written and read at memory speed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) blob: Option<usize>,
 }
 
 impl Series {
@@ -221,6 +228,7 @@ impl Record {
                     steps: s.steps.clone(),
                     value_bits: s.values.iter().map(|v| v.to_bits()).collect(),
                     times: s.timestamps.iter().map(|t| t.as_micros()).collect(),
+                    blob: None,
                 })
                 .collect(),
         })
@@ -302,13 +310,37 @@ impl Record {
     /// # Errors
     /// The entry cannot be serialised (a value serde_json refuses).
     pub(crate) fn encode(&self) -> Result<Vec<u8>, serde_json::Error> {
-        let json = serde_json::to_vec(&self.entry)?;
-        let blobs: usize = self.blobs.iter().map(|b| 8 + b.len()).sum();
+        // Metric points go as blobs of packed numbers, not JSON arrays.
+        let mut packed = Vec::new();
+        let light;
+        let entry = match &self.entry {
+            Entry::Metrics { series } => {
+                light = Entry::Metrics {
+                    series: series
+                        .iter()
+                        .map(|s| {
+                            packed.push(pack(s));
+                            Series {
+                                name: s.name.clone(),
+                                steps: Vec::new(),
+                                value_bits: Vec::new(),
+                                times: Vec::new(),
+                                blob: Some(self.blobs.len() + packed.len() - 1),
+                            }
+                        })
+                        .collect(),
+                };
+                &light
+            }
+            entry => entry,
+        };
+        let json = serde_json::to_vec(entry)?;
+        let blobs: usize = self.blobs.iter().chain(&packed).map(|b| 8 + b.len()).sum();
         let mut out = Vec::with_capacity(4 + json.len() + blobs);
         let json_len = u32::try_from(json.len()).map_err(serde::ser::Error::custom)?;
         out.extend_from_slice(&json_len.to_le_bytes());
         out.extend_from_slice(&json);
-        for blob in &self.blobs {
+        for blob in self.blobs.iter().chain(&packed) {
             out.extend_from_slice(&(blob.len() as u64).to_le_bytes());
             out.extend_from_slice(blob);
         }
@@ -332,8 +364,56 @@ impl Record {
             blobs.push(after.get(..len).ok_or("a blob is cut short")?.to_vec());
             rest = &after[len..];
         }
+        let mut entry = entry;
+        if let Entry::Metrics { series } = &mut entry {
+            for s in series {
+                if let Some(blob) = s.blob.take() {
+                    let bytes = blobs.get(blob).ok_or("a metric's blob is missing")?;
+                    unpack(bytes, s)?;
+                }
+            }
+            // The points are in the series now (a metrics record has no other blobs).
+            blobs.clear();
+        }
         Ok(Self { entry, blobs })
     }
+}
+
+/// A series' points as one blob: the steps, the value bits, the times, 8 bytes each.
+fn pack(series: &Series) -> Vec<u8> {
+    let mut out = Vec::with_capacity(24 * series.steps.len());
+    for word in series.steps.iter().chain(&series.value_bits) {
+        out.extend_from_slice(&word.to_le_bytes());
+    }
+    for time in &series.times {
+        out.extend_from_slice(&time.to_le_bytes());
+    }
+    out
+}
+
+/// Fills `series` from a blob of [`pack`].
+fn unpack(bytes: &[u8], series: &mut Series) -> Result<(), String> {
+    if !bytes.len().is_multiple_of(24) {
+        return Err(format!(
+            "the points of `{}` are cut short ({} bytes)",
+            series.name,
+            bytes.len()
+        ));
+    }
+    let n = bytes.len() / 24;
+    let words = |part: usize| {
+        bytes[part * 8 * n..(part + 1) * 8 * n]
+            .chunks_exact(8)
+            .map(|c| {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(c);
+                word
+            })
+    };
+    series.steps = words(0).map(u64::from_le_bytes).collect();
+    series.value_bits = words(1).map(u64::from_le_bytes).collect();
+    series.times = words(2).map(i64::from_le_bytes).collect();
+    Ok(())
 }
 
 /// A little-endian length of `N` bytes at the start of `bytes`, and what follows.
@@ -390,6 +470,22 @@ mod tests {
             vec![0.5, f64::NAN, f64::INFINITY, f64::NEG_INFINITY],
             vec![t; 4],
         )]);
+        assert_eq!(
+            roundtrip(&Record::metrics(&metrics)),
+            Record::metrics(&metrics)
+        );
+        // The points are packed, 24 bytes each, not written as JSON numbers.
+        let many = MetricsEvent::new(vec![MetricSeries::new(
+            "many",
+            (0..10_000).collect(),
+            (0..10_000).map(f64::from).collect(),
+            vec![t; 10_000],
+        )]);
+        let encoded = Record::metrics(&many)
+            .encode()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(encoded.len() < 24 * 10_000 + 200, "{} bytes", encoded.len());
+        assert_eq!(roundtrip(&Record::metrics(&many)), Record::metrics(&many));
         let back = roundtrip(&Record::metrics(&metrics));
         let Entry::Metrics { series } = back.entry else {
             panic!("{back:?}")

@@ -27,6 +27,18 @@ use crate::time::Timestamp;
 pub(crate) const RING_POINTS: usize = 1 << 15;
 /// The atomic words of one point: metric, step, value bits, tick.
 const WORDS: usize = 4;
+/// A ring this full asks the pump to drain it, before the beat, while there is room left.
+const HALF: u64 = RING_POINTS as u64 / 2;
+
+/// What became of a point written to a ring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Push {
+    Stored,
+    /// Stored, and the ring is now half full.
+    HalfFull,
+    /// Not stored: no room.
+    Full,
+}
 
 /// One thread's points of one run: written by that thread alone, drained by the pump
 /// alone.
@@ -50,12 +62,13 @@ impl Ring {
         }
     }
 
-    /// Writes a point; `false` when the ring is full.
+    /// Writes a point; [`Push::Full`] when there is no room.
     #[inline]
-    fn push(&self, metric: u32, step: u64, value: f64, tick: u64) -> bool {
+    fn push(&self, metric: u32, step: u64, value: f64, tick: u64) -> Push {
         let head = self.head.load(Ordering::Relaxed);
-        if head.wrapping_sub(self.tail.load(Ordering::Acquire)) >= RING_POINTS as u64 {
-            return false;
+        let used = head.wrapping_sub(self.tail.load(Ordering::Acquire));
+        if used >= RING_POINTS as u64 {
+            return Push::Full;
         }
         let at = (head as usize % RING_POINTS) * WORDS;
         if let Some(slot) = self.slots.get(at..at + WORDS) {
@@ -65,7 +78,11 @@ impl Ring {
             slot[3].store(tick, Ordering::Relaxed);
         }
         self.head.store(head.wrapping_add(1), Ordering::Release);
-        true
+        if used + 1 == HALF {
+            Push::HalfFull
+        } else {
+            Push::Stored
+        }
     }
 
     /// Hands every point written so far to `take`, oldest first, and frees their room.
@@ -199,10 +216,12 @@ impl Metrics {
             None => metric.next_step.fetch_add(1, Ordering::Relaxed),
         };
         let tick = self.registry.clock.raw();
-        self.with_ring(|ring| {
-            if !ring.push(metric.index, step, value, tick) {
-                self.wait_for_room(ring, metric.index, step, value, tick);
+        self.with_ring(|ring| match ring.push(metric.index, step, value, tick) {
+            Push::Stored => {}
+            Push::HalfFull => {
+                self.ask_for_drain();
             }
+            Push::Full => self.wait_for_room(ring, metric.index, step, value, tick),
         });
     }
 
@@ -233,19 +252,19 @@ impl Metrics {
     /// Runs `f` with this thread's ring of this run, made at the thread's first point.
     #[inline]
     fn with_ring(&self, f: impl FnOnce(&Ring)) {
-        let ring = LOCAL.with(|local| {
-            local
-                .borrow()
-                .iter()
-                .find(|l| l.key == self.registry.key)
-                .map(|l| Arc::clone(&l.ring))
-        });
-        match ring {
-            Some(ring) => f(&ring),
-            None => {
-                let ring = self.with_local(|local| Arc::clone(&local.ring));
-                f(&ring);
-            }
+        let f =
+            LOCAL.with(
+                |local| match local.borrow().iter().find(|l| l.key == self.registry.key) {
+                    Some(l) => {
+                        f(&l.ring);
+                        None
+                    }
+                    None => Some(f),
+                },
+            );
+        if let Some(f) = f {
+            let ring = self.with_local(|local| Arc::clone(&local.ring));
+            f(&ring);
         }
     }
 
@@ -274,23 +293,36 @@ impl Metrics {
         })
     }
 
+    /// Asks the pump to drain the rings now, unless that was asked already.
+    #[cold]
+    fn ask_for_drain(&self) {
+        if self.registry.drain_asked.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let sent = lock(&self.registry.pump)
+            .as_ref()
+            .is_some_and(|pump| pump.send(RunMessage::Drain).is_ok());
+        if !sent {
+            self.registry.drain_asked.store(false, Ordering::Release);
+        }
+    }
+
     /// The ring is full: the pump is asked to drain now, and the point waits for room.
     /// Once the run is over (no pump to drain), the point has nowhere to go.
     #[cold]
     fn wait_for_room(&self, ring: &Ring, metric: u32, step: u64, value: f64, tick: u64) {
         let mut pause = Duration::from_micros(20);
         loop {
-            if !self.registry.drain_asked.swap(true, Ordering::AcqRel) {
-                let sent = lock(&self.registry.pump)
-                    .as_ref()
-                    .is_some_and(|pump| pump.send(RunMessage::Drain).is_ok());
-                if !sent {
-                    self.registry.drain_asked.store(false, Ordering::Release);
-                    return;
-                }
+            // Asked at every turn, not once: a pump that ended unasked must be noticed.
+            self.registry.drain_asked.store(true, Ordering::Release);
+            let sent = lock(&self.registry.pump)
+                .as_ref()
+                .is_some_and(|pump| pump.send(RunMessage::Drain).is_ok());
+            if !sent {
+                return;
             }
             std::thread::sleep(pause);
-            if ring.push(metric, step, value, tick) {
+            if ring.push(metric, step, value, tick) != Push::Full {
                 return;
             }
             pause = (pause * 2).min(Duration::from_millis(5));
