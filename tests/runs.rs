@@ -478,10 +478,16 @@ fn beats_stream_metrics_and_output_while_the_run_goes_on() {
         let cout = std::fs::read_to_string(dir.path().join("fs/1/cout.txt")).unwrap_or_default();
         let metrics =
             std::fs::read_to_string(dir.path().join("fs/1/metrics.json")).unwrap_or_default();
-        if cout.contains("waiting for a signal") && metrics.contains("training.loss") {
-            let run = json_file(&run_json);
+        // A beat's metrics are written before its heartbeat: wait for both.
+        let run: Value = std::fs::read_to_string(&run_json)
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default();
+        if cout.contains("waiting for a signal")
+            && metrics.contains("training.loss")
+            && run["heartbeat"].is_string()
+        {
             assert_eq!(run["status"], "RUNNING");
-            assert!(run["heartbeat"].is_string());
             seen = true;
             break;
         }
