@@ -263,6 +263,12 @@ impl PumpThread {
 
     fn start(&mut self, mut start: StartInfo) {
         self.journal = start.journal.take();
+        if self.observers.is_empty() && self.journal.is_none() {
+            // Nobody records the run (`-u`): no host or git to probe, nothing to wait for.
+            self.announce = Some(start.announce);
+            self.decided(start.id);
+            return;
+        }
         let mut experiment = start.experiment;
         experiment.repositories = start.repositories.unwrap_or_else(|| {
             crate::record::repositories(std::path::Path::new(&experiment.base_dir))
