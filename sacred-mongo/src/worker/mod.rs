@@ -312,7 +312,8 @@ impl Worker {
         }
     }
 
-    /// Records the failure of an event nobody waits for.
+    /// Records the failure of an event nobody waits for: the record now has a hole, so the
+    /// writes after it are refused until the run is replaced.
     fn note(&mut self, result: Result<(), MongoError>) {
         if let Err(e) = result {
             let message = e.to_string();
@@ -320,6 +321,13 @@ impl Worker {
             self.failures.count += 1;
             self.failures.first.get_or_insert(message);
         }
+    }
+
+    /// Records a failure that leaves no hole in the record (an index not created): reported
+    /// at the next flush, while the writes go on.
+    fn report(&mut self, e: &MongoError) {
+        self.failures.count += 1;
+        self.failures.first.get_or_insert_with(|| e.to_string());
     }
 
     /// The error for an event that needs a run when none was started.
@@ -357,7 +365,8 @@ impl Worker {
     /// Creates GridFS's indexes (`fs.files {filename: 1, uploadDate: 1}`, unique
     /// `fs.chunks {files_id: 1, n: 1}`, as pymongo does), once: the driver creates them only
     /// when a file fills a whole chunk, and sources and artifacts are usually smaller. A
-    /// failure is reported at the next flush; uploads go on.
+    /// failure is reported at the next flush; uploads and the run's writes go on (a missing
+    /// index leaves no hole in the record).
     async fn ensure_gridfs_indexes(&mut self) {
         if self.gridfs_indexes {
             return;
@@ -383,7 +392,7 @@ impl Worker {
             .await;
             if let Err(f) = created {
                 let e = self.error(&format!("create the index of `{collection}`"), f);
-                self.note(Err(e));
+                self.report(&e);
             }
         }
     }
