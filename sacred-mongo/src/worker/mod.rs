@@ -1,6 +1,7 @@
 //! The worker: one thread with a current-thread tokio runtime and the `mongodb::Client`,
 //! writing the queued events in order.
 
+mod claim;
 mod files;
 mod metrics;
 mod run;
@@ -26,6 +27,7 @@ use crate::error::{MongoError, OpFailure};
 use crate::limits::{Backlog, Limits};
 use crate::output::OutputTail;
 use crate::spec::MongoSpec;
+use claim::Claim;
 
 /// Sacred's record format.
 pub(crate) const FORMAT: &str = "MongoObserver-0.7.0";
@@ -37,6 +39,10 @@ pub(crate) type Reply<T> = SyncSender<Result<T, MongoError>>;
 pub(crate) enum Job {
     /// Is this id free?
     CheckId(RunId, Reply<()>),
+    /// Take this id for the run about to start (a placeholder document).
+    Claim(RunId, Reply<()>),
+    /// Remove the placeholder of an id claimed for a run that did not start.
+    Release(SyncSender<()>),
     /// Remove the partly stored run of this start, if it is there.
     Replace(Box<StartedEvent>, Reply<bool>),
     /// Insert a queued run; reply with its id.
@@ -64,7 +70,10 @@ pub(crate) enum Job {
 impl Job {
     /// Whether this is an event that writes (counted as pending).
     pub(crate) fn is_event(&self) -> bool {
-        !matches!(self, Job::CheckId(..) | Job::Replace(..) | Job::Flush(_))
+        !matches!(
+            self,
+            Job::CheckId(..) | Job::Claim(..) | Job::Release(_) | Job::Replace(..) | Job::Flush(_)
+        )
     }
 }
 
@@ -203,6 +212,9 @@ pub(crate) struct Worker {
     pipeline_updates: bool,
     /// Sources stored by this observer: (absolute path, md5) → file id.
     sources: HashMap<(String, String), Bson>,
+    /// The id this observer claimed (its placeholder document), until the run's start
+    /// takes it over or it is released.
+    claim: Option<Claim>,
 }
 
 impl Worker {
@@ -229,6 +241,7 @@ impl Worker {
             gridfs_indexes: false,
             pipeline_updates: true,
             sources: HashMap::new(),
+            claim: None,
         })
     }
 
@@ -262,6 +275,13 @@ impl Worker {
         match job {
             Job::CheckId(id, reply) => {
                 let _ = reply.send(self.check_id(&id).await);
+            }
+            Job::Claim(id, reply) => {
+                let _ = reply.send(self.claim_id(&id).await);
+            }
+            Job::Release(reply) => {
+                self.release_claim().await;
+                let _ = reply.send(());
             }
             Job::Replace(event, reply) => {
                 let _ = reply.send(self.replace_run(&event).await);

@@ -9,7 +9,7 @@ use sacred_core::observer::{ExperimentRecord, QueuedEvent, RunId, SourceFile, St
 use super::files::Content;
 use super::{FORMAT, RunState, Worker};
 use crate::connect::timed;
-use crate::encode::{date, id_bson, int, md5_hex, meta_document, to_bson};
+use crate::encode::{date, id_bson, md5_hex, meta_document, to_bson};
 use crate::error::MongoError;
 use crate::output::OutputTail;
 
@@ -37,22 +37,32 @@ impl Worker {
     /// to the millisecond MongoDB keeps): its document, metrics, overflow and GridFS files
     /// (artifacts, the output), so that `sync` can store it whole. Sources, shared by
     /// runs, stay. `false` when no run has that id.
+    ///
+    /// The placeholder of a claimed id is no run: this observer's own stays, for the start
+    /// to take over; one made before the run started is removed (see `claim`).
     pub(super) async fn replace_run(&mut self, event: &StartedEvent) -> Result<bool, MongoError> {
         let Some(id) = &event.id else {
             return Ok(false);
         };
         let key = id_bson(id);
+        let projection =
+            doc! { "start_time": 1, "artifacts": 1, "captured_out_file": 1, "claim": 1 };
         let found = timed(
             self.limits.operation_timeout,
             self.runs
                 .find_one(doc! { "_id": key.clone() })
-                .projection(doc! { "start_time": 1, "artifacts": 1, "captured_out_file": 1 }),
+                .projection(projection),
         )
         .await
         .map_err(|f| self.error("look up the run to replace", f))?;
         let Some(run) = found else {
             return Ok(false);
         };
+        if let Ok(claim) = run.get_document("claim") {
+            self.replace_placeholder(id, claim, event.start_time.as_millis())
+                .await?;
+            return Ok(false);
+        }
         let stored = run
             .get_datetime("start_time")
             .ok()
@@ -103,7 +113,7 @@ impl Worker {
         Ok(true)
     }
 
-    fn id_exists(&self, id: &RunId) -> MongoError {
+    pub(super) fn id_exists(&self, id: &RunId) -> MongoError {
         MongoError::IdExists {
             id: id.to_string(),
             collection: self.spec.runs_collection(),
@@ -111,12 +121,11 @@ impl Worker {
         }
     }
 
-    /// Inserts the RUNNING document with all of Sacred's start fields; opens the output file.
+    /// Inserts the RUNNING document with all of Sacred's start fields (over the placeholder
+    /// of its id when this observer claimed it); opens the output file.
     pub(super) async fn started(&mut self, event: &StartedEvent) -> Result<RunId, MongoError> {
         self.run = None;
-        if let Some(id) = &event.id {
-            self.check_id(id).await?;
-        }
+        self.check_unclaimed(event.id.as_ref()).await?;
         self.ensure_gridfs_indexes().await;
         let experiment = self.experiment_document(&event.experiment).await?;
         let mut body = Document::new();
@@ -161,9 +170,7 @@ impl Worker {
     /// Inserts the QUEUED document (Sacred's queued fields, `meta.queue_time` a date).
     pub(super) async fn queued(&mut self, event: &QueuedEvent) -> Result<RunId, MongoError> {
         self.run = None;
-        if let Some(id) = &event.id {
-            self.check_id(id).await?;
-        }
+        self.check_unclaimed(event.id.as_ref()).await?;
         self.ensure_gridfs_indexes().await;
         let experiment = self.experiment_document(&event.experiment).await?;
         let mut body = Document::new();
@@ -179,14 +186,36 @@ impl Worker {
         self.insert_run(event.id.as_ref(), &body).await
     }
 
-    /// Inserts `body` under the given id, or under the largest number `_id` plus one,
-    /// retrying when another run took that id first.
+    /// Fails when `given` is taken, unless this observer claimed it (its placeholder is
+    /// there); releases a claim of another id.
+    async fn check_unclaimed(&mut self, given: Option<&RunId>) -> Result<(), MongoError> {
+        match given {
+            Some(id) if self.claim_of(id).is_some() => Ok(()),
+            Some(id) => {
+                self.release_claim().await;
+                self.check_id(id).await
+            }
+            None => {
+                self.release_claim().await;
+                Ok(())
+            }
+        }
+    }
+
+    /// Inserts `body` under the given id (over this observer's placeholder when it claimed
+    /// it), or under the largest number `_id` plus one, retrying when another run took that
+    /// id first.
     async fn insert_run(
-        &self,
+        &mut self,
         given: Option<&RunId>,
         body: &Document,
     ) -> Result<RunId, MongoError> {
         if let Some(id) = given {
+            if self.claim_of(id).is_some()
+                && let Some(id) = self.take_over_claim(id, with_id(id_bson(id), body)).await?
+            {
+                return Ok(id);
+            }
             return match timed(
                 self.limits.operation_timeout,
                 self.runs.insert_one(with_id(id_bson(id), body)),
@@ -199,14 +228,14 @@ impl Worker {
             };
         }
         for _ in 0..ALLOCATION_ATTEMPTS {
-            let next = self.next_id().await?;
+            let id = RunId::Int(self.next_id().await?);
             match timed(
                 self.limits.operation_timeout,
-                self.runs.insert_one(with_id(int(next), body)),
+                self.runs.insert_one(with_id(id_bson(&id), body)),
             )
             .await
             {
-                Ok(_) => return Ok(RunId::Int(next)),
+                Ok(_) => return Ok(id),
                 Err(f) if f.is_duplicate_key() => {}
                 Err(f) => return Err(self.error("insert the run", f)),
             }
