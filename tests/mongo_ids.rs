@@ -1,6 +1,7 @@
 //! End-to-end, the golden example as processes against the test's MongoDB server
 //! (`SACRED_TEST_MONGO_URL`; without it these tests fail): of runs started at once with the
-//! same `-i`, exactly one gets the id before any body runs.
+//! same `-i`, exactly one gets the id before any body runs; and a config past MongoDB's
+//! 16 MB (in BSON) is stored, moved to GridFS, and read back whole.
 
 // Test helpers may unwrap, as tests do: a panic is how a test reports failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -21,6 +22,9 @@ use sacred_test_support::mongo::{MongoUrl, TestDb};
 /// The config updates of Python Sacred's reference runs.
 const REFERENCE_UPDATES: [&str; 3] = ["lr=0.0001", "optimizer.name=sgd", "seed=42"];
 
+/// MongoDB's largest document.
+const SIXTEEN_MIB: usize = 16 * 1024 * 1024;
+
 /// A reader of the test's database.
 fn reader(db: &TestDb) -> MongoReader {
     let spec = parse_spec(db.url()).unwrap();
@@ -28,6 +32,11 @@ fn reader(db: &TestDb) -> MongoReader {
         let url = MongoUrl::parse(db.url()).masked();
         panic!("the test server at {url} does not answer: {e}")
     })
+}
+
+/// The size of `document` in BSON.
+fn bson_size(document: &Document) -> usize {
+    sacred::mongo::bson::to_vec(document).unwrap().len()
 }
 
 #[test]
@@ -165,4 +174,46 @@ fn a_given_id_with_the_server_down_runs_at_once_into_its_journal() {
     assert!(stderr.contains("Started run with ID \"mine\""), "{stderr}");
     let last = stderr.lines().last().unwrap_or_default();
     assert!(last.contains("golden sync "), "{stderr}");
+}
+
+#[test]
+fn a_config_past_sixteen_megabytes_is_stored_and_read_back_whole() {
+    let db = TestDb::new("big_config");
+    let dir = tmp();
+    // A long list: 4.4 MB of JSON (config files may have up to 16 MiB), 17.6 MB in BSON,
+    // where each item takes its index as a key and eight bytes.
+    let betas = vec![0.5_f64; 1_100_000];
+    let file = dir.path().join("big.json");
+    let config = sacred::serde_json::json!({"optimizer": {"name": "adam", "betas": betas}});
+    std::fs::write(&file, config.to_string()).unwrap();
+    let out = common::run("golden", &["-m", db.url(), "with", "big.json"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    let stored = db.one("runs", doc! { "_id": 1 });
+    assert!(bson_size(&stored) < SIXTEEN_MIB, "{}", bson_size(&stored));
+    let marker = stored
+        .get_document("config")
+        .and_then(|c| c.get_document("_gridfs"))
+        .unwrap_or_else(|_| panic!("no marker in {:?}", stored.get("config")));
+    assert_eq!(marker.get_str("filename"), Ok("config://runs/1"));
+    assert!(marker.get_object_id("file_id").is_ok());
+    assert_eq!(stored.get_str("status"), Ok("COMPLETED"));
+
+    let reader = reader(&db);
+    let run = reader.get_run(&RunId::Int(1)).unwrap().unwrap();
+    let config = run.get_document("config").unwrap();
+    let optimizer = config.get_document("optimizer").unwrap();
+    assert_eq!(optimizer.get_str("name"), Ok("adam"));
+    let stored_betas = optimizer.get_array("betas").unwrap();
+    assert_eq!(stored_betas.len(), betas.len());
+    assert!(stored_betas.iter().all(|b| b == &Bson::Double(0.5)));
+    assert_eq!(config.get_i32("steps"), Ok(3));
+    assert_eq!(run.get_str("status"), Ok("COMPLETED"));
+    let metrics = reader.metrics(&RunId::Int(1)).unwrap();
+    let loss = metrics.iter().find(|m| m.name == "training.loss").unwrap();
+    assert_eq!(loss.steps, [0, 1, 2]);
+    assert_eq!(
+        reader.artifact(&RunId::Int(1), "model.bin").unwrap(),
+        Some(b"\x00\x01weights".to_vec())
+    );
 }

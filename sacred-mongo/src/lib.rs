@@ -47,6 +47,17 @@
 //!   process killed between claim and start keeps the id taken until it is removed (or
 //!   that run's `sync` replaces it). A server that cannot be reached refuses no claim: the
 //!   run starts into its journal and is stored later.
+//!
+//!   No run document nears MongoDB's 16 MB: before each write the observer knows the size
+//!   of the document it leaves (it tracks every field it wrote). When it would pass 16 MiB
+//!   less 1 MiB and the room of `captured_out`, the largest of `config`, `info`,
+//!   `result`, `fail_trace`, `host`, `meta` and `experiment` move to GridFS until it fits,
+//!   each as `<field>://<runs>/<id>` holding the BSON document `{value: <the field>}`, and
+//!   the field holds `{"_gridfs": {"file_id", "filename", "bytes", "format": "bson"}}`
+//!   instead. [`read::MongoReader`] loads such fields back. A field that is small again at
+//!   a later write is written in place and its file removed; `replace_run` removes the
+//!   files with the run. Readers that know only Sacred's schema (Omniboard, incense) see
+//!   the marker.
 //! - `metrics` (or `<prefix>_metrics`): Sacred's `{run_id, name, steps, values,
 //!   timestamps}`, one `$push … $each` per metric and beat, upserted, with an index on
 //!   `{run_id, name}`. At most [`Limits::metric_points`] points per document; later points
@@ -67,9 +78,11 @@
 //! the observer shares with its worker), `spec` ([`MongoSpec`]; `spec::short` and
 //! `spec::uri` parse the two forms of `-m`), `connect` (a client for a spec, and one
 //! operation under a time limit), `encode` and `output` (Sacred's BSON types, the kept
-//! tail of the output), `worker` (the writing thread; `worker::claim` takes given ids),
-//! `observer` ([`MongoObserver`]) and [`read`] ([`read::MongoReader`]). The reader shares
-//! `connect` with the worker, not the worker itself.
+//! tail of the output), `spill` (the size of fields, and the format of those moved to
+//! GridFS), `worker` (the writing thread; `worker::claim` takes given ids,
+//! `worker::spill` keeps the document small), `observer` ([`MongoObserver`]) and [`read`]
+//! ([`read::MongoReader`]). The reader shares `connect` and `spill` with the worker, not
+//! the worker itself.
 
 mod connect;
 mod encode;
@@ -79,6 +92,7 @@ mod observer;
 mod output;
 pub mod read;
 mod spec;
+mod spill;
 mod worker;
 
 pub use error::MongoError;

@@ -41,6 +41,10 @@ const READ_ARTIFACT_NOW: u64 = 16 << 20;
 /// - an id given with `-i` is claimed before the run starts with a placeholder document
 ///   (`status: "QUEUED"`, a `claim` field), so of runs started at once with that id exactly
 ///   one gets it; the run's start replaces the placeholder with Sacred's document;
+/// - a field that would make the run document pass MongoDB's 16 MB (`config`, `info`,
+///   `result`, `fail_trace`, …) is stored in GridFS as `<field>://<runs collection>/<id>`,
+///   and the document holds `{"_gridfs": {file_id, filename, bytes, format}}` in its
+///   place; [`MongoReader`](crate::read::MongoReader) loads it back;
 /// - `captured_out` keeps the last [`Limits::captured_out_bytes`] bytes (appended on the
 ///   server, not resent each beat); the whole output goes to GridFS at the end as
 ///   `captured_out://<runs collection>/<id>`, referenced by `captured_out_file`;

@@ -5,6 +5,7 @@ mod claim;
 mod files;
 mod metrics;
 mod run;
+mod spill;
 mod start;
 
 use std::collections::HashMap;
@@ -172,6 +173,11 @@ struct RunState {
     output: OutputTail,
     /// The whole output, streamed to GridFS.
     output_file: Option<GridFsUploadStream>,
+    /// The size in BSON of each top-level field of the document as last written
+    /// (`captured_out` aside: its room is kept apart), to keep the document under 16 MB.
+    sizes: HashMap<String, usize>,
+    /// The GridFS file of each field moved out of the document (see `crate::spill`).
+    spilled: HashMap<String, Bson>,
 }
 
 impl RunState {

@@ -12,6 +12,7 @@ use crate::connect::timed;
 use crate::encode::{date, id_bson, md5_hex, meta_document, to_bson};
 use crate::error::MongoError;
 use crate::output::OutputTail;
+use crate::spill::{self, MARKER, SPILLABLE};
 
 /// How often allocation retries after losing a race for an id.
 const ALLOCATION_ATTEMPTS: usize = 1000;
@@ -35,8 +36,8 @@ impl Worker {
 
     /// Removes the run stored under `event`'s id when it is that run (the same start time,
     /// to the millisecond MongoDB keeps): its document, metrics, overflow and GridFS files
-    /// (artifacts, the output), so that `sync` can store it whole. Sources, shared by
-    /// runs, stay. `false` when no run has that id.
+    /// (artifacts, the output, the fields moved out of the document), so that `sync` can
+    /// store it whole. Sources, shared by runs, stay. `false` when no run has that id.
     ///
     /// The placeholder of a claimed id is no run: this observer's own stays, for the start
     /// to take over; one made before the run started is removed (see `claim`).
@@ -45,8 +46,11 @@ impl Worker {
             return Ok(false);
         };
         let key = id_bson(id);
-        let projection =
+        let mut projection =
             doc! { "start_time": 1, "artifacts": 1, "captured_out_file": 1, "claim": 1 };
+        for field in SPILLABLE {
+            projection.insert(format!("{field}.{MARKER}"), 1);
+        }
         let found = timed(
             self.limits.operation_timeout,
             self.runs
@@ -90,6 +94,11 @@ impl Worker {
             })
             .unwrap_or_default();
         files.extend(run.get("captured_out_file").cloned());
+        files.extend(
+            SPILLABLE
+                .iter()
+                .filter_map(|field| spill::marked_file(run.get(field)?).cloned()),
+        );
         for file in files {
             // A file already gone is what we want.
             let _ = timed(self.limits.operation_timeout, self.bucket.delete(file)).await;
@@ -142,7 +151,7 @@ impl Worker {
         body.insert("captured_out", "");
         body.insert("info", Document::new());
         body.insert("heartbeat", Bson::Null);
-        let id = self.insert_run(event.id.as_ref(), &body).await?;
+        let (id, body, spilled) = self.store_run(event.id.as_ref(), body).await?;
         let filename = format!("captured_out://{}/{id}", self.spec.runs_collection());
         let output_file = match self.bucket.open_upload_stream(filename).await {
             Ok(stream) => Some(stream),
@@ -163,7 +172,12 @@ impl Worker {
             metrics: HashMap::new(),
             output: OutputTail::new(self.limits.captured_out_bytes),
             output_file,
+            sizes: HashMap::new(),
+            spilled: HashMap::new(),
         });
+        if let Some(run) = self.run.as_mut() {
+            run.written(&super::spill::sizes(&body), &spilled);
+        }
         Ok(id)
     }
 
@@ -183,7 +197,9 @@ impl Worker {
             meta_document(&event.meta, Some(("queue_time", date(event.queue_time)))),
         );
         body.insert("status", "QUEUED");
-        self.insert_run(event.id.as_ref(), &body).await
+        self.store_run(event.id.as_ref(), body)
+            .await
+            .map(|(id, ..)| id)
     }
 
     /// Fails when `given` is taken, unless this observer claimed it (its placeholder is
@@ -202,13 +218,36 @@ impl Worker {
         }
     }
 
+    /// Stores the first document of a run: the fields that would make it too large are
+    /// moved to GridFS first (see `crate::spill`), then it is stored under its id (see
+    /// [`Worker::insert_run`]). The id, the document as stored, and the moved fields with
+    /// their files. A document that cannot be stored leaves no files.
+    async fn store_run(
+        &mut self,
+        given: Option<&RunId>,
+        mut body: Document,
+    ) -> Result<(RunId, Document, Vec<(String, Bson)>), MongoError> {
+        let spilled = self.spill(&mut body, 0, given).await?;
+        let fields: Vec<&str> = spilled.iter().map(|(field, _)| field.as_str()).collect();
+        match self.insert_run(given, &mut body, &fields).await {
+            Ok(id) => Ok((id, body, spilled)),
+            Err(e) => {
+                self.delete_files(spilled.into_iter().map(|(_, file)| file))
+                    .await;
+                Err(e)
+            }
+        }
+    }
+
     /// Inserts `body` under the given id (over this observer's placeholder when it claimed
     /// it), or under the largest number `_id` plus one, retrying when another run took that
-    /// id first.
+    /// id first. The markers of the `spilled` fields and their GridFS files get the name of
+    /// the allocated id.
     async fn insert_run(
         &mut self,
         given: Option<&RunId>,
-        body: &Document,
+        body: &mut Document,
+        spilled: &[&str],
     ) -> Result<RunId, MongoError> {
         if let Some(id) = given {
             if self.claim_of(id).is_some()
@@ -227,15 +266,24 @@ impl Worker {
                 Err(f) => Err(self.error("insert the run", f)),
             };
         }
+        let runs = self.spec.runs_collection();
         for _ in 0..ALLOCATION_ATTEMPTS {
             let id = RunId::Int(self.next_id().await?);
+            for field in spilled {
+                if let Some(value) = body.get_mut(*field) {
+                    spill::rename_marker(value, field, &runs, &id);
+                }
+            }
             match timed(
                 self.limits.operation_timeout,
                 self.runs.insert_one(with_id(id_bson(&id), body)),
             )
             .await
             {
-                Ok(_) => return Ok(id),
+                Ok(_) => {
+                    self.name_spilled_files(body, spilled).await;
+                    return Ok(id);
+                }
                 Err(f) if f.is_duplicate_key() => {}
                 Err(f) => return Err(self.error("insert the run", f)),
             }
