@@ -24,9 +24,9 @@
 //!
 //! The runtime calls observers from its pump thread. [`MongoObserver`] only puts each event
 //! into a bounded queue; one dedicated thread owns a current-thread tokio runtime and the
-//! `mongodb::Client` and writes the events in order. `started`, `queued` and `check_id`
-//! wait for the worker's answer (the run's id); `join` waits for the queue to drain until
-//! its deadline and reports the writes that failed.
+//! `mongodb::Client` and writes the events in order. `started`, `queued`, `check_id` and
+//! `claim_id` wait for the worker's answer (the run's id); `join` waits for the queue to
+//! drain until its deadline and reports the writes that failed.
 //!
 //! What is written, per collection:
 //! - `runs` (or `<prefix>_runs`): Sacred's document, inserted at the start with all of
@@ -36,6 +36,28 @@
 //!   [`Limits::captured_out_bytes`] bytes and is appended on the server (a pipeline update
 //!   with `$concat`, cut with `$substrBytes` on a character boundary computed by the
 //!   observer); servers without pipeline updates get the kept tail with `$set`.
+//!
+//!   An id given with `-i` is claimed before the run starts (`claim_id`): a placeholder
+//!   document `{_id, status: "QUEUED", meta: {comment}, info: {}, artifacts: [],
+//!   resources: [], claim: {token, pid, time}}` is inserted, so of runs started at once
+//!   with the same id exactly one gets it (the others get a duplicate key and are refused
+//!   before their body runs, exit 2). The run's start replaces the placeholder, matched by
+//!   `_id` and `claim.token`, with Sacred's document: nothing of the claim is left. A claim
+//!   of a run that does not start is removed when the observer is dropped; one left by a
+//!   process killed between claim and start keeps the id taken until it is removed (or
+//!   that run's `sync` replaces it). A server that cannot be reached refuses no claim: the
+//!   run starts into its journal and is stored later.
+//!
+//!   No run document nears MongoDB's 16 MB: before each write the observer knows the size
+//!   of the document it leaves (it tracks every field it wrote). When it would pass 16 MiB
+//!   less 1 MiB and the room of `captured_out`, the largest of `config`, `info`,
+//!   `result`, `fail_trace`, `host`, `meta` and `experiment` move to GridFS until it fits,
+//!   each as `<field>://<runs>/<id>` holding the BSON document `{value: <the field>}`, and
+//!   the field holds `{"_gridfs": {"file_id", "filename", "bytes", "format": "bson"}}`
+//!   instead. [`read::MongoReader`] loads such fields back. A field that is small again at
+//!   a later write is written in place and its file removed; `replace_run` removes the
+//!   files with the run. Readers that know only Sacred's schema (Omniboard, incense) see
+//!   the marker.
 //! - `metrics` (or `<prefix>_metrics`): Sacred's `{run_id, name, steps, values,
 //!   timestamps}`, one `$push … $each` per metric and beat, upserted, with an index on
 //!   `{run_id, name}`. At most [`Limits::metric_points`] points per document; later points
@@ -56,9 +78,11 @@
 //! the observer shares with its worker), `spec` ([`MongoSpec`]; `spec::short` and
 //! `spec::uri` parse the two forms of `-m`), `connect` (a client for a spec, and one
 //! operation under a time limit), `encode` and `output` (Sacred's BSON types, the kept
-//! tail of the output), `worker` (the writing thread), `observer` ([`MongoObserver`]) and
-//! [`read`] ([`read::MongoReader`]). The reader shares `connect` with the worker, not the
-//! worker itself.
+//! tail of the output), `spill` (the size of fields, and the format of those moved to
+//! GridFS), `worker` (the writing thread; `worker::claim` takes given ids,
+//! `worker::spill` keeps the document small), `observer` ([`MongoObserver`]) and [`read`]
+//! ([`read::MongoReader`]). The reader shares `connect` and `spill` with the worker, not
+//! the worker itself.
 
 mod connect;
 mod encode;
@@ -68,6 +92,7 @@ mod observer;
 mod output;
 pub mod read;
 mod spec;
+mod spill;
 mod worker;
 
 pub use error::MongoError;

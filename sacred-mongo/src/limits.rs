@@ -94,6 +94,9 @@ pub(crate) struct Backlog {
     pub(crate) pending: AtomicUsize,
     /// Set when `join` gave up: the worker drops what is left.
     pub(crate) abandoned: AtomicBool,
+    /// Set while the worker holds an id claimed for a run that has not started there yet:
+    /// the observer, when dropped, has the worker release it.
+    pub(crate) claim_held: AtomicBool,
     /// The first write that failed since the run was (re)started there: the worker drops
     /// the writes queued after it, and the observer refuses new ones, until the run is
     /// replaced (the runtime replays it from the journal).

@@ -29,13 +29,22 @@ const READ_ARTIFACT_NOW: u64 = 16 << 20;
 /// incense) read them.
 ///
 /// The observer's methods return at once, except [`Observer::check_id`],
-/// [`Observer::queued`] and [`Observer::started`], which wait for the worker (they return
-/// the run's id), and [`Observer::join`], which waits until the queue is written or the
-/// deadline passes. Writes that fail during the run are reported by `join`.
+/// [`Observer::claim_id`], [`Observer::queued`] and [`Observer::started`], which wait for
+/// the worker (they return the run's id), and [`Observer::join`], which waits until the
+/// queue is written or the deadline passes. Writes that fail during the run are reported
+/// by `join`. Dropping the observer removes the placeholder of an id it claimed for a run
+/// that did not start (waiting at most the connection timeout and a second).
 ///
 /// Beyond Sacred, and never instead of its fields:
 /// - ids are allocated from the largest *number* `_id` (a string id from `-i` does not
 ///   break allocation), and a taken id is refused before anything is written;
+/// - an id given with `-i` is claimed before the run starts with a placeholder document
+///   (`status: "QUEUED"`, a `claim` field), so of runs started at once with that id exactly
+///   one gets it; the run's start replaces the placeholder with Sacred's document;
+/// - a field that would make the run document pass MongoDB's 16 MB (`config`, `info`,
+///   `result`, `fail_trace`, …) is stored in GridFS as `<field>://<runs collection>/<id>`,
+///   and the document holds `{"_gridfs": {file_id, filename, bytes, format}}` in its
+///   place; [`MongoReader`](crate::read::MongoReader) loads it back;
 /// - `captured_out` keeps the last [`Limits::captured_out_bytes`] bytes (appended on the
 ///   server, not resent each beat); the whole output goes to GridFS at the end as
 ///   `captured_out://<runs collection>/<id>`, referenced by `captured_out_file`;
@@ -43,11 +52,15 @@ const READ_ARTIFACT_NOW: u64 = 16 << 20;
 ///   `<metrics collection>_overflow` documents `{run_id, name, chunk, steps, values,
 ///   timestamps}`, and the metric document gets `overflow: true` and `count`;
 /// - sources are stored once per (absolute path, md5), the md5 in `metadata.md5`;
-/// - runs are updated field by field with `$set`/`$push`, never replaced.
+/// - runs are updated field by field with `$set`/`$push`, never replaced (only a
+///   placeholder of a claimed id is replaced, by the run's first document).
 pub struct MongoObserver {
     spec: Arc<MongoSpec>,
     sender: mpsc::Sender<Job>,
     backlog: Arc<Backlog>,
+    /// How long dropping the observer waits for the removal of an id it claimed for a run
+    /// that did not start.
+    release_wait: Duration,
     /// The worker thread; detached when the observer is dropped (it ends once the queue is
     /// written).
     _worker: JoinHandle<()>,
@@ -86,12 +99,14 @@ impl MongoObserver {
     pub fn with_limits(spec: MongoSpec, limits: Limits) -> Result<Self, MongoError> {
         let spec = Arc::new(spec);
         let backlog = Arc::new(Backlog::default());
-        let (sender, worker) =
-            worker::spawn(Arc::clone(&spec), limits.clamped(), Arc::clone(&backlog))?;
+        let limits = limits.clamped();
+        let release_wait = limits.connect_timeout + Duration::from_secs(1);
+        let (sender, worker) = worker::spawn(Arc::clone(&spec), limits, Arc::clone(&backlog))?;
         Ok(Self {
             spec,
             sender,
             backlog,
+            release_wait,
             _worker: worker,
         })
     }
@@ -176,6 +191,15 @@ impl Observer for MongoObserver {
 
     fn check_id(&self, id: &RunId) -> Result<(), ObserverError> {
         self.ask(|reply| Job::CheckId(id.clone(), reply))
+            .map_err(observer_error)
+    }
+
+    /// Takes `id` on the server with a placeholder document (see the crate docs), so that
+    /// of runs started at once with the same id exactly one gets it. Refused when the id
+    /// exists; a server that cannot be reached refuses nothing (the run starts into its
+    /// journal, and is stored later).
+    fn claim_id(&mut self, id: &RunId) -> Result<(), ObserverError> {
+        self.ask(|reply| Job::Claim(id.clone(), reply))
             .map_err(observer_error)
     }
 
@@ -269,6 +293,21 @@ impl MongoObserver {
         MongoError::Deadline {
             target: self.spec.to_string(),
             pending: self.backlog.pending.load(Ordering::SeqCst),
+        }
+    }
+}
+
+impl Drop for MongoObserver {
+    /// An id claimed for a run that never started here (another observer refused the id,
+    /// or the run stopped before its start) is released: its placeholder is removed, within
+    /// the connection timeout and a second.
+    fn drop(&mut self) {
+        if !self.backlog.claim_held.load(Ordering::SeqCst) {
+            return;
+        }
+        let (reply, answer) = sync_channel(1);
+        if self.sender.try_send(Job::Release(reply)).is_ok() {
+            let _ = answer.recv_timeout(self.release_wait);
         }
     }
 }

@@ -4,6 +4,12 @@
 //! until the server answered. Run documents are returned as [`Document`]s, so BSON types
 //! (`Int32`, dates, ObjectIds) stay visible; [`to_json`] turns one into JSON with dates
 //! as ISO 8601 strings and ObjectIds as hex.
+//!
+//! A field the observer moved to GridFS because the document would have outgrown
+//! MongoDB's 16 MB (`config`, `info`, `result`, `fail_trace`, `host`, `meta`,
+//! `experiment`; the document holds `{"_gridfs": {"file_id", "filename", "bytes",
+//! "format"}}` in its place) is loaded back: [`MongoReader::get_run`] and
+//! [`MongoReader::list_runs`] return the whole value, with its BSON types.
 
 use std::time::Duration;
 
@@ -21,6 +27,7 @@ use crate::encode::id_bson;
 use crate::error::{MongoError, OpFailure};
 use crate::limits::Limits;
 use crate::spec::MongoSpec;
+use crate::spill::{self, SPILLABLE};
 
 /// Which runs [`MongoReader::list_runs`] returns.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -103,10 +110,11 @@ impl MongoReader {
         Ok(reader)
     }
 
-    /// The runs matching `filter`, newest (largest `_id`) first.
+    /// The runs matching `filter`, newest (largest `_id`) first, their fields moved to
+    /// GridFS loaded back.
     ///
     /// # Errors
-    /// The server cannot be reached or refuses the query.
+    /// The server cannot be reached or refuses the query, or a moved field cannot be read.
     pub fn list_runs(&self, filter: &RunFilter) -> Result<Vec<Document>, MongoError> {
         let mut query = Document::new();
         if let Some(status) = &filter.status {
@@ -119,23 +127,76 @@ impl MongoReader {
         if let Some(limit) = filter.limit {
             find = find.limit(i64::try_from(limit).unwrap_or(i64::MAX));
         }
-        self.block(async {
-            let cursor = timed(self.timeout, find).await?;
-            cursor.try_collect().await.map_err(OpFailure::Driver)
-        })
-        .map_err(|f: OpFailure| f.into_error(&self.spec, "list the runs"))
+        let runs: Vec<Document> = self
+            .block(async {
+                let cursor = timed(self.timeout, find).await?;
+                cursor.try_collect().await.map_err(OpFailure::Driver)
+            })
+            .map_err(|f: OpFailure| f.into_error(&self.spec, "list the runs"))?;
+        runs.into_iter().map(|run| self.load_spilled(run)).collect()
     }
 
-    /// The run document with `_id` `id`, if there is one.
+    /// The run document with `_id` `id`, if there is one, its fields moved to GridFS loaded
+    /// back.
     ///
     /// # Errors
-    /// The server cannot be reached or refuses the query.
+    /// The server cannot be reached or refuses the query, or a moved field cannot be read.
     pub fn get_run(&self, id: &RunId) -> Result<Option<Document>, MongoError> {
-        self.block(timed(
-            self.timeout,
-            self.runs.find_one(doc! { "_id": id_bson(id) }),
-        ))
-        .map_err(|f| f.into_error(&self.spec, &format!("read the run {id}")))
+        match self.stored_run(id_bson(id), None)? {
+            Some(run) => self.load_spilled(run).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The run document with `_id` `key` as stored (moved fields as markers), with only the
+    /// fields of `projection` when given.
+    fn stored_run(
+        &self,
+        key: Bson,
+        projection: Option<Document>,
+    ) -> Result<Option<Document>, MongoError> {
+        let action = format!("read the run {key}");
+        let find = self.runs.find_one(doc! { "_id": key });
+        let find = match projection {
+            Some(projection) => find.projection(projection),
+            None => find,
+        };
+        self.block(timed(self.timeout, find))
+            .map_err(|f| f.into_error(&self.spec, &action))
+    }
+
+    /// `run` with the values of its moved fields in place of their markers. A running run
+    /// may move a field again between the read of its document and that of the file (the
+    /// old file is then removed): the document is then read once more.
+    fn load_spilled(&self, mut run: Document) -> Result<Document, MongoError> {
+        let Err(first) = self.fill_spilled(&mut run) else {
+            return Ok(run);
+        };
+        let Some(key) = run.get("_id").cloned() else {
+            return Err(first);
+        };
+        let Some(mut again) = self.stored_run(key, None)? else {
+            return Err(first);
+        };
+        self.fill_spilled(&mut again)?;
+        Ok(again)
+    }
+
+    /// Replaces each marker of a moved field of `run` by the value its file holds.
+    fn fill_spilled(&self, run: &mut Document) -> Result<(), MongoError> {
+        for field in SPILLABLE {
+            let Some(file) = run.get(field).and_then(spill::marked_file).cloned() else {
+                continue;
+            };
+            let bytes = self.file(&file)?;
+            let value = spill::decode(&bytes).map_err(|message| MongoError::Database {
+                target: self.spec.to_string(),
+                action: format!("read the field `{field}` of a run from the GridFS file {file}"),
+                message,
+            })?;
+            run.insert(field, value);
+        }
+        Ok(())
     }
 
     /// Every metric of the run, in the order they were created, with every point (those
@@ -226,7 +287,7 @@ impl MongoReader {
     /// # Errors
     /// The server cannot be reached, or the file is missing from GridFS.
     pub fn artifact(&self, run_id: &RunId, name: &str) -> Result<Option<Vec<u8>>, MongoError> {
-        let Some(run) = self.get_run(run_id)? else {
+        let Some(run) = self.stored_run(id_bson(run_id), Some(doc! { "artifacts": 1 }))? else {
             return Ok(None);
         };
         let file_id = run.get_array("artifacts").ok().and_then(|artifacts| {
@@ -248,7 +309,8 @@ impl MongoReader {
     /// # Errors
     /// The server cannot be reached, or the output file is missing from GridFS.
     pub fn captured_out(&self, run_id: &RunId) -> Result<Option<String>, MongoError> {
-        let Some(run) = self.get_run(run_id)? else {
+        let projection = doc! { "status": 1, "captured_out": 1, "captured_out_file": 1 };
+        let Some(run) = self.stored_run(id_bson(run_id), Some(projection))? else {
             return Ok(None);
         };
         let over = !matches!(run.get_str("status"), Ok("RUNNING" | "QUEUED"));

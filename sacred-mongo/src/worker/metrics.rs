@@ -50,7 +50,7 @@ impl Worker {
             // Without the index the chunks are still stored (a repeated write would then
             // duplicate one): report, and go on.
             if let Err(e) = self.ensure_overflow_index().await {
-                self.note(Err(e));
+                self.report(&e);
             }
             let mut documents = Vec::new();
             let mut chunk = state.chunks;

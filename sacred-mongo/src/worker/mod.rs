@@ -1,9 +1,11 @@
 //! The worker: one thread with a current-thread tokio runtime and the `mongodb::Client`,
 //! writing the queued events in order.
 
+mod claim;
 mod files;
 mod metrics;
 mod run;
+mod spill;
 mod start;
 
 use std::collections::HashMap;
@@ -26,6 +28,7 @@ use crate::error::{MongoError, OpFailure};
 use crate::limits::{Backlog, Limits};
 use crate::output::OutputTail;
 use crate::spec::MongoSpec;
+use claim::Claim;
 
 /// Sacred's record format.
 pub(crate) const FORMAT: &str = "MongoObserver-0.7.0";
@@ -37,6 +40,10 @@ pub(crate) type Reply<T> = SyncSender<Result<T, MongoError>>;
 pub(crate) enum Job {
     /// Is this id free?
     CheckId(RunId, Reply<()>),
+    /// Take this id for the run about to start (a placeholder document).
+    Claim(RunId, Reply<()>),
+    /// Remove the placeholder of an id claimed for a run that did not start.
+    Release(SyncSender<()>),
     /// Remove the partly stored run of this start, if it is there.
     Replace(Box<StartedEvent>, Reply<bool>),
     /// Insert a queued run; reply with its id.
@@ -64,7 +71,10 @@ pub(crate) enum Job {
 impl Job {
     /// Whether this is an event that writes (counted as pending).
     pub(crate) fn is_event(&self) -> bool {
-        !matches!(self, Job::CheckId(..) | Job::Replace(..) | Job::Flush(_))
+        !matches!(
+            self,
+            Job::CheckId(..) | Job::Claim(..) | Job::Release(_) | Job::Replace(..) | Job::Flush(_)
+        )
     }
 }
 
@@ -163,6 +173,11 @@ struct RunState {
     output: OutputTail,
     /// The whole output, streamed to GridFS.
     output_file: Option<GridFsUploadStream>,
+    /// The size in BSON of each top-level field of the document as last written
+    /// (`captured_out` aside: its room is kept apart), to keep the document under 16 MB.
+    sizes: HashMap<String, usize>,
+    /// The GridFS file of each field moved out of the document (see `crate::spill`).
+    spilled: HashMap<String, Bson>,
 }
 
 impl RunState {
@@ -203,6 +218,9 @@ pub(crate) struct Worker {
     pipeline_updates: bool,
     /// Sources stored by this observer: (absolute path, md5) → file id.
     sources: HashMap<(String, String), Bson>,
+    /// The id this observer claimed (its placeholder document), until the run's start
+    /// takes it over or it is released.
+    claim: Option<Claim>,
 }
 
 impl Worker {
@@ -229,6 +247,7 @@ impl Worker {
             gridfs_indexes: false,
             pipeline_updates: true,
             sources: HashMap::new(),
+            claim: None,
         })
     }
 
@@ -262,6 +281,13 @@ impl Worker {
         match job {
             Job::CheckId(id, reply) => {
                 let _ = reply.send(self.check_id(&id).await);
+            }
+            Job::Claim(id, reply) => {
+                let _ = reply.send(self.claim_id(&id).await);
+            }
+            Job::Release(reply) => {
+                self.release_claim().await;
+                let _ = reply.send(());
             }
             Job::Replace(event, reply) => {
                 let _ = reply.send(self.replace_run(&event).await);
@@ -312,7 +338,8 @@ impl Worker {
         }
     }
 
-    /// Records the failure of an event nobody waits for.
+    /// Records the failure of an event nobody waits for: the record now has a hole, so the
+    /// writes after it are refused until the run is replaced.
     fn note(&mut self, result: Result<(), MongoError>) {
         if let Err(e) = result {
             let message = e.to_string();
@@ -320,6 +347,13 @@ impl Worker {
             self.failures.count += 1;
             self.failures.first.get_or_insert(message);
         }
+    }
+
+    /// Records a failure that leaves no hole in the record (an index not created): reported
+    /// at the next flush, while the writes go on.
+    fn report(&mut self, e: &MongoError) {
+        self.failures.count += 1;
+        self.failures.first.get_or_insert_with(|| e.to_string());
     }
 
     /// The error for an event that needs a run when none was started.
@@ -358,8 +392,9 @@ impl Worker {
     /// `fs.chunks {files_id: 1, n: 1}`, as pymongo does), once: the driver creates them only
     /// when a file fills a whole chunk, and sources and artifacts are usually smaller. A
     /// refusal (no right to create indexes, say) is reported at the next flush and uploads
-    /// go on; a server that cannot be reached fails the caller at once, rather than after
-    /// one timeout per index.
+    /// and the run's writes go on (a missing index leaves no hole in the record); a server
+    /// that cannot be reached fails the caller at once, rather than after one timeout per
+    /// index.
     async fn ensure_gridfs_indexes(&mut self) -> Result<(), MongoError> {
         if self.gridfs_indexes {
             return Ok(());
@@ -389,7 +424,7 @@ impl Worker {
                 }
                 // Tried once per observer: a refusal is not repeated at every start.
                 self.gridfs_indexes = true;
-                self.note(Err(e));
+                self.report(&e);
                 return Ok(());
             }
         }

@@ -9,8 +9,8 @@ use sacred_core::observer::{
     ResourceEvent,
 };
 
-use super::Worker;
 use super::files::{self, Content};
+use super::{Worker, spill};
 use crate::connect::timed;
 use crate::encode::{date, to_bson, to_document};
 use crate::error::MongoError;
@@ -54,8 +54,17 @@ impl Worker {
         if send_result {
             set.insert("result", result.clone());
         }
-        let output = (!event.output.is_empty()).then(|| run.output.push(&event.output));
-        self.update_run(set, output).await?;
+        let spilled = self.spill_update(&mut set).await?;
+        let sizes = spill::sizes(&set);
+        let output = match self.run.as_mut() {
+            Some(run) if !event.output.is_empty() => Some(run.output.push(&event.output)),
+            _ => None,
+        };
+        if let Err(e) = self.update_run(set, output).await {
+            self.spill_failed(spilled).await;
+            return Err(e);
+        }
+        self.spill_written(&sizes, &spilled).await;
         if let Some(run) = self.run.as_mut() {
             if send_info {
                 run.sent_info = Some(info);
@@ -170,11 +179,14 @@ impl Worker {
             limit,
             self.runs.update_one(
                 doc! { "_id": key },
-                doc! { "$push": { "artifacts": entry } },
+                doc! { "$push": { "artifacts": entry.clone() } },
             ),
         )
         .await
         .map_err(|f| self.error("add the artifact to the run", f))?;
+        if let Some(run) = self.run.as_mut() {
+            run.appended("artifacts", &Bson::Document(entry));
+        }
         Ok(())
     }
 
@@ -191,11 +203,14 @@ impl Worker {
             self.limits.operation_timeout,
             self.runs.update_one(
                 doc! { "_id": run.key.clone() },
-                doc! { "$push": { "resources": entry } },
+                doc! { "$push": { "resources": entry.clone() } },
             ),
         )
         .await
         .map_err(|f| self.error("add the resource to the run", f))?;
+        if let Some(run) = self.run.as_mut() {
+            run.appended("resources", &Bson::Array(entry));
+        }
         Ok(())
     }
 
@@ -226,11 +241,12 @@ impl Worker {
     }
 
     /// Closes the output file and writes the end of the run: what changed since the last
-    /// beat, `captured_out_file`, then `end` (status last). Retried when the server cannot be
-    /// reached. Without a started run (its start failed) there is nothing to update.
+    /// beat, `captured_out_file`, then `end` (status last), with what would make the
+    /// document too large moved to GridFS. Retried when the server cannot be reached.
+    /// Without a started run (its start failed) there is nothing to update.
     async fn finish(&mut self, result: Option<Bson>, end: Document) -> Result<(), MongoError> {
         let limit = self.limits.operation_timeout;
-        let Some(mut run) = self.run.take() else {
+        let Some(run) = self.run.as_mut() else {
             return Ok(());
         };
         let mut set = Document::new();
@@ -246,8 +262,10 @@ impl Worker {
         if run.output.needs_resync() {
             set.insert("captured_out", run.output.text());
         }
+        let output_file = run.output_file.take();
+        let filter = doc! { "_id": run.key.clone() };
         let mut file_failure = None;
-        if let Some(stream) = run.output_file.take() {
+        if let Some(stream) = output_file {
             match files::close(stream, limit).await {
                 Ok(id) => {
                     set.insert("captured_out_file", id);
@@ -256,7 +274,14 @@ impl Worker {
             }
         }
         set.extend(end);
-        let filter = doc! { "_id": run.key.clone() };
+        let spilled = match self.spill_update(&mut set).await {
+            Ok(spilled) => spilled,
+            Err(e) => {
+                self.run = None;
+                return Err(e);
+            }
+        };
+        let sizes = spill::sizes(&set);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -269,11 +294,15 @@ impl Worker {
             {
                 Ok(_) => break,
                 Err(f) if f.is_rejection() || attempt >= FINAL_ATTEMPTS => {
+                    self.spill_failed(spilled).await;
+                    self.run = None;
                     return Err(self.error("record the end of the run", f));
                 }
                 Err(_) => tokio::time::sleep(FINAL_RETRY_PAUSE).await,
             }
         }
+        self.spill_written(&sizes, &spilled).await;
+        self.run = None;
         file_failure.map_or(Ok(()), Err)
     }
 }

@@ -9,9 +9,10 @@ use sacred_core::observer::{ExperimentRecord, QueuedEvent, RunId, SourceFile, St
 use super::files::Content;
 use super::{FORMAT, RunState, Worker};
 use crate::connect::timed;
-use crate::encode::{date, id_bson, int, md5_hex, meta_document, to_bson};
+use crate::encode::{date, id_bson, md5_hex, meta_document, to_bson};
 use crate::error::MongoError;
 use crate::output::OutputTail;
+use crate::spill::{self, MARKER, SPILLABLE};
 
 /// How often allocation retries after losing a race for an id.
 const ALLOCATION_ATTEMPTS: usize = 1000;
@@ -35,24 +36,37 @@ impl Worker {
 
     /// Removes the run stored under `event`'s id when it is that run (the same start time,
     /// to the millisecond MongoDB keeps): its document, metrics, overflow and GridFS files
-    /// (artifacts, the output), so that `sync` can store it whole. Sources, shared by
-    /// runs, stay. `false` when no run has that id.
+    /// (artifacts, the output, the fields moved out of the document), so that `sync` can
+    /// store it whole. Sources, shared by runs, stay. `false` when no run has that id.
+    ///
+    /// The placeholder of a claimed id is no run: this observer's own stays, for the start
+    /// to take over; one made before the run started is removed (see `claim`).
     pub(super) async fn replace_run(&mut self, event: &StartedEvent) -> Result<bool, MongoError> {
         let Some(id) = &event.id else {
             return Ok(false);
         };
         let key = id_bson(id);
+        let mut projection =
+            doc! { "start_time": 1, "artifacts": 1, "captured_out_file": 1, "claim": 1 };
+        for field in SPILLABLE {
+            projection.insert(format!("{field}.{MARKER}"), 1);
+        }
         let found = timed(
             self.limits.operation_timeout,
             self.runs
                 .find_one(doc! { "_id": key.clone() })
-                .projection(doc! { "start_time": 1, "artifacts": 1, "captured_out_file": 1 }),
+                .projection(projection),
         )
         .await
         .map_err(|f| self.error("look up the run to replace", f))?;
         let Some(run) = found else {
             return Ok(false);
         };
+        if let Ok(claim) = run.get_document("claim") {
+            self.replace_placeholder(id, claim, event.start_time.as_millis())
+                .await?;
+            return Ok(false);
+        }
         let stored = run
             .get_datetime("start_time")
             .ok()
@@ -80,6 +94,11 @@ impl Worker {
             })
             .unwrap_or_default();
         files.extend(run.get("captured_out_file").cloned());
+        files.extend(
+            SPILLABLE
+                .iter()
+                .filter_map(|field| spill::marked_file(run.get(field)?).cloned()),
+        );
         for file in files {
             // A file already gone is what we want.
             let _ = timed(self.limits.operation_timeout, self.bucket.delete(file)).await;
@@ -103,7 +122,7 @@ impl Worker {
         Ok(true)
     }
 
-    fn id_exists(&self, id: &RunId) -> MongoError {
+    pub(super) fn id_exists(&self, id: &RunId) -> MongoError {
         MongoError::IdExists {
             id: id.to_string(),
             collection: self.spec.runs_collection(),
@@ -111,12 +130,11 @@ impl Worker {
         }
     }
 
-    /// Inserts the RUNNING document with all of Sacred's start fields; opens the output file.
+    /// Inserts the RUNNING document with all of Sacred's start fields (over the placeholder
+    /// of its id when this observer claimed it); opens the output file.
     pub(super) async fn started(&mut self, event: &StartedEvent) -> Result<RunId, MongoError> {
         self.run = None;
-        if let Some(id) = &event.id {
-            self.check_id(id).await?;
-        }
+        self.check_unclaimed(event.id.as_ref()).await?;
         self.ensure_gridfs_indexes().await?;
         let experiment = self.experiment_document(&event.experiment).await?;
         let mut body = Document::new();
@@ -133,7 +151,7 @@ impl Worker {
         body.insert("captured_out", "");
         body.insert("info", Document::new());
         body.insert("heartbeat", Bson::Null);
-        let id = self.insert_run(event.id.as_ref(), &body).await?;
+        let (id, body, spilled) = self.store_run(event.id.as_ref(), body).await?;
         let filename = format!("captured_out://{}/{id}", self.spec.runs_collection());
         let output_file = match self.bucket.open_upload_stream(filename).await {
             Ok(stream) => Some(stream),
@@ -154,16 +172,19 @@ impl Worker {
             metrics: HashMap::new(),
             output: OutputTail::new(self.limits.captured_out_bytes),
             output_file,
+            sizes: HashMap::new(),
+            spilled: HashMap::new(),
         });
+        if let Some(run) = self.run.as_mut() {
+            run.written(&super::spill::sizes(&body), &spilled);
+        }
         Ok(id)
     }
 
     /// Inserts the QUEUED document (Sacred's queued fields, `meta.queue_time` a date).
     pub(super) async fn queued(&mut self, event: &QueuedEvent) -> Result<RunId, MongoError> {
         self.run = None;
-        if let Some(id) = &event.id {
-            self.check_id(id).await?;
-        }
+        self.check_unclaimed(event.id.as_ref()).await?;
         self.ensure_gridfs_indexes().await?;
         let experiment = self.experiment_document(&event.experiment).await?;
         let mut body = Document::new();
@@ -176,17 +197,64 @@ impl Worker {
             meta_document(&event.meta, Some(("queue_time", date(event.queue_time)))),
         );
         body.insert("status", "QUEUED");
-        self.insert_run(event.id.as_ref(), &body).await
+        self.store_run(event.id.as_ref(), body)
+            .await
+            .map(|(id, ..)| id)
     }
 
-    /// Inserts `body` under the given id, or under the largest number `_id` plus one,
-    /// retrying when another run took that id first.
-    async fn insert_run(
-        &self,
+    /// Fails when `given` is taken, unless this observer claimed it (its placeholder is
+    /// there); releases a claim of another id.
+    async fn check_unclaimed(&mut self, given: Option<&RunId>) -> Result<(), MongoError> {
+        match given {
+            Some(id) if self.claim_of(id).is_some() => Ok(()),
+            Some(id) => {
+                self.release_claim().await;
+                self.check_id(id).await
+            }
+            None => {
+                self.release_claim().await;
+                Ok(())
+            }
+        }
+    }
+
+    /// Stores the first document of a run: the fields that would make it too large are
+    /// moved to GridFS first (see `crate::spill`), then it is stored under its id (see
+    /// [`Worker::insert_run`]). The id, the document as stored, and the moved fields with
+    /// their files. A document that cannot be stored leaves no files.
+    async fn store_run(
+        &mut self,
         given: Option<&RunId>,
-        body: &Document,
+        mut body: Document,
+    ) -> Result<(RunId, Document, Vec<(String, Bson)>), MongoError> {
+        let spilled = self.spill(&mut body, 0, given).await?;
+        let fields: Vec<&str> = spilled.iter().map(|(field, _)| field.as_str()).collect();
+        match self.insert_run(given, &mut body, &fields).await {
+            Ok(id) => Ok((id, body, spilled)),
+            Err(e) => {
+                self.delete_files(spilled.into_iter().map(|(_, file)| file))
+                    .await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Inserts `body` under the given id (over this observer's placeholder when it claimed
+    /// it), or under the largest number `_id` plus one, retrying when another run took that
+    /// id first. The markers of the `spilled` fields and their GridFS files get the name of
+    /// the allocated id.
+    async fn insert_run(
+        &mut self,
+        given: Option<&RunId>,
+        body: &mut Document,
+        spilled: &[&str],
     ) -> Result<RunId, MongoError> {
         if let Some(id) = given {
+            if self.claim_of(id).is_some()
+                && let Some(id) = self.take_over_claim(id, with_id(id_bson(id), body)).await?
+            {
+                return Ok(id);
+            }
             return match timed(
                 self.limits.operation_timeout,
                 self.runs.insert_one(with_id(id_bson(id), body)),
@@ -198,15 +266,24 @@ impl Worker {
                 Err(f) => Err(self.error("insert the run", f)),
             };
         }
+        let runs = self.spec.runs_collection();
         for _ in 0..ALLOCATION_ATTEMPTS {
-            let next = self.next_id().await?;
+            let id = RunId::Int(self.next_id().await?);
+            for field in spilled {
+                if let Some(value) = body.get_mut(*field) {
+                    spill::rename_marker(value, field, &runs, &id);
+                }
+            }
             match timed(
                 self.limits.operation_timeout,
-                self.runs.insert_one(with_id(int(next), body)),
+                self.runs.insert_one(with_id(id_bson(&id), body)),
             )
             .await
             {
-                Ok(_) => return Ok(RunId::Int(next)),
+                Ok(_) => {
+                    self.name_spilled_files(body, spilled).await;
+                    return Ok(id);
+                }
                 Err(f) if f.is_duplicate_key() => {}
                 Err(f) => return Err(self.error("insert the run", f)),
             }
