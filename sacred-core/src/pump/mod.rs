@@ -11,6 +11,7 @@
 mod observer_thread;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -27,7 +28,8 @@ use crate::observer::{
 use crate::run::{EndReport, ObserverFailure, RunEnd, RunMessage, Shared};
 use crate::time::Timestamp;
 
-/// How long observers get to finish their work at the end of a run.
+/// How long an observer may make no progress at the end of a run before it is given up
+/// (one that keeps storing the run is waited for).
 pub(crate) const JOIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long observers get at the end of an interrupted run: the journal has it all, and
@@ -36,6 +38,9 @@ pub(crate) const INTERRUPT_JOIN_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How much longer than the observers' deadline the end of the run waits for them.
 const JOIN_MARGIN: Duration = Duration::from_secs(2);
+
+/// After this long, the end of the run says whom it waits for.
+const SAY_WAITING_AFTER: Duration = Duration::from_secs(3);
 
 /// Writes the `Started run with ID` log line once the id is known.
 pub(crate) type Announce = Box<dyn Fn(Option<&RunId>) + Send>;
@@ -66,6 +71,8 @@ struct ObserverHandle {
     name: String,
     sync_args: Option<Vec<String>>,
     jobs: Sender<Job>,
+    /// Records its thread handed to it so far.
+    progress: Arc<AtomicU64>,
 }
 
 /// The running pump thread.
@@ -93,12 +100,17 @@ impl Pump {
         let journal = start.journal.as_ref().map(|j| j.path().to_path_buf());
         let mut handles = Vec::with_capacity(observers.len());
         for observer in observers {
+            let name = observer.name();
+            let sync_args = observer.sync_args();
+            let (jobs, progress) = observer_thread::spawn(observer, start.logger.clone())?;
             handles.push(ObserverHandle {
-                name: observer.name(),
-                sync_args: observer.sync_args(),
-                jobs: observer_thread::spawn(observer, start.logger.clone())?,
+                name,
+                sync_args,
+                jobs,
+                progress,
             });
         }
+        let logger = start.logger.clone();
         let to_pump = sender.clone();
         let handle = std::thread::Builder::new()
             .name("sacred-pump".into())
@@ -112,6 +124,7 @@ impl Pump {
                     journal: None,
                     journal_failure: None,
                     unpublished: Vec::new(),
+                    logger,
                     run_id: None,
                     announce: None,
                 };
@@ -145,8 +158,9 @@ impl Pump {
         {
             return unfinished("the observers' thread stopped unexpectedly");
         }
-        let Ok(report) = answer.recv_timeout(JOIN_TIMEOUT + JOIN_MARGIN * 2) else {
-            return unfinished("the observers did not finish in time");
+        // The pump waits for observers as long as they make progress, and says so.
+        let Ok(report) = answer.recv() else {
+            return unfinished("the observers' thread stopped unexpectedly");
         };
         if let Some(handle) = self.handle.take() {
             let _ = handle.join();
@@ -168,6 +182,8 @@ struct PumpThread {
     /// Records appended since the observers were last told how far the journal goes; they
     /// go from memory if the journal fails before that.
     unpublished: Vec<Record>,
+    /// To say why the end of the run waits.
+    logger: Logger,
     /// The run's id, once the observers decided it.
     run_id: Option<RunId>,
     /// Writes the `Started run with ID` line, once.
@@ -405,6 +421,49 @@ impl PumpThread {
         self.publish(true);
     }
 
+    /// Waits for `observer`'s reply to its join. An observer still storing the run (its
+    /// count of records handed over grows) is waited for as long as it makes progress;
+    /// one that makes none for `timeout` (or any, once the run was interrupted) is not.
+    fn wait_for(
+        &self,
+        observer: &ObserverHandle,
+        answer: &Receiver<observer_thread::Joined>,
+        timeout: Duration,
+        interrupted: bool,
+    ) -> Result<observer_thread::Joined, RecvTimeoutError> {
+        let started = Instant::now();
+        let mut last = observer.progress.load(Ordering::Relaxed);
+        let mut moved = Instant::now();
+        let mut said = false;
+        loop {
+            match answer.recv_timeout(Duration::from_millis(250)) {
+                Err(RecvTimeoutError::Timeout) => {}
+                done => return done,
+            }
+            let now = observer.progress.load(Ordering::Relaxed);
+            if now != last {
+                last = now;
+                moved = Instant::now();
+            }
+            let limit = if interrupted {
+                started + timeout
+            } else {
+                moved + timeout + JOIN_MARGIN
+            };
+            if Instant::now() >= limit {
+                return Err(RecvTimeoutError::Timeout);
+            }
+            if !said && started.elapsed() >= SAY_WAITING_AFTER {
+                said = true;
+                self.logger.info(&format!(
+                    "Waiting for the observer {} to store the rest of the run (the journal \
+                     keeps it meanwhile)",
+                    observer.name
+                ));
+            }
+        }
+    }
+
     /// The end: a final beat, the final event (journalled first), the observers' join; the
     /// journal is removed when every observer stored the whole run, else kept.
     fn finish(&mut self, end: RunEnd, output: String) -> EndReport {
@@ -414,6 +473,7 @@ impl PumpThread {
         };
         self.beat(output, result);
         let time = Timestamp::now();
+        let interrupted = matches!(end, RunEnd::Interrupted(_));
         let (end, join_timeout) = match end {
             RunEnd::Completed(result) => (
                 Record::completed(&CompletedEvent::new(time, result)),
@@ -427,27 +487,32 @@ impl PumpThread {
         };
         self.record(end);
         self.publish(true);
-        let deadline = Instant::now() + join_timeout;
         let replies: Vec<_> = self
             .observers
             .iter()
             .map(|observer| {
                 let (reply, answer) = mpsc::channel();
-                let sent = observer.jobs.send(Job::Join { deadline, reply });
+                let sent = observer.jobs.send(Job::Join {
+                    timeout: join_timeout,
+                    reply,
+                });
                 (sent.is_ok(), answer)
             })
             .collect();
         let mut failures = Vec::new();
         let mut records = Vec::new();
         for (observer, (sent, answer)) in self.observers.iter().zip(replies) {
-            let wait = (deadline + JOIN_MARGIN).saturating_duration_since(Instant::now());
-            let failure = match answer.recv_timeout(wait) {
+            let failure = match self.wait_for(observer, &answer, join_timeout, interrupted) {
                 Ok(joined) if sent => joined.failure,
                 Ok(_) | Err(RecvTimeoutError::Disconnected) => {
                     Some("its thread stopped before the end of the run".to_owned())
                 }
+                Err(RecvTimeoutError::Timeout) if interrupted => Some(format!(
+                    "the run was interrupted: it was not given more than {} s to store the rest",
+                    join_timeout.as_secs()
+                )),
                 Err(RecvTimeoutError::Timeout) => Some(format!(
-                    "it did not finish storing the run within {} s",
+                    "it made no progress in storing the run for {} s",
                     join_timeout.as_secs()
                 )),
             };

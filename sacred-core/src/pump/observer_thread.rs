@@ -12,6 +12,7 @@
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
@@ -55,9 +56,10 @@ pub(crate) enum Job {
     Journal(u64),
     /// A record the journal could not keep, handed over from memory.
     Record(Arc<Record>),
-    /// Waits for the observer's writes until `deadline`, replies, and ends the thread.
+    /// Hands the observer the rest of the journal, then waits for its own writes for at
+    /// most `timeout`, replies, and ends the thread.
     Join {
-        deadline: Instant,
+        timeout: Duration,
         reply: Sender<Joined>,
     },
 }
@@ -84,6 +86,8 @@ struct Down {
 /// An observer, its position in the journal, and its health.
 struct Slot {
     observer: Box<dyn Observer>,
+    /// Records handed to the observer so far: the pump watches it at the end of the run.
+    progress: Arc<AtomicU64>,
     name: String,
     logger: Logger,
     /// The start as given to the observer; `None` until the start arrived.
@@ -129,13 +133,19 @@ fn guarded<T>(
     }
 }
 
-/// Starts `observer`'s thread; its queue is the returned sender.
+/// Starts `observer`'s thread; its queue is the returned sender, with the count of records
+/// it handed to the observer so far.
 ///
 /// # Errors
 /// The thread cannot be started.
-pub(crate) fn spawn(observer: Box<dyn Observer>, logger: Logger) -> std::io::Result<Sender<Job>> {
+pub(crate) fn spawn(
+    observer: Box<dyn Observer>,
+    logger: Logger,
+) -> std::io::Result<(Sender<Job>, Arc<AtomicU64>)> {
     let (sender, jobs) = mpsc::channel();
+    let progress = Arc::new(AtomicU64::new(0));
     let slot = Slot {
+        progress: Arc::clone(&progress),
         name: observer.name(),
         observer,
         logger,
@@ -151,7 +161,7 @@ pub(crate) fn spawn(observer: Box<dyn Observer>, logger: Logger) -> std::io::Res
     std::thread::Builder::new()
         .name("sacred-observer".into())
         .spawn(move || slot.serve(&jobs))?;
-    Ok(sender)
+    Ok((sender, progress))
 }
 
 impl Slot {
@@ -207,8 +217,8 @@ impl Slot {
                         down.retry = false;
                     }
                 }
-                Job::Join { deadline, reply } => {
-                    let failure = self.join(deadline);
+                Job::Join { timeout, reply } => {
+                    let failure = self.join(timeout);
                     let _ = reply.send(Joined { failure });
                     return;
                 }
@@ -281,6 +291,7 @@ impl Slot {
                 }
             };
             guarded(self.observer.as_mut(), |o| apply(&record, o, sent))?;
+            self.progress.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -373,7 +384,8 @@ impl Slot {
 
     /// The end of the run: the rest of the journal, one last try for a failed observer
     /// when there is time, and the observer's own background work.
-    fn join(&mut self, deadline: Instant) -> Option<String> {
+    fn join(&mut self, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
         for _ in 0..2 {
             if self.down.is_none()
                 && let Err(f) = self.catch_up()
@@ -389,6 +401,9 @@ impl Slot {
             if self.down.is_some() {
                 break;
             }
+            // The catch-up took what it took (the pump watches its progress); the
+            // observer's own background work gets the timeout from now.
+            let deadline = Instant::now() + timeout;
             match guarded(self.observer.as_mut(), |o| o.join(deadline)) {
                 Ok(()) => return None,
                 Err(f) => self.fail(f),

@@ -6,8 +6,9 @@
 //! TSC tick ([`quanta`]), not a wall-clock reading; the pump converts ticks to wall time
 //! when it drains the rings at each beat.
 //!
-//! Lookups by name go through a per-thread cache, so only a name's first use on a thread
-//! takes the run's lock. When a ring is full before the beat comes, the thread asks the
+//! Steps are numbered when the points are drained, in the order they were logged, so a
+//! call touches no counter that other threads share. Lookups by name go through a
+//! per-thread cache, so only a name's first use on a thread takes the run's lock. When a ring is full before the beat comes, the thread asks the
 //! pump to drain at once (to the journal) and waits until there is room: memory stays at
 //! its bound, and no point is ever dropped while the run goes on.
 
@@ -64,7 +65,7 @@ impl Ring {
 
     /// Writes a point; [`Push::Full`] when there is no room.
     #[inline]
-    fn push(&self, metric: u32, step: u64, value: f64, tick: u64) -> Push {
+    fn push(&self, word: u64, step: u64, value: f64, tick: u64) -> Push {
         let head = self.head.load(Ordering::Relaxed);
         let used = head.wrapping_sub(self.tail.load(Ordering::Acquire));
         if used >= RING_POINTS as u64 {
@@ -72,7 +73,7 @@ impl Ring {
         }
         let at = (head as usize % RING_POINTS) * WORDS;
         if let Some(slot) = self.slots.get(at..at + WORDS) {
-            slot[0].store(u64::from(metric), Ordering::Relaxed);
+            slot[0].store(word, Ordering::Relaxed);
             slot[1].store(step, Ordering::Relaxed);
             slot[2].store(value.to_bits(), Ordering::Relaxed);
             slot[3].store(tick, Ordering::Relaxed);
@@ -86,7 +87,7 @@ impl Ring {
     }
 
     /// Hands every point written so far to `take`, oldest first, and frees their room.
-    fn drain(&self, mut take: impl FnMut(u32, u64, f64, u64)) {
+    fn drain(&self, mut take: impl FnMut(u64, u64, f64, u64)) {
         let tail = self.tail.load(Ordering::Relaxed);
         let head = self.head.load(Ordering::Acquire);
         let mut at = tail;
@@ -94,7 +95,7 @@ impl Ring {
             let i = (at as usize % RING_POINTS) * WORDS;
             if let Some(slot) = self.slots.get(i..i + WORDS) {
                 take(
-                    u32::try_from(slot[0].load(Ordering::Relaxed)).unwrap_or(u32::MAX),
+                    slot[0].load(Ordering::Relaxed),
                     slot[1].load(Ordering::Relaxed),
                     f64::from_bits(slot[2].load(Ordering::Relaxed)),
                     slot[3].load(Ordering::Relaxed),
@@ -106,14 +107,15 @@ impl Ring {
     }
 }
 
-/// One metric of the run: its name, its index in the run, its step counter.
+/// One metric of the run: its name and its index in the run.
 #[derive(Debug)]
 pub(crate) struct MetricInfo {
     pub(super) name: String,
     index: u32,
-    /// The step the next point without an explicit step gets.
-    next_step: AtomicU64,
 }
+
+/// In a point's first word, above the metric's index: the point has an explicit step.
+const EXPLICIT: u64 = 1 << 32;
 
 /// Every metric and every thread's ring of one run.
 #[derive(Debug)]
@@ -124,6 +126,9 @@ struct Registry {
     /// The metrics in order of first use (their index).
     order: RwLock<Vec<Arc<MetricInfo>>>,
     rings: Mutex<Vec<Arc<Ring>>>,
+    /// Each metric's next step, by index: steps without an explicit one are numbered when
+    /// the points are drained, in the order they were logged (the drain alone uses it).
+    next_steps: Mutex<Vec<u64>>,
     clock: quanta::Clock,
     /// The pump's queue, to ask for a drain when a ring is full.
     pump: Mutex<Option<Sender<RunMessage>>>,
@@ -159,6 +164,7 @@ impl Default for Metrics {
                 by_name: RwLock::default(),
                 order: RwLock::default(),
                 rings: Mutex::default(),
+                next_steps: Mutex::default(),
                 clock: quanta::Clock::new(),
                 pump: Mutex::new(None),
                 drain_asked: AtomicBool::new(false),
@@ -196,7 +202,6 @@ impl Metrics {
             let info = Arc::new(MetricInfo {
                 name: name.to_owned(),
                 index: u32::try_from(order.len()).unwrap_or(u32::MAX),
-                next_step: AtomicU64::new(0),
             });
             order.push(Arc::clone(&info));
             info
@@ -206,22 +211,17 @@ impl Metrics {
     /// Logs `value` to `metric` at `step` (or its next step).
     #[inline]
     pub(crate) fn push(&self, metric: &MetricInfo, value: f64, step: Option<u64>) {
-        let step = match step {
-            Some(step) => {
-                metric
-                    .next_step
-                    .store(step.saturating_add(1), Ordering::Relaxed);
-                step
-            }
-            None => metric.next_step.fetch_add(1, Ordering::Relaxed),
+        let (word, step) = match step {
+            Some(step) => (u64::from(metric.index) | EXPLICIT, step),
+            None => (u64::from(metric.index), 0),
         };
         let tick = self.registry.clock.raw();
-        self.with_ring(|ring| match ring.push(metric.index, step, value, tick) {
+        self.with_ring(|ring| match ring.push(word, step, value, tick) {
             Push::Stored => {}
             Push::HalfFull => {
                 self.ask_for_drain();
             }
-            Push::Full => self.wait_for_room(ring, metric.index, step, value, tick),
+            Push::Full => self.wait_for_room(ring, word, step, value, tick),
         });
     }
 
@@ -310,8 +310,8 @@ impl Metrics {
     /// The ring is full: the pump is asked to drain now, and the point waits for room.
     /// Once the run is over (no pump to drain), the point has nowhere to go.
     #[cold]
-    fn wait_for_room(&self, ring: &Ring, metric: u32, step: u64, value: f64, tick: u64) {
-        let mut pause = Duration::from_micros(20);
+    fn wait_for_room(&self, ring: &Ring, word: u64, step: u64, value: f64, tick: u64) {
+        let mut pause = Duration::from_micros(10);
         loop {
             // Asked at every turn, not once: a pump that ended unasked must be noticed.
             self.registry.drain_asked.store(true, Ordering::Release);
@@ -322,10 +322,10 @@ impl Metrics {
                 return;
             }
             std::thread::sleep(pause);
-            if ring.push(metric, step, value, tick) != Push::Full {
+            if ring.push(word, step, value, tick) != Push::Full {
                 return;
             }
-            pause = (pause * 2).min(Duration::from_millis(5));
+            pause = (pause * 2).min(Duration::from_micros(500));
         }
     }
 
@@ -336,15 +336,17 @@ impl Metrics {
         let registry = &self.registry;
         let rings: Vec<Arc<Ring>> = lock(&registry.rings).clone();
         registry.drain_asked.store(false, Ordering::Release);
-        let mut points: Vec<Vec<(u64, u64, f64)>> = Vec::new();
+        // (tick, explicit step, value) by metric.
+        let mut points: Vec<Vec<(u64, Option<u64>, f64)>> = Vec::new();
         let mut contributing = 0;
         for ring in &rings {
             let mut any = false;
-            ring.drain(|metric, step, value, tick| {
-                let metric = metric as usize;
+            ring.drain(|word, step, value, tick| {
+                let metric = usize::try_from(word & (EXPLICIT - 1)).unwrap_or(usize::MAX);
                 if points.len() <= metric {
                     points.resize_with(metric + 1, Vec::new);
                 }
+                let step = (word & EXPLICIT != 0).then_some(step);
                 points[metric].push((tick, step, value));
                 any = true;
             });
@@ -362,6 +364,10 @@ impl Metrics {
             .order
             .read()
             .unwrap_or_else(PoisonError::into_inner);
+        let mut next_steps = lock(&registry.next_steps);
+        if next_steps.len() < order.len() {
+            next_steps.resize(order.len(), 0);
+        }
         let mut series = Vec::new();
         for (index, mut points) in points.into_iter().enumerate() {
             if points.is_empty() {
@@ -371,12 +377,21 @@ impl Metrics {
                 // Several threads: their points of one metric in the order logged.
                 points.sort_by_key(|p| p.0);
             }
-            let Some(info) = order.get(index) else {
+            let (Some(info), Some(next)) = (order.get(index), next_steps.get_mut(index)) else {
                 continue;
             };
+            // Steps in the order logged: an explicit one sets where the count goes on.
+            let steps = points
+                .iter()
+                .map(|p| {
+                    let step = p.1.unwrap_or(*next);
+                    *next = step.saturating_add(1);
+                    step
+                })
+                .collect();
             series.push(MetricSeries {
                 name: info.name.clone(),
-                steps: points.iter().map(|p| p.1).collect(),
+                steps,
                 values: points.iter().map(|p| p.2).collect(),
                 timestamps: points.iter().map(|p| at(p.0)).collect(),
             });

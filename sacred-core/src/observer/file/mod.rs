@@ -31,9 +31,9 @@
 //!   jsonpickled, and its `meta` gets `queue_time` as an ISO string;
 //! - the metric points are kept on disk, not in memory (`points.rs`): `metrics.json` is
 //!   rebuilt from them at every metrics event while the run has up to 20,000 points, then
-//!   whenever it has 25 % more, and always at the end, so that the bytes written over a
+//!   whenever it has half as many again, and always at the end, so that the bytes written over a
 //!   run grow linearly with its points (during a long run, `metrics.json` may lag by up to
-//!   a fifth of the points; the journal has them all).
+//!   a third of the points; the journal has them all).
 
 mod names;
 mod points;

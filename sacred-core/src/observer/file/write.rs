@@ -154,19 +154,42 @@ impl Formatter for PythonFormatter {
 /// same value, in positional form from `1e-4` up to below `1e16` (always with a `.`), in
 /// exponent form outside it (`1e-05`, `1.5e+16`).
 pub(super) fn python_float_repr(value: f64) -> String {
+    let mut out = String::new();
+    python_float_repr_into(value, &mut out);
+    out
+}
+
+/// [`python_float_repr`] into `out` (cleared first), reusing its buffer.
+pub(super) fn python_float_repr_into(value: f64, out: &mut String) {
+    use std::fmt::Write as _;
+    out.clear();
     if value == 0.0 {
-        return if value.is_sign_negative() {
+        out.push_str(if value.is_sign_negative() {
             "-0.0"
         } else {
             "0.0"
-        }
-        .to_owned();
+        });
+        return;
     }
     // Rust's `{:e}` gives the same shortest round-trip digits: `d.ddde<exp>`.
-    let scientific = format!("{:e}", value.abs());
-    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let mut scientific = [0u8; 40];
+    let scientific = {
+        let mut cursor = io::Cursor::new(&mut scientific[..]);
+        let _ = write!(cursor, "{:e}", value.abs());
+        let len = usize::try_from(cursor.position()).unwrap_or(0);
+        std::str::from_utf8(&scientific[..len]).unwrap_or("0e0")
+    };
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((scientific, "0"));
     let exponent: i32 = exponent.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let mut digits = [0u8; 24];
+    let mut count = 0;
+    for b in mantissa.bytes().filter(u8::is_ascii_digit) {
+        if let Some(slot) = digits.get_mut(count) {
+            *slot = b;
+            count += 1;
+        }
+    }
+    let digits = std::str::from_utf8(&digits[..count]).unwrap_or("0");
     let sign = if value.is_sign_negative() { "-" } else { "" };
     // Python's `decpt`: the value is 0.<digits> times 10^decpt.
     let decpt = exponent + 1;
@@ -175,19 +198,31 @@ pub(super) fn python_float_repr(value: f64) -> String {
         let (first, rest) = digits.split_at(1);
         let dot = if rest.is_empty() { "" } else { "." };
         let exp_sign = if exponent < 0 { '-' } else { '+' };
-        format!(
+        let _ = write!(
+            out,
             "{sign}{first}{dot}{rest}e{exp_sign}{:02}",
             exponent.unsigned_abs()
-        )
+        );
     } else if decpt <= 0 {
-        let zeros = "0".repeat(decpt.unsigned_abs() as usize);
-        format!("{sign}0.{zeros}{digits}")
+        out.push_str(sign);
+        out.push_str("0.");
+        for _ in 0..decpt.unsigned_abs() {
+            out.push('0');
+        }
+        out.push_str(digits);
     } else if decpt < count {
         let (int, frac) = digits.split_at(decpt.unsigned_abs() as usize);
-        format!("{sign}{int}.{frac}")
+        out.push_str(sign);
+        out.push_str(int);
+        out.push('.');
+        out.push_str(frac);
     } else {
-        let zeros = "0".repeat((decpt - count).unsigned_abs() as usize);
-        format!("{sign}{digits}{zeros}.0")
+        out.push_str(sign);
+        out.push_str(digits);
+        for _ in 0..(decpt - count).unsigned_abs() {
+            out.push('0');
+        }
+        out.push_str(".0");
     }
 }
 
