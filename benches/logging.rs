@@ -17,6 +17,10 @@
 // system allocator.
 #![allow(unsafe_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{out, setting, summary};
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -69,16 +73,6 @@ static ALLOCATOR: Counting = Counting;
 
 /// Samples per figure.
 const SAMPLES: usize = 5;
-
-/// Median, min and max of `values`.
-fn summary(mut values: Vec<f64>) -> (f64, f64, f64) {
-    values.sort_by(f64::total_cmp);
-    (
-        values[values.len() / 2],
-        values[0],
-        values[values.len() - 1],
-    )
-}
 
 /// One call of the loop being measured: `i` is the iteration.
 fn call(how: &str, run: &Run, metric: &Metric, i: u64) {
@@ -148,17 +142,8 @@ fn bench(
     })
 }
 
-/// Writes a line to standard output (the experiment's macro shadows `println!`).
-fn out(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stdout(), "{line}");
-}
-
 fn main() {
-    let calls: u64 = std::env::var("SACRED_BENCH_CALLS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(10_000_000);
+    let calls: u64 = setting("SACRED_BENCH_CALLS", 10_000_000);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let env = Env::captured(dir.path());
     out(

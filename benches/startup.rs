@@ -15,6 +15,10 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{out, setting, summary};
+
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -25,22 +29,6 @@ use sacred::{Env, Outcome, run_from};
 fn startup(#[default(0)] n: u32, run: &Run) -> u32 {
     let _ = run;
     n
-}
-
-/// Writes a line to standard output (the experiment's macro shadows `println!`).
-fn out(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stdout(), "{line}");
-}
-
-/// Median, min and max of `values`, in milliseconds.
-fn summary(mut values: Vec<f64>) -> (f64, f64, f64) {
-    values.sort_by(f64::total_cmp);
-    (
-        values[values.len() / 2],
-        values[0],
-        values[values.len() - 1],
-    )
 }
 
 fn main() {
@@ -59,10 +47,7 @@ fn main() {
 }
 
 fn drive() {
-    let rounds: usize = std::env::var("SACRED_BENCH_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(40);
+    let rounds = usize::try_from(setting("SACRED_BENCH_ROUNDS", 40)).unwrap_or(40);
     let me = std::env::current_exe().expect("the benchmark's own path");
     let dir = tempfile::tempdir().expect("a temporary directory");
     let runs = dir.path().join("runs");

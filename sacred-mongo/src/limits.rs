@@ -22,7 +22,9 @@ pub struct Limits {
     /// The most points of one metric in its `metrics` document, and in each document of the
     /// overflow collection. Default 200,000, at most 300,000 (under 15 MB a document).
     pub metric_points: usize,
-    /// How many events the queue holds before the pump thread waits. Default 1024.
+    /// How many events the queue holds before the observer's thread waits. Default 8: the
+    /// run's journal holds the rest, so the observer takes records from it at the pace the
+    /// server writes them (memory stays small, and the end of the run sees it progress).
     pub queue_capacity: usize,
     /// `serverSelectionTimeoutMS` and `connectTimeoutMS` when the URL does not set them.
     /// Default 5 s.
@@ -36,7 +38,7 @@ impl Default for Limits {
         Self {
             captured_out_bytes: 1 << 20,
             metric_points: 200_000,
-            queue_capacity: 1024,
+            queue_capacity: 8,
             connect_timeout: Duration::from_secs(5),
             operation_timeout: Duration::from_secs(60),
         }

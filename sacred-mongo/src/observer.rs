@@ -262,6 +262,19 @@ impl Observer for MongoObserver {
     }
 
     fn join(&mut self, deadline: Instant) -> Result<(), ObserverError> {
+        // The deadline holds while the worker makes no progress: each write it finishes
+        // gives it the same time again, so a slow server is waited for, a stuck one is not.
+        let window = deadline.saturating_duration_since(Instant::now());
+        let mut deadline = deadline;
+        let mut pending = self.backlog.pending.load(Ordering::SeqCst);
+        let mut progressed = |deadline: &mut Instant| {
+            let now = self.backlog.pending.load(Ordering::SeqCst);
+            if now < pending {
+                pending = now;
+                *deadline = Instant::now() + window;
+            }
+            Instant::now() < *deadline
+        };
         let (reply, answer) = sync_channel(1);
         let mut job = Job::Flush(reply);
         loop {
@@ -269,7 +282,7 @@ impl Observer for MongoObserver {
                 Ok(()) => break,
                 Err(TrySendError::Closed(_)) => return Err(observer_error(self.stopped())),
                 Err(TrySendError::Full(again)) => {
-                    if Instant::now() >= deadline {
+                    if !progressed(&mut deadline) {
                         return Err(observer_error(self.abandon()));
                     }
                     job = again;
@@ -277,11 +290,20 @@ impl Observer for MongoObserver {
                 }
             }
         }
-        match answer.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(None) => Ok(()),
-            Ok(Some(e)) => Err(observer_error(e)),
-            Err(RecvTimeoutError::Timeout) => Err(observer_error(self.abandon())),
-            Err(RecvTimeoutError::Disconnected) => Err(observer_error(self.stopped())),
+        loop {
+            let wait = deadline
+                .saturating_duration_since(Instant::now())
+                .min(Duration::from_millis(500));
+            match answer.recv_timeout(wait) {
+                Ok(None) => return Ok(()),
+                Ok(Some(e)) => return Err(observer_error(e)),
+                Err(RecvTimeoutError::Disconnected) => return Err(observer_error(self.stopped())),
+                Err(RecvTimeoutError::Timeout) => {
+                    if !progressed(&mut deadline) {
+                        return Err(observer_error(self.abandon()));
+                    }
+                }
+            }
         }
     }
 }

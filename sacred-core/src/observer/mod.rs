@@ -239,7 +239,9 @@ pub trait Observer: Send {
         Ok(())
     }
 
-    /// The run is over: finish background work (uploads, flushes) before `deadline`.
+    /// The run is over: finish background work (uploads, flushes) before `deadline`; an
+    /// observer whose work is still progressing at the deadline may take longer (the
+    /// runtime waits for it), one that is stuck returns an error by then.
     ///
     /// # Errors
     /// Work could not be finished in time.

@@ -39,6 +39,10 @@ pub(crate) const INTERRUPT_JOIN_TIMEOUT: Duration = Duration::from_secs(1);
 /// How much longer than the observers' deadline the end of the run waits for them.
 const JOIN_MARGIN: Duration = Duration::from_secs(2);
 
+/// The longest the end of the run waits for an observer's own join (it keeps its deadline
+/// while it progresses).
+const JOINING_AT_MOST: Duration = Duration::from_secs(600);
+
 /// After this long, the end of the run says whom it waits for.
 const SAY_WAITING_AFTER: Duration = Duration::from_secs(3);
 
@@ -421,49 +425,6 @@ impl PumpThread {
         self.publish(true);
     }
 
-    /// Waits for `observer`'s reply to its join. An observer still storing the run (its
-    /// count of records handed over grows) is waited for as long as it makes progress;
-    /// one that makes none for `timeout` (or any, once the run was interrupted) is not.
-    fn wait_for(
-        &self,
-        observer: &ObserverHandle,
-        answer: &Receiver<observer_thread::Joined>,
-        timeout: Duration,
-        interrupted: bool,
-    ) -> Result<observer_thread::Joined, RecvTimeoutError> {
-        let started = Instant::now();
-        let mut last = observer.progress.load(Ordering::Relaxed);
-        let mut moved = Instant::now();
-        let mut said = false;
-        loop {
-            match answer.recv_timeout(Duration::from_millis(250)) {
-                Err(RecvTimeoutError::Timeout) => {}
-                done => return done,
-            }
-            let now = observer.progress.load(Ordering::Relaxed);
-            if now != last {
-                last = now;
-                moved = Instant::now();
-            }
-            let limit = if interrupted {
-                started + timeout
-            } else {
-                moved + timeout + JOIN_MARGIN
-            };
-            if Instant::now() >= limit {
-                return Err(RecvTimeoutError::Timeout);
-            }
-            if !said && started.elapsed() >= SAY_WAITING_AFTER {
-                said = true;
-                self.logger.info(&format!(
-                    "Waiting for the observer {} to store the rest of the run (the journal \
-                     keeps it meanwhile)",
-                    observer.name
-                ));
-            }
-        }
-    }
-
     /// The end: a final beat, the final event (journalled first), the observers' join; the
     /// journal is removed when every observer stored the whole run, else kept.
     fn finish(&mut self, end: RunEnd, output: String) -> EndReport {
@@ -502,7 +463,8 @@ impl PumpThread {
         let mut failures = Vec::new();
         let mut records = Vec::new();
         for (observer, (sent, answer)) in self.observers.iter().zip(replies) {
-            let failure = match self.wait_for(observer, &answer, join_timeout, interrupted) {
+            let failure = match wait_for(&self.logger, observer, &answer, join_timeout, interrupted)
+            {
                 Ok(joined) if sent => joined.failure,
                 Ok(_) | Err(RecvTimeoutError::Disconnected) => {
                     Some("its thread stopped before the end of the run".to_owned())
@@ -551,10 +513,156 @@ impl PumpThread {
     }
 }
 
+/// Waits for `observer`'s reply to its join. An observer still storing the run (its
+/// count of records handed over grows) is waited for as long as it makes progress;
+/// one that makes none for `timeout` (or any, once the run was interrupted) is not.
+fn wait_for(
+    logger: &Logger,
+    observer: &ObserverHandle,
+    answer: &Receiver<observer_thread::Joined>,
+    timeout: Duration,
+    interrupted: bool,
+) -> Result<observer_thread::Joined, RecvTimeoutError> {
+    let started = Instant::now();
+    let mut last = observer.progress.load(Ordering::Relaxed);
+    let mut moved = Instant::now();
+    let mut said = false;
+    loop {
+        match answer.recv_timeout(Duration::from_millis(250)) {
+            Err(RecvTimeoutError::Timeout) => {}
+            done => return done,
+        }
+        let now = observer.progress.load(Ordering::Relaxed);
+        if now != last {
+            last = now;
+            moved = Instant::now();
+        }
+        let limit = if interrupted {
+            started + timeout
+        } else if now == observer_thread::JOINING {
+            // The observer's own join keeps its deadline while it progresses; this only
+            // guards against one that never returns.
+            moved + JOINING_AT_MOST
+        } else {
+            moved + timeout + JOIN_MARGIN
+        };
+        if Instant::now() >= limit {
+            return Err(RecvTimeoutError::Timeout);
+        }
+        if !said && started.elapsed() >= SAY_WAITING_AFTER {
+            said = true;
+            logger.info(&format!(
+                "Waiting for the observer {} to store the rest of the run (the journal \
+                 keeps it meanwhile)",
+                observer.name
+            ));
+        }
+    }
+}
+
 /// The message for a journal that could not be written.
 fn journal_error(journal: &Journal, e: &std::io::Error) -> String {
     format!(
         "cannot write the journal `{}`: {e}",
         journal.path().display()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Env;
+
+    fn handle() -> (ObserverHandle, Arc<AtomicU64>) {
+        let progress = Arc::new(AtomicU64::new(0));
+        let (jobs, _) = mpsc::channel();
+        let handle = ObserverHandle {
+            name: "slow store".to_owned(),
+            sync_args: None,
+            jobs,
+            progress: Arc::clone(&progress),
+        };
+        (handle, progress)
+    }
+
+    fn logger(env: &Env) -> Logger {
+        Logger {
+            env: env.clone(),
+            name: "test".to_owned(),
+            level: 0,
+        }
+    }
+
+    #[test]
+    fn an_observer_that_keeps_storing_is_waited_for_past_the_timeout() {
+        let env = Env::captured(std::env::temp_dir());
+        let (observer, progress) = handle();
+        let (reply, answer) = mpsc::channel();
+        // Six seconds of work, progressing all along: twice the timeout and its margin.
+        let worker = std::thread::spawn(move || {
+            for _ in 0..30 {
+                std::thread::sleep(Duration::from_millis(200));
+                progress.fetch_add(1, Ordering::Relaxed);
+            }
+            let _ = reply.send(observer_thread::Joined { failure: None });
+        });
+        let started = Instant::now();
+        let joined = wait_for(
+            &logger(&env),
+            &observer,
+            &answer,
+            Duration::from_secs(1),
+            false,
+        );
+        assert!(joined.is_ok(), "{joined:?}");
+        assert!(started.elapsed() >= Duration::from_secs(5));
+        assert!(
+            env.stderr_text()
+                .contains("Waiting for the observer slow store to store the rest of the run"),
+            "{}",
+            env.stderr_text()
+        );
+        let _ = worker.join();
+    }
+
+    #[test]
+    fn an_observer_that_makes_no_progress_or_an_interrupted_run_is_not_waited_for() {
+        let env = Env::captured(std::env::temp_dir());
+        let (observer, _progress) = handle();
+        let (_reply, answer) = mpsc::channel::<observer_thread::Joined>();
+        let started = Instant::now();
+        let joined = wait_for(
+            &logger(&env),
+            &observer,
+            &answer,
+            Duration::from_secs(1),
+            false,
+        );
+        assert!(matches!(joined, Err(RecvTimeoutError::Timeout)));
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_secs(3) && waited < Duration::from_secs(5),
+            "{waited:?}"
+        );
+        // Interrupted: the timeout, however busy the observer.
+        let (observer, progress) = handle();
+        let busy = std::thread::spawn(move || {
+            for _ in 0..60 {
+                std::thread::sleep(Duration::from_millis(100));
+                progress.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        let started = Instant::now();
+        let joined = wait_for(
+            &logger(&env),
+            &observer,
+            &answer,
+            Duration::from_secs(1),
+            true,
+        );
+        assert!(matches!(joined, Err(RecvTimeoutError::Timeout)));
+        // Well before the busy observer's six seconds of work.
+        assert!(started.elapsed() < Duration::from_secs(3));
+        let _ = busy.join();
+    }
 }

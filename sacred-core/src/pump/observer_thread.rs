@@ -31,6 +31,10 @@ pub(crate) const LONGEST_PAUSE: Duration = Duration::from_secs(8);
 /// waited for again: the run ends at once, and `sync` sends it later.
 const LAST_TRY_NEEDS: Duration = Duration::from_secs(2);
 
+/// The progress of an observer's thread once it has handed over every record and waits for
+/// the observer's own background work ([`Observer::join`]).
+pub(crate) const JOINING: u64 = u64::MAX;
+
 /// Where an observer reads the run's records: the journal, from just after the start.
 #[derive(Debug, Clone)]
 pub(crate) struct Source {
@@ -402,8 +406,10 @@ impl Slot {
                 break;
             }
             // The catch-up took what it took (the pump watches its progress); the
-            // observer's own background work gets the timeout from now.
+            // observer's own background work gets the timeout from now, and keeps it as
+            // long as it progresses (the pump leaves that to the observer).
             let deadline = Instant::now() + timeout;
+            self.progress.store(JOINING, Ordering::Relaxed);
             match guarded(self.observer.as_mut(), |o| o.join(deadline)) {
                 Ok(()) => return None,
                 Err(f) => self.fail(f),

@@ -114,7 +114,21 @@ pub(crate) fn spawn(
                         return;
                     }
                 };
-                while let Some(job) = receiver.recv().await {
+                let mut next = None;
+                while let Some(job) = match next.take() {
+                    Some(job) => Some(job),
+                    None => receiver.recv().await,
+                } {
+                    let job = match job {
+                        Job::Metrics(event) => {
+                            let (event, merged, after) = coalesce(event, &mut receiver);
+                            next = after;
+                            // The merged events are written by this one.
+                            worker.backlog.pending.fetch_sub(merged, Ordering::SeqCst);
+                            Job::Metrics(event)
+                        }
+                        job => job,
+                    };
                     worker.handle(job).await;
                 }
             });
@@ -131,6 +145,42 @@ pub(crate) fn spawn(
             message: "stopped while starting".to_owned(),
         }),
     }
+}
+
+/// The most points one write of merged metrics events carries.
+const MERGED_POINTS: usize = 200_000;
+
+/// Merges the metrics events already queued behind `event` into it (a server that is
+/// behind then gets fewer, larger `$push`es, not one per beat), up to [`MERGED_POINTS`].
+/// Returns the merged event, how many events it took in, and the first queued job that
+/// is not metrics (or would pass the bound), to be handled next.
+fn coalesce(
+    mut event: Box<MetricsEvent>,
+    receiver: &mut mpsc::Receiver<Job>,
+) -> (Box<MetricsEvent>, usize, Option<Job>) {
+    let mut points: usize = event.series.iter().map(|s| s.steps.len()).sum();
+    let mut merged = 0;
+    while points < MERGED_POINTS {
+        match receiver.try_recv() {
+            Ok(Job::Metrics(more)) => {
+                points += more.series.iter().map(|s| s.steps.len()).sum::<usize>();
+                merged += 1;
+                for series in more.series {
+                    match event.series.iter_mut().find(|s| s.name == series.name) {
+                        Some(into) => {
+                            into.steps.extend(series.steps);
+                            into.values.extend(series.values);
+                            into.timestamps.extend(series.timestamps);
+                        }
+                        None => event.series.push(series),
+                    }
+                }
+            }
+            Ok(other) => return (event, merged, Some(other)),
+            Err(_) => break,
+        }
+    }
+    (event, merged, None)
 }
 
 /// Failures of events nobody waits for, reported at the next flush.
