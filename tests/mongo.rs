@@ -961,3 +961,25 @@ fn odd_metric_names_and_output_that_is_not_utf8_are_stored() {
         "{output}"
     );
 }
+
+#[test]
+fn an_unknown_host_is_one_clear_line_and_the_run_goes_to_its_journal() {
+    let dir = tmp();
+    let url = "mongodb://no-such-host.invalid:27017/db?serverSelectionTimeoutMS=1000";
+    let out = golden(&["-m", url], dir.path());
+    let stderr = text(&out.stderr);
+    // The body ran; the record is incomplete, and the run says how to send it.
+    assert!(text(&out.stdout).contains("starting 32"), "{stderr}");
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let failure = stderr
+        .lines()
+        .find(|l| l.starts_with("ERROR") && l.contains("failed:"))
+        .unwrap_or_default();
+    assert!(
+        failure.contains("no-such-host.invalid") && failure.contains("lookup address"),
+        "the host and the cause are named: {stderr}"
+    );
+    assert!(failure.len() < 600, "one readable line: {failure}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.contains("golden sync "), "{stderr}");
+}
