@@ -86,6 +86,20 @@ impl AtomicFile {
     /// it was.
     pub(crate) fn commit(mut self) -> io::Result<()> {
         self.file.sync_all()?;
+        self.rename()
+    }
+
+    /// Renames the new contents over the target without waiting for the disk: a reader
+    /// sees the old file or the new one, never a part; a writer that keeps a durable copy
+    /// elsewhere (file storage: the run's journal) syncs once at the end instead.
+    ///
+    /// # Errors
+    /// Renaming failed; the temporary file is removed and the target is left as it was.
+    pub(crate) fn commit_unsynced(mut self) -> io::Result<()> {
+        self.rename()
+    }
+
+    fn rename(&mut self) -> io::Result<()> {
         std::fs::rename(&self.temp, &self.path)?;
         // Renamed: nothing to remove on drop.
         self.temp = PathBuf::new();

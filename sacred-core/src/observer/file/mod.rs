@@ -17,7 +17,9 @@
 //!
 //! Every JSON file is written as Python's `json.dump(obj, sort_keys=True, indent=2)` writes
 //! it, to a temporary file in `_tmp` that is then renamed into place: a reader sees a whole
-//! file, never a part. What differs from Sacred, on purpose:
+//! file, never a part. Files are not synced one by one: the run's journal is the durable
+//! copy while the run goes on, and [`Observer::join`] syncs the run's files once, before
+//! the journal is removed. What differs from Sacred, on purpose:
 //! - the basedir is checked before the run starts ([`Observer::prepare`]): one that cannot
 //!   be created or written (a path under a file, `/dev/null`, `/proc`, a read-only file
 //!   system) refuses the run, exit 2, before its body runs; temporary files that killed
@@ -347,7 +349,48 @@ impl RunDir {
     }
 }
 
+/// Puts the files directly in `dir`, and `dir` itself (its renames), on disk. Files that
+/// did not change cost a system call each, no disk write.
+fn sync_dir(dir: &Path) -> Result<(), ObserverError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_error("read", dir, &e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| io_error("read", dir, &e))?;
+        if entry.file_type().is_ok_and(|t| t.is_file()) {
+            let path = entry.path();
+            std::fs::File::open(&path)
+                .and_then(|file| file.sync_all())
+                .map_err(|e| io_error("sync", &path, &e))?;
+        }
+    }
+    std::fs::File::open(dir)
+        .and_then(|handle| handle.sync_all())
+        .map_err(|e| io_error("sync", dir, &e))
+}
+
 impl Observer for FileStorageObserver {
+    /// The store's files are written without waiting for the disk (the journal is the
+    /// durable copy meanwhile); here, before the journal goes, the run's directory, the
+    /// stored sources and resources are put on disk.
+    fn join(&mut self, deadline: std::time::Instant) -> Result<(), ObserverError> {
+        let _ = deadline;
+        if let Some(run) = &self.run {
+            sync_dir(&run.dir)?;
+        }
+        for dir in [SOURCES_DIR, RESOURCES_DIR] {
+            sync_dir(&self.basedir.join(dir))?;
+        }
+        if exists(&self.basedir)? {
+            std::fs::File::open(&self.basedir)
+                .and_then(|handle| handle.sync_all())
+                .map_err(|e| io_error("sync", &self.basedir, &e))?;
+        }
+        Ok(())
+    }
+
     fn name(&self) -> String {
         format!("file storage {}", self.basedir.display())
     }

@@ -239,9 +239,11 @@ pub(super) fn write_atomically(
         .map_err(|e| io_error("create a temporary file for", path, &e))?;
     fill(replacement.file())?;
     let temp = replacement.temp_path().to_path_buf();
-    replacement.commit().map_err(|e| {
+    // Not synced here: the journal is the durable copy until the observer's `join` syncs
+    // the store once, at the end of the run.
+    replacement.commit_unsynced().map_err(|e| {
         ObserverError::new(format!(
-            "cannot sync and rename `{}` to `{}`: {e}",
+            "cannot rename `{}` to `{}`: {e}",
             temp.display(),
             path.display()
         ))
