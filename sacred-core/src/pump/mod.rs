@@ -310,9 +310,11 @@ impl PumpThread {
         };
         // The observers read the rest of the run from the journal, after its start.
         let source = self.journal.as_mut().and_then(|journal| {
+            // Readable at once; on disk with the first beat (a kill loses nothing: the
+            // operating system has it).
             match journal
                 .append(&Record::started(&event))
-                .and_then(|()| journal.sync())
+                .and_then(|()| journal.flush())
             {
                 Ok(()) => Some(Source {
                     path: journal.path().to_path_buf(),
@@ -408,6 +410,11 @@ impl PumpThread {
     /// A beat: the new metric points and output go to the journal, which is synced, then
     /// to the observers.
     fn beat(&mut self, output: String, result: Option<serde_json::Value>) {
+        self.beat_then(output, result, true);
+    }
+
+    /// A beat, synced to disk when `durable` (the last beat is synced with the run's end).
+    fn beat_then(&mut self, output: String, result: Option<serde_json::Value>, durable: bool) {
         let series = self.shared.metrics.drain();
         let metrics = (!series.is_empty()).then(|| MetricsEvent::new(series));
         let event = HeartbeatEvent::new(
@@ -422,7 +429,7 @@ impl PumpThread {
             self.record(Record::metrics(metrics));
         }
         self.record(Record::heartbeat(&event));
-        self.publish(true);
+        self.publish(durable);
     }
 
     /// The end: a final beat, the final event (journalled first), the observers' join; the
@@ -432,7 +439,8 @@ impl PumpThread {
             RunEnd::Completed(result) => result.clone(),
             RunEnd::Failed(_) | RunEnd::Interrupted(_) => None,
         };
-        self.beat(output, result);
+        // The last beat and the end are put on disk together.
+        self.beat_then(output, result, false);
         let time = Timestamp::now();
         let interrupted = matches!(end, RunEnd::Interrupted(_));
         let (end, join_timeout) = match end {
@@ -492,15 +500,29 @@ impl PumpThread {
                 }
             });
         }
-        for record in &records {
-            self.note(record);
+        if !failures.is_empty() {
+            // Which observers have the run and which lack it: what `sync` goes by. (When
+            // every observer has it, the journal is removed: nothing to write.)
+            for record in &records {
+                self.note(record);
+            }
         }
         let journal = match self.journal.take() {
             Some(journal) if failures.is_empty() => {
                 let path = journal.path().to_path_buf();
                 // Every observer has the whole run; a journal that cannot be removed is
-                // left behind, and said so.
-                journal.discard().err().map(|_| path)
+                // left behind, and said so, with what its observers have.
+                match std::fs::remove_file(&path) {
+                    Ok(()) => None,
+                    Err(_) => {
+                        self.journal = Some(journal);
+                        for record in &records {
+                            self.note(record);
+                        }
+                        self.journal = None;
+                        Some(path)
+                    }
+                }
             }
             Some(journal) => Some(journal.path().to_path_buf()),
             None => None,

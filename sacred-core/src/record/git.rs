@@ -12,18 +12,32 @@ use crate::observer::Repository;
 /// Sacred's when there is no `origin`; `dirty` ignores untracked files; `diff` is
 /// `git diff HEAD` of a dirty repository.
 pub(crate) fn repositories(dir: &Path) -> Vec<Repository> {
-    let Some(toplevel) = git(dir, &["rev-parse", "--show-toplevel"]) else {
+    // The four questions are asked at once: a run's start waits for the slowest, not for
+    // their sum.
+    let (toplevel, commit, url, status) = std::thread::scope(|scope| {
+        let ask = |args: &'static [&'static str]| scope.spawn(move || git(dir, args));
+        let toplevel = ask(&["rev-parse", "--show-toplevel"]);
+        let commit = ask(&["rev-parse", "--verify", "--quiet", "HEAD"]);
+        let url = ask(&["remote", "get-url", "origin"]);
+        let status = ask(&["status", "--porcelain", "--untracked-files=no"]);
+        (
+            toplevel.join().ok().flatten(),
+            commit.join().ok().flatten(),
+            url.join().ok().flatten(),
+            status.join().ok().flatten(),
+        )
+    });
+    let Some(toplevel) = toplevel else {
         return Vec::new();
     };
     let toplevel = toplevel.trim_end_matches(['\n', '\r']).to_owned();
-    let Some(commit) = git(dir, &["rev-parse", "--verify", "--quiet", "HEAD"]) else {
+    let Some(commit) = commit else {
         return Vec::new();
     };
-    let url = match git(dir, &["remote", "get-url", "origin"]) {
+    let url = match url {
         Some(url) if !url.trim().is_empty() => crate::secret::strip_credentials(url.trim()),
         _ => format!("git:/{toplevel}"),
     };
-    let status = git(dir, &["status", "--porcelain", "--untracked-files=no"]);
     let dirty = status.is_some_and(|s| !s.trim().is_empty());
     let diff = if dirty {
         git(dir, &["diff", "HEAD"]).unwrap_or_default()
