@@ -10,7 +10,8 @@ Workloads:
   - start-up: an experiment with an empty body, unobserved and into file storage, against
     a bare program (python -c pass / the Rust benchmark's bare role): median wall time;
   - end to end: 10^5 and 10^6 points over 10 names into file storage: wall time, peak RSS
-    of the process, and every point read back from metrics.json.
+    of the process, and every point read back from metrics.json; 10^5 points into
+    MongoDB (the test server), wall time and the points stored.
 """
 
 import json
@@ -153,6 +154,28 @@ def main():
             points, "" if complete else " [Python lost points]"), wall, float(rs[2])))
         results.append(("%d points to file storage, peak RSS (MiB)" % points,
                         rss, float(rs[3])))
+
+    # End to end into MongoDB (the test server), 10^5 points.
+    url = os.environ.get("SACRED_TEST_MONGO_URL")
+    if url:
+        import pymongo
+        host_port = url.split("//", 1)[1].rstrip("/")
+        db_name = "sacred_bench_py_%d" % os.getpid()
+        points = 100000
+        argv = [py, exp, "-m", "%s:%s" % (host_port, db_name), "with", "mode=e2e",
+                "points=%d" % points]
+        wall, _ = timed(argv, work)
+        client = pymongo.MongoClient(url)
+        db = client[db_name]
+        stored = sum(len(m.get("steps", [])) for m in db.metrics.find({}))
+        client.drop_database(db_name)
+        client.close()
+        rs_e2e = cargo_bench("end_to_end", {"SACRED_BENCH_MAX_POINTS": str(points)},
+                             features=("mongo",))
+        rs = row(rs_e2e, str(points), "MongoDB")
+        results.append(("%d points to MongoDB, wall (s)%s" % (
+            points, "" if stored == points else
+            " [Python stored %d]" % stored), wall, float(rs[2])))
 
     print("| workload | Python Sacred 0.8.7 | sacred-rs | ratio |")
     print("|---|---|---|---|")
