@@ -221,7 +221,11 @@ impl Observer for MongoObserver {
     }
 
     fn metrics(&mut self, event: &MetricsEvent) -> Result<(), ObserverError> {
-        self.send(Job::Metrics(Box::new(event.clone())))
+        self.take_metrics(event.clone())
+    }
+
+    fn take_metrics(&mut self, event: MetricsEvent) -> Result<(), ObserverError> {
+        self.send(Job::Metrics(Box::new(event)))
             .map_err(observer_error)
     }
 

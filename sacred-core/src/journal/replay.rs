@@ -56,7 +56,7 @@ pub(crate) fn apply(
                     })
                     .collect(),
             );
-            observer.metrics(&event)
+            observer.take_metrics(event)
         }
         Entry::Heartbeat {
             beat_time,

@@ -185,6 +185,16 @@ pub trait Observer: Send {
         Ok(())
     }
 
+    /// Metric points, handed over: what the runtime calls. The default lends them to
+    /// [`metrics`](Self::metrics); an observer that queues events for later (the MongoDB
+    /// observer) takes them without a copy.
+    ///
+    /// # Errors
+    /// The observer could not record the event.
+    fn take_metrics(&mut self, event: MetricsEvent) -> Result<(), ObserverError> {
+        self.metrics(&event)
+    }
+
     /// A beat: the info, the output printed since the previous beat, the result so far.
     ///
     /// # Errors
