@@ -124,8 +124,10 @@ pub trait Observer: Send {
         self.check_id(id)
     }
 
-    /// Removes the run stored under `run.id` when it is this run (the same start time), so
-    /// that the run can be stored again whole where this observer stored only part of it:
+    /// Makes way for the run stored under `run.id`, when it is this run (the same start
+    /// time), to be stored again whole where this observer stored only part of it (the
+    /// MongoDB observer removes it; file storage writes over it, file by file, each file
+    /// replaced whole, so that a store failing again keeps whole files):
     /// by `sync`, and by the runtime when the observer failed mid-run and is tried again
     /// (it then gets [`started`](Self::started) and the run so far once more). An observer
     /// that keeps what it received must remove it here, or a retry stores it twice.

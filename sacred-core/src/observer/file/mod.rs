@@ -95,6 +95,10 @@ pub struct FileStorageObserver {
     run: Option<RunDir>,
     /// The directory of an id taken by [`Observer::claim_id`], not yet used by a run.
     claimed: Option<(RunId, PathBuf)>,
+    /// The directory of a run being stored again ([`Observer::replace_run`]): written over
+    /// file by file, each file replaced whole, so a store that fails again keeps a whole
+    /// copy of every file it had.
+    replacing: Option<PathBuf>,
 }
 
 /// The run being recorded.
@@ -124,6 +128,7 @@ impl FileStorageObserver {
             basedir: basedir.into(),
             run: None,
             claimed: None,
+            replacing: None,
         }
     }
 
@@ -174,6 +179,10 @@ impl FileStorageObserver {
             return self.allocate();
         };
         let dir = self.basedir.join(Self::dir_name(id)?);
+        if self.replacing.as_ref() == Some(&dir) {
+            self.replacing = None;
+            return Ok((id.clone(), dir));
+        }
         self.create_basedir()?;
         match std::fs::create_dir(&dir) {
             Ok(()) => Ok((id.clone(), dir)),
@@ -421,7 +430,8 @@ impl Observer for FileStorageObserver {
                 stored["start_time"].as_str().unwrap_or("an unknown time")
             )));
         }
-        std::fs::remove_dir_all(&dir).map_err(|e| io_error("remove", &dir, &e))?;
+        // Not removed: the run is written over it, each file replaced whole.
+        self.replacing = Some(dir);
         Ok(true)
     }
 
@@ -466,7 +476,7 @@ impl Observer for FileStorageObserver {
 
     fn check_id(&self, id: &RunId) -> Result<(), ObserverError> {
         let dir = self.basedir.join(Self::dir_name(id)?);
-        if exists(&dir)? {
+        if exists(&dir)? && self.replacing.as_ref() != Some(&dir) {
             return Err(Self::exists_error(&dir));
         }
         Ok(())
@@ -550,7 +560,17 @@ impl Observer for FileStorageObserver {
     fn heartbeat(&mut self, event: &HeartbeatEvent) -> Result<(), ObserverError> {
         let run = self.run_mut("heartbeat")?;
         if !event.output.is_empty() {
-            append(&run.dir.join(COUT_TXT), event.output.as_bytes())?;
+            // Each chunk knows where it starts in the output: what the file has already
+            // (a run stored again over what it kept) is not written twice.
+            let path = run.dir.join(COUT_TXT);
+            let have = std::fs::metadata(&path).map_or(0, |m| m.len());
+            let bytes = event.output.as_bytes();
+            let skip = usize::try_from(have.saturating_sub(event.output_offset))
+                .unwrap_or(usize::MAX)
+                .min(bytes.len());
+            if skip < bytes.len() {
+                append(&path, &bytes[skip..])?;
+            }
         }
         run.entry.insert(
             "heartbeat".to_owned(),

@@ -1098,7 +1098,7 @@ fn name_and_priority() {
 }
 
 #[test]
-fn replace_run_removes_only_the_same_run() {
+fn replace_run_writes_over_only_the_same_run() {
     let tmp = tmp();
     let mut observer = FileStorageObserver::new(tmp.path());
     let event = started_event(Some(RunId::Int(1)));
@@ -1115,10 +1115,40 @@ fn replace_run_removes_only_the_same_run() {
     let error = observer.replace_run(&other).unwrap_err().to_string();
     assert!(error.contains("holds another run"), "{error}");
     assert!(dir.join(RUN_JSON).is_file());
-    // The same run: removed, so that it can be stored whole again.
+    observer
+        .heartbeat(&beat(
+            "2026-11-27T22:05:29.300000",
+            "abc",
+            0,
+            json!({}),
+            None,
+        ))
+        .unwrap();
+    // The same run: kept, and written over file by file (each file replaced whole), so
+    // that a store failing again keeps a whole copy of every file it had.
     assert!(observer.replace_run(&event).unwrap());
-    assert!(!dir.exists());
+    assert!(dir.join(RUN_JSON).is_file());
     assert!(tmp.path().join(SOURCES_DIR).is_dir(), "shared sources stay");
+    observer.check_id(&RunId::Int(1)).unwrap();
     observer.started(&event).unwrap();
     assert!(dir.join(RUN_JSON).is_file());
+    // The output is replayed from the start: what the file has is not written twice.
+    for (chunk, offset) in [("abc", 0), ("def", 3)] {
+        observer
+            .heartbeat(&beat(
+                "2026-11-27T22:05:30.300000",
+                chunk,
+                offset,
+                json!({}),
+                None,
+            ))
+            .unwrap();
+    }
+    assert_eq!(read(dir.join(COUT_TXT)), "abcdef");
+    // Another observer of the store sees the id taken, as ever.
+    assert!(
+        FileStorageObserver::new(tmp.path())
+            .check_id(&RunId::Int(1))
+            .is_err()
+    );
 }
