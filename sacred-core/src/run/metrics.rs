@@ -141,7 +141,8 @@ struct Local {
     key: u64,
     registry: Weak<Registry>,
     ring: Arc<Ring>,
-    names: HashMap<Box<str>, Arc<MetricInfo>, foldhash::fast::RandomState>,
+    /// The index of each metric this thread logged to by name.
+    names: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
 }
 
 thread_local! {
@@ -211,60 +212,52 @@ impl Metrics {
     /// Logs `value` to `metric` at `step` (or its next step).
     #[inline]
     pub(crate) fn push(&self, metric: &MetricInfo, value: f64, step: Option<u64>) {
-        let (word, step) = match step {
-            Some(step) => (u64::from(metric.index) | EXPLICIT, step),
-            None => (u64::from(metric.index), 0),
-        };
-        let tick = self.registry.clock.raw();
-        self.with_ring(|ring| match ring.push(word, step, value, tick) {
-            Push::Stored => {}
-            Push::HalfFull => {
-                self.ask_for_drain();
-            }
-            Push::Full => self.wait_for_room(ring, word, step, value, tick),
+        let pushed = LOCAL.with(|local| {
+            let local = local.borrow();
+            let l = local.iter().find(|l| l.key == self.registry.key)?;
+            self.push_to(&l.ring, metric.index, value, step);
+            Some(())
         });
+        if pushed.is_none() {
+            let ring = self.with_local(|local| Arc::clone(&local.ring));
+            self.push_to(&ring, metric.index, value, step);
+        }
     }
 
     /// Logs `value` to the metric called `name`: the name is looked up in this thread's
-    /// cache, and in the run only at its first use on this thread.
+    /// cache (one thread-local access for the lookup and the point), and in the run only
+    /// at its first use on this thread.
     #[inline]
     pub(crate) fn push_by_name(&self, name: &str, value: f64, step: Option<u64>) {
-        let cached = LOCAL.with(|local| {
+        let pushed = LOCAL.with(|local| {
             let local = local.borrow();
-            local
-                .iter()
-                .find(|l| l.key == self.registry.key)
-                .and_then(|l| l.names.get(name).cloned())
+            let l = local.iter().find(|l| l.key == self.registry.key)?;
+            let index = *l.names.get(name)?;
+            self.push_to(&l.ring, index, value, step);
+            Some(())
         });
-        let metric = match cached {
-            Some(metric) => metric,
-            None => {
-                let metric = self.get(name);
-                self.with_local(|local| {
-                    local.names.insert(name.into(), Arc::clone(&metric));
-                });
-                metric
-            }
-        };
-        self.push(&metric, value, step);
+        if pushed.is_none() {
+            let metric = self.get(name);
+            let ring = self.with_local(|local| {
+                local.names.insert(name.into(), metric.index);
+                Arc::clone(&local.ring)
+            });
+            self.push_to(&ring, metric.index, value, step);
+        }
     }
 
-    /// Runs `f` with this thread's ring of this run, made at the thread's first point.
+    /// Writes a point of the metric `index` to `ring` (this thread's), stamped now.
     #[inline]
-    fn with_ring(&self, f: impl FnOnce(&Ring)) {
-        let f =
-            LOCAL.with(
-                |local| match local.borrow().iter().find(|l| l.key == self.registry.key) {
-                    Some(l) => {
-                        f(&l.ring);
-                        None
-                    }
-                    None => Some(f),
-                },
-            );
-        if let Some(f) = f {
-            let ring = self.with_local(|local| Arc::clone(&local.ring));
-            f(&ring);
+    fn push_to(&self, ring: &Ring, index: u32, value: f64, step: Option<u64>) {
+        let (word, step) = match step {
+            Some(step) => (u64::from(index) | EXPLICIT, step),
+            None => (u64::from(index), 0),
+        };
+        let tick = self.registry.clock.raw();
+        match ring.push(word, step, value, tick) {
+            Push::Stored => {}
+            Push::HalfFull => self.ask_for_drain(),
+            Push::Full => self.wait_for_room(ring, word, step, value, tick),
         }
     }
 
