@@ -839,32 +839,21 @@ fn a_server_away_for_a_while_mid_run_gets_the_whole_run_without_sync() {
 /// run ends complete, without `sync`: every point and every line of output once, and the
 /// final status. Returns the points logged and stored.
 fn outage(seconds: u32, after: std::time::Duration, away: std::time::Duration) -> (usize, usize) {
-    use std::io::{BufRead, BufReader};
     let mut server = OwnServer::down();
     server.start();
     let url = server.url("outage");
     let dir = tmp();
-    let mut child = common::example("golden", dir.path())
+    let mut command = common::example("golden", dir.path());
+    command
         .args(["-m", &url, "-b", "0.5", "with", "mode=steady"])
-        .arg(format!("steps={seconds}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    for line in lines.by_ref() {
-        if line.unwrap() == "ready" {
-            break;
-        }
-    }
-    std::thread::sleep(after);
-    server.stop();
-    std::thread::sleep(away);
-    server.start();
-    let rest: Vec<String> = lines.map(Result::unwrap).collect();
-    let stderr = rest.join("\n");
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0), "{stderr}");
+        .arg(format!("steps={seconds}"));
+    let (code, stderr) = common::when_ready(&mut command, |_| {
+        std::thread::sleep(after);
+        server.stop();
+        std::thread::sleep(away);
+        server.start();
+    });
+    assert_eq!(code, Some(0), "{stderr}");
     // Lost while the run went on, back while it still did: tried again until it was.
     assert!(
         stderr.contains("failed: cannot connect to MongoDB"),

@@ -689,27 +689,12 @@ fn journal_points(contents: &sacred_core::journal::Contents) -> Vec<(String, u64
 /// away once the run is under way: `blocked` becomes a regular file, under which nothing
 /// can be created, even by root. Returns its exit code and standard error.
 fn golden_blocked_mid_run(cwd: &Path) -> (Option<i32>, String) {
-    use std::io::{BufRead, BufReader};
-    let mut child = golden_command(cwd)
-        .args(["-F", "blocked/runs", "with", "mode=steady", "steps=2"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut seen = Vec::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        let ready = line == "ready";
-        seen.push(line);
-        if ready {
-            break;
-        }
-    }
-    std::fs::remove_dir_all(cwd.join("blocked")).unwrap();
-    std::fs::write(cwd.join("blocked"), "x").unwrap();
-    seen.extend(lines.map(Result::unwrap));
-    (child.wait().unwrap().code(), seen.join("\n"))
+    let mut command = golden_command(cwd);
+    command.args(["-F", "blocked/runs", "with", "mode=steady", "steps=2"]);
+    common::when_ready(&mut command, |_| {
+        std::fs::remove_dir_all(cwd.join("blocked")).unwrap();
+        std::fs::write(cwd.join("blocked"), "x").unwrap();
+    })
 }
 
 #[test]

@@ -119,13 +119,13 @@ pub(crate) fn signal_when_ready(
     signal_after(command, signal, |_| std::thread::sleep(after))
 }
 
-/// Starts `command` (a golden run with `mode=wait`), waits until it prints `ready`, runs
-/// `meanwhile` (with the process id), then sends it `signal` and returns its exit code.
-pub(crate) fn signal_after(
+/// Starts `command` (a golden run that prints `ready` on standard error once under way),
+/// waits until it is ready, runs `meanwhile` (with the process id), then waits for the
+/// process: its exit code and its whole standard error.
+pub(crate) fn when_ready(
     command: &mut Command,
-    signal: &str,
     meanwhile: impl FnOnce(u32),
-) -> Option<i32> {
+) -> (Option<i32>, String) {
     let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -133,22 +133,41 @@ pub(crate) fn signal_after(
         .unwrap();
     let stderr = child.stderr.take().expect("stderr");
     let mut lines = BufReader::new(stderr).lines();
+    let mut seen = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         match lines.next() {
-            Some(Ok(line)) if line == "ready" => break,
-            Some(Ok(_)) => {}
-            _ => panic!("the run ended before it was ready"),
+            Some(Ok(line)) => {
+                let ready = line == "ready";
+                seen.push(line);
+                if ready {
+                    break;
+                }
+            }
+            _ => panic!("the run ended before it was ready:\n{}", seen.join("\n")),
         }
         assert!(Instant::now() < deadline, "the run never got ready");
     }
     meanwhile(child.id());
-    let status = Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    // Drain standard error so the child never blocks on a full pipe.
-    for _ in lines {}
-    child.wait().unwrap().code()
+    // Read standard error to its end, so the child never blocks on a full pipe.
+    seen.extend(lines.map_while(Result::ok));
+    (child.wait().unwrap().code(), seen.join("\n"))
+}
+
+/// Starts `command` (a golden run with `mode=wait`), waits until it prints `ready`, runs
+/// `meanwhile` (with the process id), then sends it `signal` and returns its exit code.
+pub(crate) fn signal_after(
+    command: &mut Command,
+    signal: &str,
+    meanwhile: impl FnOnce(u32),
+) -> Option<i32> {
+    when_ready(command, |pid| {
+        meanwhile(pid);
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &pid.to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    })
+    .0
 }
