@@ -1,6 +1,7 @@
-//! The git repository the experiment's sources lie in, from the `git` command line.
+//! The git repository the experiment's sources lie in: its place and `origin` read from
+//! the `.git` directory, its state from the `git` command line.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::observer::Repository;
@@ -11,45 +12,155 @@ use crate::observer::Repository;
 /// `url` is the `origin` remote's URL without credentials, or `git:/<toplevel>` like
 /// Sacred's when there is no `origin`; `dirty` ignores untracked files; `diff` is
 /// `git diff HEAD` of a dirty repository.
+///
+/// A run's start waits for this, so it costs one `git status` and, at the same time,
+/// one `git diff HEAD`: the top level and the remote are read from the files of the
+/// `.git` directory (a process each would cost as much as the status).
 pub(crate) fn repositories(dir: &Path) -> Vec<Repository> {
-    // The four questions are asked at once: a run's start waits for the slowest, not for
-    // their sum.
-    let (toplevel, commit, url, status) = std::thread::scope(|scope| {
-        let ask = |args: &'static [&'static str]| scope.spawn(move || git(dir, args));
-        let toplevel = ask(&["rev-parse", "--show-toplevel"]);
-        let commit = ask(&["rev-parse", "--verify", "--quiet", "HEAD"]);
-        let url = ask(&["remote", "get-url", "origin"]);
-        let status = ask(&["status", "--porcelain", "--untracked-files=no"]);
-        (
-            toplevel.join().ok().flatten(),
-            commit.join().ok().flatten(),
-            url.join().ok().flatten(),
-            status.join().ok().flatten(),
-        )
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let Some(place) = find_repository(&dir) else {
+        return Vec::new();
+    };
+    let (status, diff) = std::thread::scope(|scope| {
+        let diff = scope.spawn(|| git(&dir, &["diff", "HEAD"]));
+        let status = git(
+            &dir,
+            &[
+                "status",
+                "--porcelain=v2",
+                "--branch",
+                "--untracked-files=no",
+            ],
+        );
+        (status, diff.join().ok().flatten())
     });
-    let Some(toplevel) = toplevel else {
+    let Some(status) = status else {
         return Vec::new();
     };
-    let toplevel = toplevel.trim_end_matches(['\n', '\r']).to_owned();
-    let Some(commit) = commit else {
+    let mut commit = None;
+    let mut dirty = false;
+    for line in status.lines() {
+        match line.strip_prefix("# branch.oid ") {
+            Some(oid) => commit = Some(oid.trim()),
+            None => dirty |= !line.starts_with('#') && !line.trim().is_empty(),
+        }
+    }
+    // `(initial)`: the repository has no commit yet.
+    let Some(commit) = commit.filter(|oid| oid.bytes().all(|b| b.is_ascii_hexdigit())) else {
         return Vec::new();
     };
-    let url = match url {
+    let url = match origin_url(&place) {
         Some(url) if !url.trim().is_empty() => crate::secret::strip_credentials(url.trim()),
-        _ => format!("git:/{toplevel}"),
-    };
-    let dirty = status.is_some_and(|s| !s.trim().is_empty());
-    let diff = if dirty {
-        git(dir, &["diff", "HEAD"]).unwrap_or_default()
-    } else {
-        String::new()
+        _ => format!("git:/{}", place.toplevel.display()),
     };
     vec![Repository {
         url,
-        commit: commit.trim().to_owned(),
+        commit: commit.to_owned(),
         dirty,
-        diff,
+        diff: if dirty {
+            diff.unwrap_or_default()
+        } else {
+            String::new()
+        },
     }]
+}
+
+/// Where a repository lies.
+#[derive(Debug, PartialEq)]
+struct Place {
+    /// The working tree's top directory.
+    toplevel: PathBuf,
+    /// The directory holding the repository's config: `.git`, or the main repository's
+    /// for a linked worktree.
+    common_dir: PathBuf,
+}
+
+/// The repository `dir` lies in, found as git finds it: the nearest directory upwards
+/// with a `.git` directory, or a `.git` file naming one (`gitdir: PATH`, a worktree or a
+/// submodule).
+fn find_repository(dir: &Path) -> Option<Place> {
+    dir.ancestors().find_map(|toplevel| {
+        let dot_git = toplevel.join(".git");
+        let git_dir = if dot_git.is_dir() {
+            dot_git
+        } else {
+            let text = std::fs::read_to_string(&dot_git).ok()?;
+            let target = Path::new(text.strip_prefix("gitdir:")?.trim());
+            toplevel.join(target)
+        };
+        // A linked worktree's own directory names the shared one in `commondir`.
+        let common_dir = match std::fs::read_to_string(git_dir.join("commondir")) {
+            Ok(common) => git_dir.join(common.trim()),
+            Err(_) => git_dir,
+        };
+        Some(Place {
+            toplevel: toplevel.to_path_buf(),
+            common_dir,
+        })
+    })
+}
+
+/// The URL of the `origin` remote, as `git remote get-url origin` gives it but without
+/// `insteadOf` rewriting (as Sacred reads it). A config that includes other files is
+/// left to git itself.
+fn origin_url(place: &Place) -> Option<String> {
+    let config = std::fs::read_to_string(place.common_dir.join("config")).ok()?;
+    if config.contains("[include") {
+        return git(&place.toplevel, &["remote", "get-url", "origin"]);
+    }
+    config_value(&config, "remote", "origin", "url")
+}
+
+/// The first value of `KEY` in the section `[SECTION "SUBSECTION"]` of a git config
+/// file. Section and key names are matched without regard to case, the subsection
+/// exactly; quotes are removed and comments dropped.
+fn config_value(config: &str, section: &str, subsection: &str, key: &str) -> Option<String> {
+    let mut inside = false;
+    for line in config.lines() {
+        let line = line.trim();
+        if let Some(header) = line.strip_prefix('[') {
+            let header = header.split(']').next().unwrap_or_default();
+            inside = match header.split_once(char::is_whitespace) {
+                Some((name, sub)) => {
+                    name.eq_ignore_ascii_case(section) && sub.trim().trim_matches('"') == subsection
+                }
+                None => false,
+            };
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        let Some((name, value)) = line.split_once('=') else {
+            continue;
+        };
+        if name.trim().eq_ignore_ascii_case(key) {
+            return Some(unquote(value.trim()));
+        }
+    }
+    None
+}
+
+/// A git config value without its quotes, its escapes resolved and a trailing comment
+/// dropped.
+fn unquote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut quoted = false;
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => quoted = !quoted,
+            '\\' => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => {}
+            },
+            '#' | ';' if !quoted => break,
+            c => out.push(c),
+        }
+    }
+    out.trim_end().to_owned()
 }
 
 /// Runs `git -C dir ARGS` and returns its standard output, or `None` when git is missing
@@ -189,6 +300,60 @@ mod tests {
         assert!(err.contains("https://example.invalid/exp.git"), "{err}");
         assert!(err.contains("Commit or stash"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn a_linked_worktree_reads_the_main_repository_s_remote() {
+        if !have_git() {
+            eprintln!("git is not installed; skipped");
+            return;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let main = tmp.path().join("main");
+        std::fs::create_dir(&main).unwrap();
+        git_in(&main, &["init", "-q"]);
+        std::fs::write(main.join("a.rs"), "fn a() {}\n").unwrap();
+        git_in(&main, &["add", "."]);
+        git_in(&main, &["commit", "-q", "-m", "first"]);
+        git_in(
+            &main,
+            &["remote", "add", "origin", "git@example.invalid:exp.git"],
+        );
+        let linked = tmp.path().join("linked");
+        git_in(&main, &["worktree", "add", "-q", linked.to_str().unwrap()]);
+        let head = git(&main, &["rev-parse", "HEAD"])
+            .unwrap()
+            .trim()
+            .to_owned();
+
+        let repos = repositories(&linked);
+        assert_eq!(repos.len(), 1, "{repos:?}");
+        assert_eq!(repos[0].url, "git@example.invalid:exp.git");
+        assert_eq!(repos[0].commit, head);
+        assert!(!repos[0].dirty);
+        let place = find_repository(&linked).unwrap();
+        assert_eq!(place.toplevel, linked);
+    }
+
+    #[test]
+    fn config_values_are_read_as_git_reads_them() {
+        let config = "[core]\n\tbare = false\n\
+                      [remote \"upstream\"]\n\turl = https://example.invalid/up.git\n\
+                      [Remote \"origin\"] # the main one\n\
+                      \tfetch = +refs/heads/*:refs/remotes/origin/*\n\
+                      \tURL = \"https://example.invalid/a b.git\" ; quoted\n\
+                      \turl = https://example.invalid/second.git\n";
+        assert_eq!(
+            config_value(config, "remote", "origin", "url").as_deref(),
+            Some("https://example.invalid/a b.git")
+        );
+        assert_eq!(
+            config_value(config, "remote", "upstream", "url").as_deref(),
+            Some("https://example.invalid/up.git")
+        );
+        assert_eq!(config_value(config, "remote", "ORIGIN", "url"), None);
+        assert_eq!(config_value(config, "remote", "fork", "url"), None);
+        assert_eq!(unquote(r#"a\"b\\c # note"#), r#"a"b\c"#);
     }
 
     #[test]
