@@ -630,7 +630,7 @@ fn golden_counting_git(args: &[&str], cwd: &Path) -> (Output, usize) {
     let probes = std::fs::read_to_string(&log)
         .unwrap_or_default()
         .lines()
-        .filter(|l| l.contains("rev-parse --show-toplevel"))
+        .filter(|l| l.contains("status --porcelain"))
         .count();
     (out, probes)
 }
@@ -686,13 +686,14 @@ fn journal_points(contents: &sacred_core::journal::Contents) -> Vec<(String, u64
 }
 
 /// A golden run (`mode=steady`, two seconds) into `-F blocked/runs` whose store is taken
-/// away once the run is under way: `blocked` becomes a regular file, under which nothing
-/// can be created, even by root. Returns its exit code and standard error.
+/// away once the run is under way: `blocked` is moved aside (at once, while the store may
+/// be writing in it) and becomes a regular file, under which nothing can be created, even
+/// by root. Returns its exit code and standard error.
 fn golden_blocked_mid_run(cwd: &Path) -> (Option<i32>, String) {
     let mut command = golden_command(cwd);
     command.args(["-F", "blocked/runs", "with", "mode=steady", "steps=2"]);
     common::when_ready(&mut command, |_| {
-        std::fs::remove_dir_all(cwd.join("blocked")).unwrap();
+        std::fs::rename(cwd.join("blocked"), cwd.join("moved-aside")).unwrap();
         std::fs::write(cwd.join("blocked"), "x").unwrap();
     })
 }

@@ -20,7 +20,7 @@ use crate::sync::lock;
 use crate::time::Timestamp;
 use crate::{Env, Error, Outcome, Run};
 
-/// How long the end of a run waits for the observers to have seen its start.
+/// How long the function waits for the observers to have seen the start of the run.
 const START_WAIT: Duration = Duration::from_secs(10);
 
 /// The parts of the command line a run records.
@@ -125,13 +125,13 @@ pub(crate) fn run_observed<E: Experiment>(
     };
 
     crate::panic::install_hook();
+    // The observers learn of the start on the pump thread, which probes host and git
+    // meanwhile; the function starts once they have it, as in Sacred: the record and the
+    // output have `Started run with ID` before anything the function prints.
+    shared.id.wait(START_WAIT);
     let run = Run::from_shared(Arc::clone(&shared));
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| config.call(&run)));
     let elapsed = format_elapsed(started.elapsed());
-    // The observers learn of the start on the pump thread (host and git probing never delay
-    // the experiment); a run shorter than that waits here, so its record and output have
-    // the start before the end.
-    shared.id.wait(START_WAIT);
     let mut resume = None;
     let (end, outcome) = match outcome {
         Ok(FunctionOutcome::Returned(result)) => {

@@ -60,27 +60,52 @@ pub(super) fn compact(line: &str) -> String {
 
 /// One line of a terminal: its characters and where the cursor is.
 #[derive(Debug, Default)]
-struct LineState {
-    chars: Vec<char>,
-    cursor: usize,
+pub(super) struct LineState {
+    pub(super) chars: Vec<char>,
+    pub(super) cursor: usize,
 }
 
 impl LineState {
     /// Replays text that contains no `'\n'`; every `'\r'` moves the cursor to the start.
     fn feed(&mut self, text: &str) {
         for c in text.chars() {
-            match c {
-                '\r' => self.cursor = 0,
-                '\u{8}' => self.cursor = self.cursor.saturating_sub(1),
-                _ => {
-                    if let Some(slot) = self.chars.get_mut(self.cursor) {
-                        *slot = c;
-                    } else {
-                        self.chars.push(c);
-                    }
-                    self.cursor += 1;
+            self.put(c);
+        }
+    }
+
+    /// Replays one character other than `'\n'`: `'\r'` moves the cursor to the start,
+    /// `'\u{8}'` one back, and any other overwrites the character under the cursor (past
+    /// the end of the line, after spaces up to the cursor).
+    pub(super) fn put(&mut self, c: char) {
+        match c {
+            '\r' => self.cursor = 0,
+            '\u{8}' => self.cursor = self.cursor.saturating_sub(1),
+            _ => {
+                if self.cursor > self.chars.len() {
+                    self.chars.resize(self.cursor, ' ');
+                }
+                if let Some(slot) = self.chars.get_mut(self.cursor) {
+                    *slot = c;
+                } else {
+                    self.chars.push(c);
+                }
+                self.cursor += 1;
+            }
+        }
+    }
+
+    /// Erases, as `ESC [ mode K` does: `0` from the cursor to the end, `1` from the start
+    /// to the cursor (blanks), `2` the whole line. The cursor stays where it is.
+    pub(super) fn erase(&mut self, mode: usize) {
+        match mode {
+            0 => self.chars.truncate(self.cursor),
+            1 => {
+                let end = (self.cursor + 1).min(self.chars.len());
+                for c in self.chars.iter_mut().take(end) {
+                    *c = ' ';
                 }
             }
+            _ => self.chars.clear(),
         }
     }
 }

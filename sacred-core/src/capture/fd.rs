@@ -1,15 +1,25 @@
-//! `fd` mode: file descriptors 1 and 2 are pointed at pipes, and a reader thread per pipe
-//! copies what arrives to the original destination and into the capture.
+//! `fd` mode: file descriptors 1 and 2 are pointed at what a reader thread reads, and the
+//! reader copies what arrives to the original destination and into the capture.
+//!
+//! What they point at depends on where the output went before:
+//! - a terminal: a pseudo-terminal of the same size, so that programs draw progress bars
+//!   and colours as without capture; standard error shares it when it went to the same
+//!   terminal. The record gets what the screen showed ([`Screen`]).
+//! - both to the same file or pipe (`> log 2>&1`): one pipe for both, so the record keeps
+//!   the order in which the two were written.
+//! - elsewhere: a pipe each. Their lines keep their order within each stream; between the
+//!   streams, the order in which the readers got them.
 
 use std::fs::File;
-use std::io::{self, PipeReader, Read, Write};
-use std::os::fd::AsFd;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 use std::time::Duration;
 
 use super::buffer::{SharedBuffer, Stream, Utf8Decoder};
+use super::screen::Screen;
 
 /// How long [`Redirect::restore`] waits for the readers to reach the end of their pipes.
 const READ_TIMEOUT: Duration = Duration::from_secs(2);
@@ -17,37 +27,60 @@ const READ_TIMEOUT: Duration = Duration::from_secs(2);
 /// Bytes read from a pipe at once.
 const CHUNK: usize = 16 * 1024;
 
-/// File descriptors 1 and 2 while they point at the capture's pipes.
+/// File descriptors 1 and 2 while they point at the capture's pipes or pseudo-terminal.
 #[derive(Debug)]
 pub(super) struct Redirect {
     /// Copies of the original file descriptors 1 and 2, to restore them.
     stdout: Arc<File>,
     stderr: Arc<File>,
-    /// Disconnected once both reader threads have ended (nothing is sent on it).
+    /// Disconnected once every reader thread has ended (nothing is sent on it).
     readers: Receiver<()>,
 }
 
+/// What a reader reads, and how its text becomes the record's.
+enum Feed {
+    /// A pipe: text as written.
+    Pipe(Stream),
+    /// A pseudo-terminal's master side: what the screen shows.
+    Terminal,
+}
+
 impl Redirect {
-    /// Points file descriptors 1 and 2 at pipes read into `buffer`.
+    /// Points file descriptors 1 and 2 at pipes or a pseudo-terminal read into `buffer`.
     pub(super) fn start(buffer: &Arc<SharedBuffer>) -> io::Result<Redirect> {
         flush_std();
         let stdout = Arc::new(File::from(io::stdout().as_fd().try_clone_to_owned()?));
         let stderr = Arc::new(File::from(io::stderr().as_fd().try_clone_to_owned()?));
-        // `std::io::pipe` opens both ends close-on-exec: child processes inherit only the
-        // write ends that become file descriptors 1 and 2 below.
-        let (out_reader, out_writer) = io::pipe()?;
-        let (err_reader, err_writer) = io::pipe()?;
+        let shared = identity(&*stdout) == identity(&*stderr);
         let (done, readers) = mpsc::channel();
-        // Readers end when their pipe has no writer left; should anything below fail, that
-        // happens when the write ends are dropped on return.
-        spawn_reader(
-            Stream::Out,
-            out_reader,
-            Arc::clone(&stdout),
-            buffer,
-            done.clone(),
-        )?;
-        spawn_reader(Stream::Err, err_reader, Arc::clone(&stderr), buffer, done)?;
+        // Readers end when what they read has no writer left; should anything below fail,
+        // that happens when the write ends are dropped on return.
+        let out_writer: OwnedFd = match open_terminal(&stdout) {
+            Some((master, slave)) => {
+                spawn_reader(Feed::Terminal, master, &stdout, buffer, done.clone())?;
+                slave
+            }
+            None => {
+                // `std::io::pipe` opens both ends close-on-exec: child processes inherit
+                // only the write ends that become file descriptors 1 and 2 below.
+                let (reader, writer) = io::pipe()?;
+                spawn_reader(
+                    Feed::Pipe(Stream::Out),
+                    reader,
+                    &stdout,
+                    buffer,
+                    done.clone(),
+                )?;
+                writer.into()
+            }
+        };
+        let err_writer: OwnedFd = if shared {
+            out_writer.try_clone()?
+        } else {
+            let (reader, writer) = io::pipe()?;
+            spawn_reader(Feed::Pipe(Stream::Err), reader, &stderr, buffer, done)?;
+            writer.into()
+        };
         rustix::stdio::dup2_stdout(&out_writer)?;
         if let Err(error) = rustix::stdio::dup2_stderr(&err_writer) {
             let _ = rustix::stdio::dup2_stdout(&*stdout);
@@ -83,43 +116,93 @@ fn flush_std() {
     let _ = io::stderr().flush();
 }
 
-/// Starts the thread that copies one pipe to `tee` and into `buffer`, until the pipe ends.
-/// Its copy of `done` is dropped when it ends.
+/// A pseudo-terminal in place of `terminal`, when that is one: its master and slave
+/// sides. The slave gets the terminal's settings and size, but passes output unchanged
+/// (the terminal itself turns `\n` into `\r\n`). `None` when `terminal` is not a terminal
+/// or no pseudo-terminal can be had; the capture then uses a pipe.
+fn open_terminal(terminal: &File) -> Option<(File, OwnedFd)> {
+    use rustix::fs::{Mode, OFlags};
+    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+    use rustix::termios::{OutputModes, tcgetattr, tcgetwinsize, tcsetattr, tcsetwinsize};
+
+    if !rustix::termios::isatty(terminal) {
+        return None;
+    }
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC).ok()?;
+    grantpt(&master).ok()?;
+    unlockpt(&master).ok()?;
+    let name = ptsname(&master, Vec::new()).ok()?;
+    let slave = rustix::fs::open(
+        name.as_c_str(),
+        OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
+    if let Ok(mut settings) = tcgetattr(terminal) {
+        settings.output_modes.remove(OutputModes::OPOST);
+        let _ = tcsetattr(&slave, rustix::termios::OptionalActions::Now, &settings);
+    }
+    if let Ok(size) = tcgetwinsize(terminal) {
+        let _ = tcsetwinsize(&slave, size);
+    }
+    Some((File::from(master), slave))
+}
+
+/// Starts the thread that copies what `source` gives to `tee` and into `buffer`, until it
+/// ends. Its copy of `done` is dropped when it ends.
 fn spawn_reader(
-    stream: Stream,
-    mut pipe: PipeReader,
-    tee: Arc<File>,
+    feed: Feed,
+    mut source: impl Read + Send + 'static,
+    tee: &Arc<File>,
     buffer: &Arc<SharedBuffer>,
     done: Sender<()>,
 ) -> io::Result<()> {
     let buffer = Arc::clone(buffer);
-    thread::Builder::new()
-        .name(format!("sacred-capture-{stream:?}"))
-        .spawn(move || {
-            let _done = done;
-            let mut decoder = Utf8Decoder::default();
-            let mut chunk = vec![0; CHUNK];
-            loop {
-                match pipe.read(&mut chunk) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        let bytes = chunk.get(..n).unwrap_or_default();
-                        // The terminal shows everything at once, whatever the capture does.
-                        let _ = (&*tee).write_all(bytes);
-                        buffer.push(stream, &decoder.decode(bytes));
-                    }
-                    Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                    Err(_) => break,
+    let tee = Arc::clone(tee);
+    let name = match feed {
+        Feed::Pipe(stream) => format!("sacred-capture-{stream:?}"),
+        Feed::Terminal => "sacred-capture-pty".to_owned(),
+    };
+    thread::Builder::new().name(name).spawn(move || {
+        let _done = done;
+        let mut decoder = Utf8Decoder::default();
+        let mut screen = Screen::default();
+        let mut record = |text: &str| match feed {
+            Feed::Pipe(stream) => buffer.push(stream, text),
+            Feed::Terminal => buffer.push(Stream::Out, &screen.feed(text)),
+        };
+        let mut chunk = vec![0; CHUNK];
+        loop {
+            match source.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => {
+                    let bytes = chunk.get(..n).unwrap_or_default();
+                    // The terminal shows everything at once, whatever the capture does.
+                    let _ = (&*tee).write_all(bytes);
+                    record(&decoder.decode(bytes));
                 }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                // A pseudo-terminal whose last slave closed reads as an error (EIO).
+                Err(_) => break,
             }
-            buffer.push(stream, &decoder.finish());
-        })?;
+        }
+        record(&decoder.finish());
+        if let Feed::Terminal = feed {
+            buffer.push(Stream::Out, &screen.finish());
+        }
+    })?;
     Ok(())
+}
+
+/// Which file a file descriptor refers to (device and inode); `None` when it cannot be
+/// told.
+fn identity(fd: impl AsFd) -> Option<(u64, u64)> {
+    let stat = rustix::fs::fstat(fd).ok()?;
+    Some((stat.st_dev as u64, stat.st_ino as u64))
 }
 
 /// Which file a file descriptor refers to (device and inode), for tests.
 #[cfg(test)]
-pub(super) fn identity(fd: impl AsFd) -> (u64, u64) {
-    let stat = rustix::fs::fstat(fd).unwrap();
-    (stat.st_dev as u64, stat.st_ino as u64)
+pub(super) fn file_identity(fd: impl AsFd) -> (u64, u64) {
+    identity(fd).unwrap()
 }

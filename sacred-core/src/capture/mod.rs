@@ -20,6 +20,8 @@ mod buffer;
 mod collapse;
 #[cfg(unix)]
 mod fd;
+#[cfg(unix)]
+mod screen;
 mod subscriber;
 mod sys;
 

@@ -60,11 +60,14 @@ fn capture_is_send_and_sync() {
 #[test]
 fn fd_mode_captures_the_process_and_its_children() {
     let _serial = serial();
-    let original = (fd::identity(io::stdout()), fd::identity(io::stderr()));
+    let original = (
+        fd::file_identity(io::stdout()),
+        fd::file_identity(io::stderr()),
+    );
     let capture = Capture::start(CaptureMode::Fd).unwrap();
     assert_eq!(capture.mode(), CaptureMode::Fd);
-    assert_ne!(fd::identity(io::stdout()), original.0);
-    assert_ne!(fd::identity(io::stderr()), original.1);
+    assert_ne!(fd::file_identity(io::stdout()), original.0);
+    assert_ne!(fd::file_identity(io::stderr()), original.1);
 
     // Only complete lines come out; the unfinished one waits for its end.
     raw_stdout("fdcap one\nfdcap tw");
@@ -103,8 +106,8 @@ fn fd_mode_captures_the_process_and_its_children() {
     assert_eq!(capture.stop(), "");
 
     // The descriptors point where they did before; later output is not captured.
-    assert_eq!(fd::identity(io::stdout()), original.0);
-    assert_eq!(fd::identity(io::stderr()), original.1);
+    assert_eq!(fd::file_identity(io::stdout()), original.0);
+    assert_eq!(fd::file_identity(io::stderr()), original.1);
     raw_stdout("fdcap after the capture\n");
     assert_eq!(capture.take(), "");
     assert_eq!(capture.stop(), "");
@@ -113,13 +116,13 @@ fn fd_mode_captures_the_process_and_its_children() {
     let again = Capture::start(CaptureMode::Fd).unwrap();
     raw_stdout("fdcap again\n");
     assert_eq!(marked(&again.stop(), "fdcap"), ["fdcap again"]);
-    assert_eq!(fd::identity(io::stdout()), original.0);
+    assert_eq!(fd::file_identity(io::stdout()), original.0);
 }
 
 #[test]
 fn fd_stop_gives_up_on_a_child_that_keeps_the_pipe() {
     let _serial = serial();
-    let original = fd::identity(io::stdout());
+    let original = fd::file_identity(io::stdout());
     let capture = Capture::start(CaptureMode::Fd).unwrap();
     // The child inherits the write end of the pipe and keeps it open for 30 s.
     let mut child = Command::new("sleep")
@@ -139,7 +142,7 @@ fn fd_stop_gives_up_on_a_child_that_keeps_the_pipe() {
         "stop waited {waited:?}"
     );
     assert_eq!(marked(&rest, "fdhold"), ["fdhold before stop"]);
-    assert_eq!(fd::identity(io::stdout()), original);
+    assert_eq!(fd::file_identity(io::stdout()), original);
 }
 
 #[test]

@@ -1,0 +1,217 @@
+//! End-to-end: what a run's output looks like on a terminal and in its record. Runs on a
+//! pseudo-terminal (opened here, as a terminal emulator does) draw progress bars as
+//! without capture and record the screen's last state; the order of Sacred's lines and the
+//! function's output is Sacred's on the terminal and in `cout.txt`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::OwnedFd;
+use std::path::Path;
+use std::process::{Output, Stdio};
+
+use common::{text, tmp};
+
+/// A pseudo-terminal of 100 columns: its master side, and its slave side for a child.
+fn pseudo_terminal() -> (File, OwnedFd) {
+    use rustix::fs::{Mode, OFlags};
+    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC).unwrap();
+    grantpt(&master).unwrap();
+    unlockpt(&master).unwrap();
+    let name = ptsname(&master, Vec::new()).unwrap();
+    let slave = rustix::fs::open(
+        name.as_c_str(),
+        OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .unwrap();
+    let size = rustix::termios::Winsize {
+        ws_row: 30,
+        ws_col: 100,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    rustix::termios::tcsetwinsize(&slave, size).unwrap();
+    (File::from(master), slave)
+}
+
+/// Runs example `name` with standard output and error on a pseudo-terminal; its exit
+/// code and what the terminal received.
+fn on_terminal(name: &str, args: &[&str], cwd: &Path) -> (Option<i32>, String) {
+    let (mut master, slave) = pseudo_terminal();
+    let mut child = common::example(name, cwd)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::from(slave))
+        .spawn()
+        .unwrap();
+    // The master reads until the last slave closes (EIO); the child holds the only ones.
+    let reader = std::thread::spawn(move || {
+        let mut screen = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while let Ok(n) = master.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            screen.extend_from_slice(&chunk[..n]);
+        }
+        screen
+    });
+    let status = child.wait().unwrap();
+    let screen = reader.join().unwrap();
+    (status.code(), text(&screen))
+}
+
+/// Runs example `name` with standard output and error into one pipe (`2>&1`).
+fn into_one_pipe(name: &str, args: &[&str], cwd: &Path) -> Output {
+    let (mut reader, writer) = std::io::pipe().unwrap();
+    let mut child = common::example(name, cwd)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(writer.try_clone().unwrap())
+        .stderr(writer)
+        .spawn()
+        .unwrap();
+    let mut both = Vec::new();
+    reader.read_to_end(&mut both).unwrap();
+    let status = child.wait().unwrap();
+    Output {
+        status,
+        stdout: both,
+        stderr: Vec::new(),
+    }
+}
+
+/// The positions of `needles` in `haystack`, which must all be there, in this order.
+fn assert_in_order(haystack: &str, needles: &[&str]) {
+    let mut from = 0;
+    for needle in needles {
+        match haystack[from..].find(needle) {
+            Some(at) => from += at + needle.len(),
+            None => panic!("{needle:?} is missing or out of order in:\n{haystack}"),
+        }
+    }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn a_progress_bar_draws_on_a_terminal_and_its_last_state_is_recorded() {
+    let dir = tmp();
+    let (code, screen) = on_terminal(
+        "progress",
+        &["-F", "runs", "with", "steps=60", "pause_ms=5"],
+        dir.path(),
+    );
+    assert_eq!(code, Some(0), "{screen}");
+    // The experiment had a terminal, and indicatif drew on it: redraws erase the line.
+    assert!(
+        screen.contains("standard output is a terminal: true"),
+        "{screen}"
+    );
+    assert!(screen.contains("\r\u{1b}[2K"), "no redraw in: {screen:?}");
+    assert!(screen.matches("/60").count() > 2, "{screen:?}");
+    assert_in_order(
+        &screen,
+        &[
+            "Running command 'main'",
+            "Started run with ID \"1\"",
+            "standard output is a terminal: true",
+            "#################### 60/60 done",
+            "after the bar",
+            "Result: 60",
+            "Completed after",
+        ],
+    );
+
+    // The record has what the screen showed last: one line for the bar, no escapes.
+    let cout = read(&dir.path().join("runs/1/cout.txt"));
+    assert!(!cout.contains('\u{1b}'), "{cout:?}");
+    assert!(!cout.contains('\r'), "{cout:?}");
+    assert_eq!(cout.matches("/60").count(), 1, "{cout}");
+    assert_in_order(
+        &cout,
+        &[
+            "INFO - progress - Running command 'main'\n",
+            "INFO - progress - Started run with ID \"1\"\n",
+            "standard output is a terminal: true\n",
+            "#################### 60/60 done",
+            "after the bar\n",
+            "INFO - progress - Result: 60\n",
+            "INFO - progress - Completed after",
+        ],
+    );
+    let metrics: sacred::serde_json::Value =
+        sacred::serde_json::from_str(&read(&dir.path().join("runs/1/metrics.json"))).unwrap();
+    assert_eq!(metrics["step"]["steps"].as_array().unwrap().len(), 60);
+}
+
+#[test]
+fn without_capture_the_bar_draws_and_nothing_is_recorded() {
+    let dir = tmp();
+    let (code, screen) = on_terminal(
+        "progress",
+        &["-F", "runs", "-C", "no", "with", "steps=10"],
+        dir.path(),
+    );
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(
+        screen.contains("standard output is a terminal: true"),
+        "{screen}"
+    );
+    assert!(screen.contains("10/10 done"), "{screen:?}");
+    let run: sacred::serde_json::Value =
+        sacred::serde_json::from_str(&read(&dir.path().join("runs/1/run.json"))).unwrap();
+    assert_eq!(run["status"], "COMPLETED");
+}
+
+#[test]
+fn sacred_s_lines_and_the_output_keep_sacred_s_order() {
+    let dir = tmp();
+    for run in 1..=6 {
+        let out = into_one_pipe("quickstart", &["-F", "runs", "with", "steps=3"], dir.path());
+        let both = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{both}");
+        let order = [
+            "INFO - quickstart - Running command 'main'\n".to_owned(),
+            format!("INFO - quickstart - Started run with ID \"{run}\"\n"),
+            "seed=".to_owned(),
+            "INFO - quickstart - Result: 0.032\n".to_owned(),
+            "INFO - quickstart - Completed after".to_owned(),
+        ];
+        let order: Vec<&str> = order.iter().map(String::as_str).collect();
+        // On the terminal (here a pipe for both streams)…
+        assert_in_order(&both, &order);
+        // …and in the record.
+        let cout = read(&dir.path().join(format!("runs/{run}/cout.txt")));
+        assert_in_order(&cout, &order);
+    }
+}
+
+#[test]
+fn standard_output_and_error_keep_their_order_in_the_record() {
+    let dir = tmp();
+    let out = into_one_pipe(
+        "golden",
+        &["-F", "runs", "with", "mode=thread-panic"],
+        dir.path(),
+    );
+    let both = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{both}");
+    // The thread's panic message (standard error) comes before the line the run printed
+    // after joining the thread (standard output), on the terminal and in the record.
+    let order = [
+        "a worker thread gave up",
+        "the worker thread ended: panicked = true",
+    ];
+    assert_in_order(&both, &order);
+    assert_in_order(&read(&dir.path().join("runs/1/cout.txt")), &order);
+}
