@@ -1,8 +1,11 @@
-//! A progress bar drawn by `indicatif`, as without capture: on a terminal the run gets a
-//! pseudo-terminal, so the bar draws, and the record keeps the bar's last state.
+//! Progress bars, as without capture: on a terminal the run gets a pseudo-terminal, so
+//! bars draw, and the record keeps each bar's last state. `bar=indicatif` draws with the
+//! `indicatif` crate; `bar=run` with the run's own [`Run::progress`], whose position is
+//! also a metric of the run.
 //!
 //! ```text
 //! cargo run --example progress -- -F runs
+//! cargo run --example progress -- -F runs with bar=run
 //! cat runs/1/cout.txt
 //! ```
 
@@ -20,23 +23,46 @@ fn main(
     /// pause per step, in milliseconds
     #[default(2)]
     pause_ms: u64,
+    /// which bar draws: `indicatif` or `run`
+    #[default(String::from("indicatif"))]
+    bar: String,
     run: &Run,
 ) -> Result<u64, String> {
     println!(
         "standard output is a terminal: {}",
         std::io::stdout().is_terminal()
     );
-    let bar = ProgressBar::new(steps);
-    let style = ProgressStyle::with_template("{bar:20} {pos}/{len} {msg}")
-        .map_err(|e| e.to_string())?
-        .progress_chars("#>-");
-    bar.set_style(style);
-    for step in 0..steps {
-        run.log_scalar("step", step as f64);
-        std::thread::sleep(std::time::Duration::from_millis(pause_ms));
-        bar.inc(1);
+    let pause = std::time::Duration::from_millis(pause_ms);
+    match bar.as_str() {
+        "indicatif" => {
+            let bar = ProgressBar::new(steps);
+            let style = ProgressStyle::with_template("{bar:20} {pos}/{len} {msg}")
+                .map_err(|e| e.to_string())?
+                .progress_chars("#>-");
+            bar.set_style(style);
+            for step in 0..steps {
+                run.log_scalar("step", step as f64);
+                std::thread::sleep(pause);
+                bar.inc(1);
+                if step == steps / 2 {
+                    bar.println("halfway");
+                }
+            }
+            bar.finish_with_message("done");
+        }
+        "run" => {
+            let bar = run.progress("steps", steps);
+            for step in 0..steps {
+                std::thread::sleep(pause);
+                bar.inc(1);
+                if step == steps / 2 {
+                    println!("halfway");
+                }
+            }
+            bar.finish();
+        }
+        other => return Err(format!("bar={other:?}: expected `indicatif` or `run`")),
     }
-    bar.finish_with_message("done");
     println!("after the bar");
     Ok(steps)
 }

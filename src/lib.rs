@@ -29,7 +29,7 @@
 pub use rand;
 pub use sacred_core::{
     ArtifactOptions, ConfigError, ConfigSource, Env, Error, Experiment, ExperimentInfo, Failure,
-    Metric, Outcome, Run, SeededRng, observer, seed, time,
+    Metric, Outcome, Progress, Run, SeededRng, observer, seed, time,
 };
 #[cfg(feature = "mongo")]
 pub use sacred_mongo as mongo;

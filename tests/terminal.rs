@@ -125,6 +125,7 @@ fn a_progress_bar_draws_on_a_terminal_and_its_last_state_is_recorded() {
             "Running command 'main'",
             "Started run with ID \"1\"",
             "standard output is a terminal: true",
+            "halfway",
             "#################### 60/60 done",
             "after the bar",
             "Result: 60",
@@ -143,6 +144,7 @@ fn a_progress_bar_draws_on_a_terminal_and_its_last_state_is_recorded() {
             "INFO - progress - Running command 'main'\n",
             "INFO - progress - Started run with ID \"1\"\n",
             "standard output is a terminal: true\n",
+            "halfway\n",
             "#################### 60/60 done",
             "after the bar\n",
             "INFO - progress - Result: 60\n",
@@ -214,4 +216,98 @@ fn standard_output_and_error_keep_their_order_in_the_record() {
     ];
     assert_in_order(&both, &order);
     assert_in_order(&read(&dir.path().join("runs/1/cout.txt")), &order);
+}
+
+#[test]
+fn the_run_s_own_bar_is_a_metric_and_lines_never_land_on_it() {
+    let dir = tmp();
+    let (code, screen) = on_terminal(
+        "progress",
+        &["-F", "runs", "with", "bar=run", "steps=40", "pause_ms=10"],
+        dir.path(),
+    );
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("\rsteps [#"), "the bar draws: {screen:?}");
+    // The line printed mid-way took the bar off its line first.
+    assert!(screen.contains("\r\u{1b}[2Khalfway\r\n"), "{screen:?}");
+    let cout = read(&dir.path().join("runs/1/cout.txt"));
+    assert_in_order(
+        &cout,
+        &[
+            "standard output is a terminal: true\n",
+            "halfway\n",
+            "steps [##############################] 40/40 100% ",
+            "after the bar\n",
+        ],
+    );
+    // Each on a line of its own.
+    let lines: Vec<&str> = cout.lines().collect();
+    assert!(lines.contains(&"halfway"), "{cout}");
+    assert!(lines.contains(&"after the bar"), "{cout}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("steps [##############################] 40/40 100% ")),
+        "{cout}"
+    );
+    assert_eq!(cout.matches("steps [").count(), 1, "{cout}");
+    let metrics: sacred::serde_json::Value =
+        sacred::serde_json::from_str(&read(&dir.path().join("runs/1/metrics.json"))).unwrap();
+    let values = metrics["steps"]["values"].as_array().unwrap();
+    assert_eq!(values.first(), Some(&sacred::serde_json::json!(0.0)));
+    assert_eq!(values.last(), Some(&sacred::serde_json::json!(40.0)));
+    assert!(values.len() >= 3, "{values:?}");
+}
+
+#[test]
+fn off_a_terminal_the_run_s_bar_is_only_a_metric() {
+    let dir = tmp();
+    let out = common::run(
+        "progress",
+        &["-F", "runs", "with", "bar=run", "steps=20", "pause_ms=1"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let both = text(&out.stdout) + &text(&out.stderr);
+    assert!(!both.contains("steps ["), "{both}");
+    assert!(
+        both.contains("standard output is a terminal: false"),
+        "{both}"
+    );
+    let metrics: sacred::serde_json::Value =
+        sacred::serde_json::from_str(&read(&dir.path().join("runs/1/metrics.json"))).unwrap();
+    let values = metrics["steps"]["values"].as_array().unwrap();
+    assert_eq!(values.last(), Some(&sacred::serde_json::json!(20.0)));
+}
+
+#[test]
+fn under_sys_capture_the_run_s_bar_records_its_last_state_only() {
+    let dir = tmp();
+    let (code, screen) = on_terminal(
+        "progress",
+        &[
+            "-F",
+            "runs",
+            "-C",
+            "sys",
+            "with",
+            "bar=run",
+            "steps=30",
+            "pause_ms=10",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("\rsteps [#"), "the bar draws: {screen:?}");
+    let cout = read(&dir.path().join("runs/1/cout.txt"));
+    assert!(!cout.contains('\u{1b}') && !cout.contains('\r'), "{cout:?}");
+    let lines: Vec<&str> = cout.lines().collect();
+    assert!(lines.contains(&"halfway"), "{cout}");
+    assert_eq!(cout.matches("steps [").count(), 1, "{cout}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("steps [##############################] 30/30 100% ")),
+        "{cout}"
+    );
 }

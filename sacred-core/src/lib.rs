@@ -36,7 +36,7 @@ pub use entry::{EXIT_INCOMPLETE, Outcome, run_from};
 pub use env::Env;
 pub use error::{ConfigError, ConfigSource, Error};
 pub use experiment::{Experiment, ExperimentInfo, Failure, FunctionOutcome};
-pub use run::{ArtifactOptions, Metric, Run};
+pub use run::{ArtifactOptions, Metric, Progress, Run};
 pub use seed::SeededRng;
 
 /// Items used by the `sacred` facade and the code its macros generate.

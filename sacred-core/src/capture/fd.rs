@@ -41,8 +41,9 @@ pub(super) struct Redirect {
 enum Feed {
     /// A pipe: text as written.
     Pipe(Stream),
-    /// A pseudo-terminal's master side: what the screen shows.
-    Terminal,
+    /// A pseudo-terminal's master side (to give it the terminal's size when that
+    /// changes): what the screen shows.
+    Terminal(OwnedFd),
 }
 
 impl Redirect {
@@ -57,7 +58,14 @@ impl Redirect {
         // that happens when the write ends are dropped on return.
         let out_writer: OwnedFd = match open_terminal(&stdout) {
             Some((master, slave)) => {
-                spawn_reader(Feed::Terminal, master, &stdout, buffer, done.clone())?;
+                let resize = master.as_fd().try_clone_to_owned()?;
+                spawn_reader(
+                    Feed::Terminal(resize),
+                    master,
+                    &stdout,
+                    buffer,
+                    done.clone(),
+                )?;
                 slave
             }
             None => {
@@ -161,34 +169,53 @@ fn spawn_reader(
     let tee = Arc::clone(tee);
     let name = match feed {
         Feed::Pipe(stream) => format!("sacred-capture-{stream:?}"),
-        Feed::Terminal => "sacred-capture-pty".to_owned(),
+        Feed::Terminal(_) => "sacred-capture-pty".to_owned(),
     };
     thread::Builder::new().name(name).spawn(move || {
         let _done = done;
         let mut decoder = Utf8Decoder::default();
-        let mut screen = Screen::default();
-        let mut record = |text: &str| match feed {
-            Feed::Pipe(stream) => buffer.push(stream, text),
-            Feed::Terminal => buffer.push(Stream::Out, &screen.feed(text)),
-        };
+        let mut screen = None;
+        let mut size = None;
         let mut chunk = vec![0; CHUNK];
         loop {
-            match source.read(&mut chunk) {
+            let n = match source.read(&mut chunk) {
                 Ok(0) => break,
-                Ok(n) => {
-                    let bytes = chunk.get(..n).unwrap_or_default();
-                    // The terminal shows everything at once, whatever the capture does.
-                    let _ = (&*tee).write_all(bytes);
-                    record(&decoder.decode(bytes));
-                }
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Ok(n) => n,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
                 // A pseudo-terminal whose last slave closed reads as an error (EIO).
                 Err(_) => break,
+            };
+            let bytes = chunk.get(..n).unwrap_or_default();
+            // The terminal shows everything at once, whatever the capture does.
+            let _ = (&*tee).write_all(bytes);
+            let text = decoder.decode(bytes);
+            match &feed {
+                Feed::Pipe(stream) => buffer.push(*stream, &text),
+                Feed::Terminal(master) => {
+                    // A resized terminal: the pseudo-terminal follows, for the next draw.
+                    let now = rustix::termios::tcgetwinsize(&*tee).ok();
+                    if now.is_some() && now != size {
+                        size = now;
+                        if let Some(size) = size {
+                            let _ = rustix::termios::tcsetwinsize(master, size);
+                        }
+                    }
+                    let width = size.map_or(0, |s| usize::from(s.ws_col));
+                    let screen = screen.get_or_insert_with(|| Screen::new(width));
+                    screen.set_width(width);
+                    buffer.push(Stream::Out, &screen.feed(&text));
+                }
             }
         }
-        record(&decoder.finish());
-        if let Feed::Terminal = feed {
-            buffer.push(Stream::Out, &screen.finish());
+        let rest = decoder.finish();
+        match (&feed, screen.as_mut()) {
+            (Feed::Pipe(stream), _) => buffer.push(*stream, &rest),
+            (Feed::Terminal(_), Some(screen)) => {
+                let mut text = screen.feed(&rest);
+                text.push_str(&screen.finish());
+                buffer.push(Stream::Out, &text);
+            }
+            (Feed::Terminal(_), None) => buffer.push(Stream::Out, &Screen::default().feed(&rest)),
         }
     })?;
     Ok(())

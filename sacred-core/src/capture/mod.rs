@@ -32,6 +32,7 @@ use crate::cli::CaptureMode;
 
 use buffer::SharedBuffer;
 pub(crate) use subscriber::install_tracing;
+pub(crate) use sys::{draw_stderr, record_stderr};
 pub use sys::{write_stderr, write_stdout};
 
 /// A running capture of the process's output.

@@ -12,6 +12,10 @@
 //! - a line is final, and handed out, once the cursor can no longer reach it: a program
 //!   that moved the cursor up by at most `k` lines so far keeps its last `k` lines open
 //!   (at most [`MAX_OPEN`]). Plain output is handed out line by line at once.
+//! - lines are not wrapped at the terminal's width, so that long lines stay whole in the
+//!   record, except a line padded with spaces to exactly the width (how bar libraries end
+//!   a line without `'\n'`): the text after it starts a new line.
+//! - trailing spaces are dropped: the screen shows none.
 
 use std::collections::VecDeque;
 
@@ -29,6 +33,8 @@ pub(super) struct Screen {
     /// How many lines above the cursor's stay open: the largest cursor-up seen.
     open: usize,
     escape: Escape,
+    /// The terminal's width in columns.
+    width: usize,
 }
 
 /// Where the parser is in an escape sequence.
@@ -47,16 +53,32 @@ enum Escape {
 
 impl Default for Screen {
     fn default() -> Screen {
+        Screen::new(DEFAULT_WIDTH)
+    }
+}
+
+/// The width programs assume when a terminal does not tell its own.
+const DEFAULT_WIDTH: usize = 80;
+
+impl Screen {
+    /// A screen `width` columns wide (0: the width programs assume, 80).
+    pub(super) fn new(width: usize) -> Screen {
         Screen {
             rows: VecDeque::from([LineState::default()]),
             row: 0,
             open: 0,
             escape: Escape::None,
+            width: if width == 0 { DEFAULT_WIDTH } else { width },
         }
     }
-}
 
-impl Screen {
+    /// The terminal's width changed.
+    pub(super) fn set_width(&mut self, width: usize) {
+        if width > 0 {
+            self.width = width;
+        }
+    }
+
     /// Replays `text`; returns the lines that became final, each with its `'\n'`.
     pub(super) fn feed(&mut self, text: &str) -> String {
         let mut done = String::new();
@@ -65,7 +87,12 @@ impl Screen {
                 Escape::None => match c {
                     '\u{1b}' => self.escape = Escape::Start,
                     '\n' => self.line_feed(&mut done),
-                    c => self.current().put(c),
+                    c => {
+                        if self.padded_to_width() && !matches!(c, '\r' | '\u{8}') {
+                            self.line_feed(&mut done);
+                        }
+                        self.current().put(c);
+                    }
                 },
                 Escape::Start => match c {
                     '[' => self.escape = Escape::Csi(String::new()),
@@ -102,13 +129,22 @@ impl Screen {
         let mut out = String::new();
         let last = self.rows.len() - 1;
         for (i, row) in std::mem::take(&mut self.rows).into_iter().enumerate() {
-            out.extend(row.chars);
+            push_trimmed(&mut out, &row);
             if i < last {
                 out.push('\n');
             }
         }
-        *self = Screen::default();
+        *self = Screen::new(self.width);
         out
+    }
+
+    /// Whether the cursor stands just past a line that spaces pad to the full width: a
+    /// terminal would wrap the next character to a new line.
+    fn padded_to_width(&self) -> bool {
+        let line = &self.rows[self.row];
+        line.cursor == self.width
+            && line.chars.len() == self.width
+            && line.chars.last() == Some(&' ')
     }
 
     fn current(&mut self) -> &mut LineState {
@@ -127,7 +163,7 @@ impl Screen {
             let Some(row) = self.rows.pop_front() else {
                 break;
             };
-            done.extend(row.chars);
+            push_trimmed(done, &row);
             done.push('\n');
             self.row -= 1;
         }
@@ -173,6 +209,16 @@ impl Screen {
             _ => {}
         }
     }
+}
+
+/// Appends the characters of `row` without its trailing spaces.
+fn push_trimmed(out: &mut String, row: &LineState) {
+    let end = row
+        .chars
+        .iter()
+        .rposition(|c| *c != ' ')
+        .map_or(0, |i| i + 1);
+    out.extend(&row.chars[..end]);
 }
 
 #[cfg(test)]
@@ -234,6 +280,7 @@ mod tests {
         assert_eq!(replay(&["abcdef\u{1b}[3D\u{1b}[K\n"]), "abc\n");
         assert_eq!(replay(&["abcdef\u{1b}[3D\u{1b}[1K\n"]), "    ef\n");
         assert_eq!(replay(&["abcdef\u{1b}[2Kx\n"]), "      x\n");
+        assert_eq!(replay(&["abcdef\u{1b}[3D\u{1b}[2K\n"]), "\n");
         assert_eq!(replay(&["abc\u{1b}[1Gx\n"]), "xbc\n");
     }
 
@@ -258,6 +305,23 @@ mod tests {
         assert_eq!(screen.feed("Y\nz\n"), "Y\n");
         assert_eq!(screen.feed("w\n"), "z\n");
         assert_eq!(screen.finish(), "w\n");
+    }
+
+    #[test]
+    fn a_line_padded_to_the_width_ends_there_and_long_lines_stay_whole() {
+        let mut screen = Screen::new(10);
+        // "halfway" padded to 10 columns, then a bar drawn and redrawn after it.
+        assert_eq!(screen.feed("\r\u{1b}[2Khalfway   [##>]"), "halfway\n");
+        assert_eq!(screen.feed("\r\u{1b}[2K[###]\n"), "[###]\n");
+        // A long line is not cut at the width.
+        assert_eq!(
+            screen.feed("a long line of text, longer than ten\n"),
+            "a long line of text, longer than ten\n"
+        );
+        // Exactly the width without padding: no break either.
+        assert_eq!(screen.feed("0123456789X\n"), "0123456789X\n");
+        screen.set_width(0);
+        assert_eq!(screen.feed("keep   \n"), "keep\n");
     }
 
     #[test]

@@ -56,9 +56,14 @@ fn record(stream: Stream, text: &str) {
 /// `print!` it writes through Rust's line-buffered standard output, so in `fd` mode the text
 /// reaches file descriptor 1 (and the capture) once its line ends or the stream is flushed.
 /// A failed write (a closed terminal) is ignored.
+///
+/// A line of text never lands on a [`Progress`](crate::run::Progress) bar: the bar is
+/// taken off its line first and drawn again after.
 pub fn write_stdout(text: &str) {
-    let _ = io::stdout().lock().write_all(text.as_bytes());
-    record(Stream::Out, text);
+    crate::run::around_bar(text, |text| {
+        let _ = io::stdout().lock().write_all(text.as_bytes());
+        record(Stream::Out, text);
+    });
 }
 
 /// Writes to the process's standard error and, while a `sys` capture is running, also into
@@ -66,7 +71,24 @@ pub fn write_stdout(text: &str) {
 ///
 /// The `sacred` macros route `eprint!` and `eprintln!` in experiment code through this, and
 /// the runtime writes its log lines with it. A failed write is ignored.
+///
+/// A line of text never lands on a [`Progress`](crate::run::Progress) bar, as with
+/// [`write_stdout`].
 pub fn write_stderr(text: &str) {
+    crate::run::around_bar(text, |text| {
+        draw_stderr(text);
+        record(Stream::Err, text);
+    });
+}
+
+/// Writes to standard error only, never into a `sys` capture: how a progress bar draws
+/// (in `fd` mode the capture sees it anyway, as a terminal shows it).
+pub(crate) fn draw_stderr(text: &str) {
     let _ = io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// Copies a line of standard error into the running `sys` capture only: a progress bar's
+/// last state.
+pub(crate) fn record_stderr(text: &str) {
     record(Stream::Err, text);
 }

@@ -4,6 +4,7 @@
 
 mod artifact;
 mod metrics;
+mod progress;
 mod shared;
 
 use std::fs::File;
@@ -22,6 +23,8 @@ use crate::sync::lock;
 pub use artifact::ArtifactOptions;
 use artifact::{SNAPSHOT_LIMIT, guess_content_type};
 use metrics::MetricInfo;
+pub use progress::Progress;
+pub(crate) use progress::around_bar;
 pub(crate) use shared::{EndReport, ObserverFailure, RunEnd, RunMessage, Shared};
 
 /// A running experiment. The experiment function receives it as `&Run`; it is `Send + Sync`
@@ -138,6 +141,23 @@ impl Run {
             info: self.shared.metrics.get(name),
             metrics: self.shared.metrics.clone(),
         }
+    }
+
+    /// A progress bar of `total` steps called `name`, whose position is also logged as
+    /// the metric `name` (see [`Progress`]).
+    ///
+    /// ```
+    /// # fn train(run: &sacred_core::Run) {
+    /// let epochs = run.progress("epoch", 10);
+    /// for _ in 0..10 {
+    ///     // … one epoch …
+    ///     epochs.inc(1);
+    /// }
+    /// epochs.finish();
+    /// # }
+    /// ```
+    pub fn progress(&self, name: &str, total: u64) -> Progress {
+        Progress::new(name, total, self.metric(name))
     }
 
     /// Stores a file with the run, under its file name. A file up to 64 MiB is read at once,
