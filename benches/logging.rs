@@ -7,6 +7,7 @@
 //! ```sh
 //! cargo bench --bench logging                        # 10^7 calls a sample
 //! SACRED_BENCH_CALLS=100000 cargo bench --bench logging   # a quick look
+//! SACRED_BENCH_CASE=-u/handle/1 cargo bench --bench logging   # one row, e.g. to profile
 //! ```
 //!
 //! Prints a Markdown table (medians of 5 samples, min–max) for docs/BENCHMARKS.md. Into
@@ -159,6 +160,11 @@ fn main() {
             ("handle", 8),
             ("name", 8),
         ] {
+            if let Ok(case) = std::env::var("SACRED_BENCH_CASE")
+                && case != format!("{observers}/{how}/{threads}")
+            {
+                continue;
+            }
             let mut args = vec!["bench".to_owned(), observers.to_owned()];
             if observers == "-F" {
                 args.push(dir.path().join("runs").display().to_string());
