@@ -85,7 +85,7 @@ fn with_features(env: Env) -> Env {
 
 #[cfg(feature = "mongo")]
 mod mongo_factory {
-    use sacred_core::observer::{Observer, ObserverError, ObserverFactory};
+    use sacred_core::observer::{Observer, ObserverError, ObserverFactory, RunStore};
 
     /// Builds `sacred-mongo`'s observer for `-m/--mongo_db` and `SACRED_MONGO_URL`.
     pub(crate) struct MongoFactory;
@@ -97,6 +97,14 @@ mod mongo_factory {
             let observer = sacred_mongo::MongoObserver::new(spec)
                 .map_err(|e| ObserverError::new(e.to_string()))?;
             Ok(Box::new(observer))
+        }
+
+        fn store(&self, spec: &str) -> Result<Box<dyn RunStore>, ObserverError> {
+            let spec =
+                sacred_mongo::parse_spec(spec).map_err(|e| ObserverError::new(e.to_string()))?;
+            let store = sacred_mongo::MongoStore::connect(&spec)
+                .map_err(|e| ObserverError::new(e.to_string()))?;
+            Ok(Box::new(store))
         }
     }
 }

@@ -119,6 +119,16 @@ where
         // Needs no config: a run's journal holds its own.
         return crate::journal::sync::sync(&program, journals, &flags, env, &logger);
     }
+    match &command {
+        // These need no config of the command line: a stored run holds its own.
+        Command::Worker => return crate::fleet::worker::<E>(&flags, env, &logger),
+        Command::Dead => return crate::fleet::dead(&flags, env, &logger),
+        Command::Rerun(id) => return crate::fleet::rerun::<E>(&program, id, &flags, env, &logger),
+        Command::Sweep => {
+            return crate::fleet::sweep::<E>(&program, &updates, &flags, env, &logger);
+        }
+        _ => {}
+    }
     let (config, resolved) = config::resolve::<E>(&updates, flags.force, env)?;
     for key in &resolved.added {
         logger.log(WARNING, &format!("Added new config entry: \"{key}\""));
@@ -177,10 +187,16 @@ where
                 flags: &flags,
                 updates: &updates,
                 command: command_name,
+                meta: crate::fleet::parent_meta(env)?,
             };
             run_observed(config, resolved, &request, &logger, env)
         }
-        Command::Help(_) | Command::Sync(_) => Ok(Outcome::Done),
+        Command::Help(_)
+        | Command::Sync(_)
+        | Command::Worker
+        | Command::Dead
+        | Command::Rerun(_)
+        | Command::Sweep => Ok(Outcome::Done),
     }
 }
 

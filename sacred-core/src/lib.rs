@@ -11,6 +11,7 @@ mod entry;
 mod env;
 mod error;
 pub mod experiment;
+mod fleet;
 mod host;
 pub mod journal;
 mod lifecycle;

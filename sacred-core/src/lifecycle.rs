@@ -29,6 +29,8 @@ pub(crate) struct Request<'a> {
     pub(crate) flags: &'a Flags,
     pub(crate) updates: &'a [Update],
     pub(crate) command: &'a str,
+    /// Entries added to the run's `meta` (a sweep's id and point, `rerun_of`).
+    pub(crate) meta: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Runs the experiment function with observers, capture, beats and signal handling.
@@ -47,7 +49,10 @@ pub(crate) fn run_observed<E: Experiment>(
         logger,
         std::path::Path::new(&experiment.base_dir),
     )?;
-    let meta = crate::record::meta(flags, request.updates, request.command, &resolved);
+    let mut meta = crate::record::meta(flags, request.updates, request.command, &resolved);
+    if let Some(map) = meta.as_object_mut() {
+        map.extend(request.meta.clone());
+    }
     if flags.queue {
         return crate::queue::queue(
             plan,

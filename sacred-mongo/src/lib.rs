@@ -93,12 +93,14 @@ mod output;
 pub mod read;
 mod spec;
 mod spill;
+mod store;
 mod worker;
 
 pub use error::MongoError;
 pub use limits::Limits;
 pub use observer::MongoObserver;
 pub use spec::{DEFAULT_DATABASE, DEFAULT_PRIORITY, MongoSpec, parse_spec};
+pub use store::MongoStore;
 
 /// The BSON types of the documents [`read::MongoReader`] returns (the driver's `bson` 2).
 pub use mongodb::bson;

@@ -91,6 +91,54 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
                code 3 when something could not be sent.",
     },
     CommandSpec {
+        name: "sweep",
+        command: Command::Sweep,
+        summary: "Run, or queue, the runs of a grid of config values.",
+        usage: "{program} sweep [with UPDATE...] [--random N] [-j N] [-q] [options]",
+        body: "An update whose value is a list sweeps it: `with lr=[0.1,0.01] batch_size=[16,32]` \
+               is the grid of 4 runs, the last key varying fastest. For a parameter whose type \
+               is a list (Vec, array, tuple), a list is its value, and a list of lists sweeps \
+               it; wrapping a list once more (`x=[[1,2]]`) makes it one value of any \
+               parameter. `--random N` runs N points drawn from the grid (all distinct while \
+               N is at most the grid's size), the same N for the same sweep. Each run gets \
+               its own seed, derived from the sweep (or from `seed=S`), and `meta.sweep_id` \
+               and `meta.sweep_point`. The runs go one after the other, `-j N` at a time as \
+               processes of their own, or into the queue with `-q` (and `-m`), for workers.",
+    },
+    CommandSpec {
+        name: "worker",
+        command: Command::Worker,
+        summary: "Run the queued runs of this experiment, one at a time.",
+        usage: "{program} worker -m DB [--max-runs N] [--idle-exit SECS] [--dead-after SECS]",
+        body: "Claims the QUEUED runs of this experiment in the database of -m, highest \
+               priority (-P) first, then the oldest, each with one atomic find-and-modify, \
+               and runs each with its stored config and seed in a process of its own, \
+               recorded in place like any run. Any number of workers on any number of hosts \
+               share a queue: each queued run is claimed once. Before each claim, a RUNNING \
+               run of this experiment without a beat for --dead-after seconds (default: \
+               three of its beat intervals) is put back in the queue, at most 3 times, then \
+               marked FAILED. Exits after --max-runs runs, or when the queue has been empty \
+               for --idle-exit seconds; without either it waits for more.",
+    },
+    CommandSpec {
+        name: "rerun",
+        command: Command::Rerun(String::new()),
+        summary: "Run a stored run again with its config and seed.",
+        usage: "{program} rerun ID (-m DB | -F DIR) [options]",
+        body: "Reads the run ID from the database of -m (or the directory of -F) and runs the \
+               experiment again with its stored config, seed included, recorded as a new run \
+               whose `meta.rerun_of` is ID. A deterministic experiment gives the same result.",
+    },
+    CommandSpec {
+        name: "dead",
+        command: Command::Dead,
+        summary: "List the RUNNING runs whose process died.",
+        usage: "{program} dead -m DB [--dead-after SECONDS] [--mark]",
+        body: "Lists the RUNNING runs of this experiment without a beat for --dead-after \
+               seconds (default: three of each run's beat intervals, Sacred's 10 s for runs \
+               started without a worker). With --mark they are marked FAILED.",
+    },
+    CommandSpec {
         name: "help",
         command: Command::Help(None),
         summary: "Print the help of the experiment or of one command.",
@@ -157,6 +205,10 @@ mod tests {
             Command::SaveConfig,
             Command::Help(None),
             Command::Sync(Vec::new()),
+            Command::Sweep,
+            Command::Worker,
+            Command::Rerun(String::new()),
+            Command::Dead,
         ];
         for command in &commands {
             let rows = COMMANDS
@@ -198,6 +250,10 @@ mod tests {
                 "save_config",
                 "print_dependencies",
                 "sync",
+                "sweep",
+                "worker",
+                "rerun",
+                "dead",
                 "help"
             ]
         );
@@ -209,14 +265,14 @@ mod tests {
         assert_eq!(
             unknown_help_topic("print_confg").to_string(),
             "`help print_confg`: unknown command `print_confg`; expected one of main, \
-             print_config, print_named_configs, save_config, print_dependencies, sync, help\n  \
-             did you mean `print_config`?"
+             print_config, print_named_configs, save_config, print_dependencies, sync, sweep, worker, rerun, dead, \
+             help\n  did you mean `print_config`?"
         );
         assert_eq!(
             unknown_help_topic("mian").to_string(),
             "`help mian`: unknown command `mian`; expected one of main, print_config, \
-             print_named_configs, save_config, print_dependencies, sync, help\n  \
-             did you mean `main`?"
+             print_named_configs, save_config, print_dependencies, sync, sweep, worker, rerun, \
+             dead, help\n  did you mean `main`?"
         );
         let far = unknown_help_topic("small_model").to_string();
         assert!(!far.contains("did you mean"), "{far}");

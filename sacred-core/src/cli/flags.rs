@@ -27,6 +27,12 @@ pub(super) enum FlagId {
     Unobserved,
     Sources,
     ConfigFile,
+    Random,
+    Jobs,
+    MaxRuns,
+    IdleExit,
+    DeadAfter,
+    Mark,
 }
 
 /// One supported flag.
@@ -206,6 +212,50 @@ pub(super) const FLAGS: &[FlagSpec] = &[
         long: "sources",
         value: None,
         help: "With print_config: show where each configuration value came from.",
+    },
+    FlagSpec {
+        id: FlagId::Random,
+        short: None,
+        long: "random",
+        value: Some("a number of points, 1 or more"),
+        help: "With sweep: run N points drawn from the grid (the same N points for the \
+               same sweep) instead of the whole grid.",
+    },
+    FlagSpec {
+        id: FlagId::Jobs,
+        short: Some('j'),
+        long: "jobs",
+        value: Some("a number of processes, 1 or more"),
+        help: "With sweep: run N points at a time, each in a process of its own.",
+    },
+    FlagSpec {
+        id: FlagId::MaxRuns,
+        short: None,
+        long: "max-runs",
+        value: Some("a number of runs, 1 or more"),
+        help: "With worker: exit after N runs.",
+    },
+    FlagSpec {
+        id: FlagId::IdleExit,
+        short: None,
+        long: "idle-exit",
+        value: Some("a number of seconds"),
+        help: "With worker: exit when the queue has been empty for this long.",
+    },
+    FlagSpec {
+        id: FlagId::DeadAfter,
+        short: None,
+        long: "dead-after",
+        value: Some("a number of seconds"),
+        help: "With worker and dead: a RUNNING run without a beat for this long is dead \
+               (default: three of its beat intervals).",
+    },
+    FlagSpec {
+        id: FlagId::Mark,
+        short: None,
+        long: "mark",
+        value: None,
+        help: "With dead: mark the dead runs FAILED.",
     },
 ];
 
@@ -404,6 +454,33 @@ impl FlagSet {
             FlagId::Unobserved => flags.unobserved = true,
             FlagId::Sources => flags.sources = true,
             FlagId::ConfigFile => flags.config_file = Some(text()?),
+            FlagId::Random | FlagId::Jobs | FlagId::MaxRuns => {
+                let count = value
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| invalid(spec.value.unwrap_or("a number"), &[]))?;
+                match spec.id {
+                    FlagId::Random => flags.random = Some(count),
+                    FlagId::Jobs => flags.jobs = Some(count),
+                    _ => flags.max_runs = Some(count),
+                }
+            }
+            FlagId::IdleExit | FlagId::DeadAfter => {
+                let seconds = value
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| s.is_finite() && *s >= 0.0)
+                    .ok_or_else(|| invalid("a number of seconds, 0 or more", &[]))?;
+                if spec.id == FlagId::IdleExit {
+                    flags.idle_exit = Some(seconds);
+                } else {
+                    flags.dead_after = Some(seconds);
+                }
+            }
+            FlagId::Mark => flags.mark = true,
         }
         Ok(())
     }

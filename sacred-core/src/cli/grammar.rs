@@ -54,6 +54,20 @@ pub(super) fn positionals(
                 }
                 Command::Sync(before[1..].iter().map(|j| (*j).clone()).collect())
             }
+            Some(CommandSpec {
+                command: Command::Rerun(_),
+                ..
+            }) => {
+                let (Some(id), None, None) = (before.get(1), before.get(2), after) else {
+                    return Err(error(
+                        "`rerun` takes one run id and no `with` updates".to_owned(),
+                        &[format!(
+                            "write `{program} rerun ID -m DB` or `{program} rerun ID -F DIR`"
+                        )],
+                    ));
+                };
+                Command::Rerun((*id).clone())
+            }
             Some(spec) => spec.command.clone(),
             None if first.contains('=') => {
                 return Err(early_update(program, first, &early_updates));
@@ -62,7 +76,10 @@ pub(super) fn positionals(
         },
     };
     if let Some(extra) = before.get(1)
-        && !matches!(command, Command::Help(_) | Command::Sync(_))
+        && !matches!(
+            command,
+            Command::Help(_) | Command::Sync(_) | Command::Rerun(_)
+        )
     {
         if extra.contains('=') {
             return Err(early_update(program, extra, &early_updates));

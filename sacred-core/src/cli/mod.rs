@@ -100,6 +100,14 @@ pub(crate) enum Command {
     Help(Option<String>),
     /// `sync [JOURNAL...]`: send what run journals hold to the observers that lack it.
     Sync(Vec<String>),
+    /// `sweep`: run (or queue) the points of a grid of updates.
+    Sweep,
+    /// `worker`: run queued runs of this experiment, one at a time.
+    Worker,
+    /// `rerun ID`: run a stored run again with its config and seed.
+    Rerun(String),
+    /// `dead`: list (and mark) RUNNING runs whose process died.
+    Dead,
 }
 
 impl Command {
@@ -238,6 +246,18 @@ pub(crate) struct Flags {
     pub sources: bool,
     /// `--config-file FILE` (with `save_config`).
     pub config_file: Option<String>,
+    /// `--random N` (with `sweep`): N points drawn from the grid.
+    pub random: Option<u64>,
+    /// `-j/--jobs N` (with `sweep`): points run at a time.
+    pub jobs: Option<u64>,
+    /// `--max-runs N` (with `worker`).
+    pub max_runs: Option<u64>,
+    /// `--idle-exit SECONDS` (with `worker`).
+    pub idle_exit: Option<f64>,
+    /// `--dead-after SECONDS` (with `worker` and `dead`).
+    pub dead_after: Option<f64>,
+    /// `--mark` (with `dead`): mark the dead runs FAILED.
+    pub mark: bool,
 }
 
 /// A parsed command line.

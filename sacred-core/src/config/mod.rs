@@ -140,7 +140,7 @@ pub(crate) fn resolve<E: Experiment>(
     Ok((config, resolved))
 }
 
-fn defaults_object<E: Experiment>() -> Result<serde_json::Value, Error> {
+pub(crate) fn defaults_object<E: Experiment>() -> Result<serde_json::Value, Error> {
     let mut map = serde_json::Map::new();
     for default in E::defaults() {
         let value = default.value.map_err(|reason| {

@@ -14,6 +14,7 @@ mod event;
 pub mod file;
 #[cfg(feature = "test-util")]
 mod recording;
+mod store;
 
 pub use event::{
     ArtifactEvent, ArtifactSource, CompletedEvent, ExperimentRecord, FailedEvent, HeartbeatEvent,
@@ -23,6 +24,7 @@ pub use event::{
 
 #[cfg(feature = "test-util")]
 pub use recording::{RecordedEvent, Recording, RecordingObserver};
+pub use store::{DeadAction, DeadRun, RunStore, StoredRun, WorkerTag};
 
 use std::time::Instant;
 
@@ -59,6 +61,18 @@ pub trait ObserverFactory: Send + Sync {
     /// The argument is malformed; the message names it (with any password masked) and says
     /// what was expected.
     fn mongo(&self, spec: &str) -> Result<Box<dyn Observer>, ObserverError>;
+
+    /// The store of queued runs at a `-m/--mongo_db` argument, for `worker`, `dead` and
+    /// `rerun`. The default has none.
+    ///
+    /// # Errors
+    /// The argument is malformed, or the store cannot be reached.
+    fn store(&self, spec: &str) -> Result<Box<dyn RunStore>, ObserverError> {
+        let _ = spec;
+        Err(ObserverError::new(
+            "this binary cannot reach a store of queued runs",
+        ))
+    }
 }
 
 /// Receives the events of a run. Every method has a no-op default.

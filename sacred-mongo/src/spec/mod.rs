@@ -9,8 +9,8 @@
 //! | `mongodb://…` or `mongodb+srv://…` | as the URI says, with its credentials and options | the URI's path, or `sacred` | `runs`, `metrics` |
 //!
 //! GridFS is always the bucket `fs`, shared by all prefixes, as in Sacred. The default
-//! priority is 30 (Sacred's). Sacred's `db.collection:run_id` (overwrite an existing run)
-//! is not supported yet and is refused with a clear error.
+//! priority is 30 (Sacred's). Sacred's `db.collection:run_id` starts the queued run
+//! `run_id` in place (see `in_place`; in a URI, the path `/db.runs:run_id`).
 //!
 //! Database and prefix names follow Sacred's rule: a letter or `_`, then at most 63 of
 //! `0-9 A-Z a-z # % & ' ( ) + - ; = @ [ ] ^ _ { }` (the database in a URI's path follows
@@ -25,6 +25,7 @@ use sacred_core::secret::{MaskedUrl, mask_url};
 
 use crate::error::{MongoError, Target};
 
+mod in_place;
 mod short;
 mod uri;
 
@@ -48,6 +49,8 @@ pub struct MongoSpec {
     database: String,
     prefix: Option<String>,
     priority: i32,
+    /// The queued run to start in place (Sacred's `db.collection:run_id`), if any.
+    run: Option<i64>,
 }
 
 /// Parses a `-m/--mongo_db` argument: `host:port`, `[host:port:]db[.prefix][!priority]`, or
@@ -56,11 +59,13 @@ pub struct MongoSpec {
 /// # Errors
 /// [`MongoError::InvalidSpec`], naming the argument (password masked) and what was expected.
 pub fn parse_spec(arg: &str) -> Result<MongoSpec, MongoError> {
-    if arg.starts_with("mongodb://") || arg.starts_with("mongodb+srv://") {
-        uri::parse(arg)
+    let (rest, run) = in_place::split(arg)?;
+    let spec = if rest.starts_with("mongodb://") || rest.starts_with("mongodb+srv://") {
+        uri::parse(&rest)
     } else {
-        short::parse(arg)
-    }
+        short::parse(&rest)
+    }?;
+    Ok(MongoSpec { run, ..spec })
 }
 
 impl MongoSpec {
@@ -165,6 +170,19 @@ impl MongoSpec {
     pub fn with_priority(mut self, priority: i32) -> Self {
         self.priority = priority;
         self
+    }
+
+    /// The queued run this spec starts in place (`-m db.runs:ID`), if any.
+    pub fn run(&self) -> Option<i64> {
+        self.run
+    }
+
+    /// A `-m` argument, credentials included (only for a child process of this one), that
+    /// selects this server, database and runs collection with the run `id` to start in
+    /// place: `mongodb://…/db.runs:ID` when the runs collection is `runs`, else Sacred's
+    /// short form `host:port:db.collection:ID`.
+    pub fn in_place_argument(&self, id: i64) -> String {
+        in_place::argument(self, id)
     }
 
     /// The real URL, credentials included: only for connecting.

@@ -46,6 +46,7 @@ pub(super) fn parse(arg: &str) -> Result<MongoSpec, MongoError> {
         database,
         prefix,
         priority,
+        run: None,
     })
 }
 
@@ -95,8 +96,8 @@ fn split_host<'a>(
 fn overwrite_unsupported(arg: &str) -> MongoError {
     invalid(
         arg,
-        "Sacred's `db.collection:run_id` form (overwrite an existing run) is not supported yet; \
-         leave out `:run_id`",
+        "Sacred's in-place form needs the collection: `[host:port:]db.collection:run_id` (or \
+         `mongodb://host/db.runs:run_id`)",
     )
 }
 
@@ -225,10 +226,8 @@ mod tests {
         assert!(e.contains("5 `:`-separated parts"), "{e}");
         let e = err(&format!("d{}", "x".repeat(64)));
         assert!(e.contains("at most 63"), "{e}");
-        let e = err("db.runs:1234567");
-        assert!(e.contains("not supported yet"), "{e}");
-        let e = err("localhost:27017:db.runs:12");
-        assert!(e.contains("not supported yet"), "{e}");
+        let e = err("localhost:27017:db:12");
+        assert!(e.contains("needs the collection"), "{e}");
         let e = err("user@host:27017:db");
         assert!(e.contains("mongodb://"), "{e}");
         assert!(

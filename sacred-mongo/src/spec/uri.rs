@@ -14,6 +14,7 @@ pub(super) fn parse(arg: &str) -> Result<MongoSpec, MongoError> {
         database: DEFAULT_DATABASE.to_owned(),
         prefix: None,
         priority: DEFAULT_PRIORITY,
+        run: None,
     };
     let masked = spec.masked_url();
     let parsed = mongodb::options::ConnectionString::parse(arg).map_err(|e| {

@@ -3,6 +3,7 @@
 
 mod claim;
 mod files;
+mod in_place;
 mod metrics;
 mod run;
 mod spill;
@@ -445,7 +446,7 @@ impl Worker {
     /// and the run's writes go on (a missing index leaves no hole in the record); a server
     /// that cannot be reached fails the caller at once, rather than after one timeout per
     /// index.
-    async fn ensure_gridfs_indexes(&mut self) -> Result<(), MongoError> {
+    pub(super) async fn ensure_gridfs_indexes(&mut self) -> Result<(), MongoError> {
         if self.gridfs_indexes {
             return Ok(());
         }

@@ -46,11 +46,9 @@ impl Worker {
             return Ok(false);
         };
         let key = id_bson(id);
-        let mut projection =
-            doc! { "start_time": 1, "artifacts": 1, "captured_out_file": 1, "claim": 1 };
-        for field in SPILLABLE {
-            projection.insert(format!("{field}.{MARKER}"), 1);
-        }
+        let mut projection = Self::run_data_projection();
+        projection.insert("start_time", 1);
+        projection.insert("claim", 1);
         let found = timed(
             self.limits.operation_timeout,
             self.runs
@@ -62,6 +60,14 @@ impl Worker {
         let Some(run) = found else {
             return Ok(false);
         };
+        if self
+            .spec
+            .run()
+            .is_some_and(|run| key == crate::encode::int(run))
+        {
+            // A run started in place replaces its own data when it starts again.
+            return Ok(false);
+        }
         if let Ok(claim) = run.get_document("claim") {
             self.replace_placeholder(id, claim, event.start_time.as_millis())
                 .await?;
@@ -84,6 +90,31 @@ impl Worker {
                 ),
             });
         }
+        self.remove_run_data(&run, &key).await?;
+        let limit = self.limits.operation_timeout;
+        timed(limit, self.runs.delete_one(doc! { "_id": key }))
+            .await
+            .map_err(|f| self.error("remove the run to replace", f))?;
+        Ok(true)
+    }
+
+    /// The fields of a run document that [`Worker::remove_run_data`] reads.
+    pub(super) fn run_data_projection() -> Document {
+        let mut projection = doc! { "artifacts": 1, "captured_out_file": 1 };
+        for field in SPILLABLE {
+            projection.insert(format!("{field}.{MARKER}"), 1);
+        }
+        projection
+    }
+
+    /// Removes what the run `run` (read with at least [`Worker::run_data_projection`])
+    /// stored beside its document: its GridFS files (artifacts, the output, moved fields), metrics and
+    /// overflow. Sources, shared by runs, stay.
+    pub(super) async fn remove_run_data(
+        &self,
+        run: &Document,
+        key: &Bson,
+    ) -> Result<(), MongoError> {
         let mut files: Vec<Bson> = run
             .get_array("artifacts")
             .map(|artifacts| {
@@ -116,10 +147,7 @@ impl Worker {
         )
         .await
         .map_err(|f| self.error("remove the metrics of the run to replace", f))?;
-        timed(limit, self.runs.delete_one(doc! { "_id": key }))
-            .await
-            .map_err(|f| self.error("remove the run to replace", f))?;
-        Ok(true)
+        Ok(())
     }
 
     pub(super) fn id_exists(&self, id: &RunId) -> MongoError {
@@ -134,6 +162,9 @@ impl Worker {
     /// of its id when this observer claimed it); opens the output file.
     pub(super) async fn started(&mut self, event: &StartedEvent) -> Result<RunId, MongoError> {
         self.run = None;
+        if let Some(id) = self.spec.run() {
+            return self.started_in_place(event, id).await;
+        }
         self.check_unclaimed(event.id.as_ref()).await?;
         self.ensure_gridfs_indexes().await?;
         let experiment = self.experiment_document(&event.experiment).await?;
@@ -152,6 +183,17 @@ impl Worker {
         body.insert("info", Document::new());
         body.insert("heartbeat", Bson::Null);
         let (id, body, spilled) = self.store_run(event.id.as_ref(), body).await?;
+        self.open_run(id, &body, &spilled).await
+    }
+
+    /// Starts recording the run `id`, whose document is now `body`: opens the GridFS file
+    /// of its output.
+    pub(super) async fn open_run(
+        &mut self,
+        id: RunId,
+        body: &Document,
+        spilled: &[(String, Bson)],
+    ) -> Result<RunId, MongoError> {
         let filename = format!("captured_out://{}/{id}", self.spec.runs_collection());
         let output_file = match self.bucket.open_upload_stream(filename).await {
             Ok(stream) => Some(stream),
@@ -176,7 +218,7 @@ impl Worker {
             spilled: HashMap::new(),
         });
         if let Some(run) = self.run.as_mut() {
-            run.written(&super::spill::sizes(&body), &spilled);
+            run.written(&super::spill::sizes(body), spilled);
         }
         Ok(id)
     }
@@ -184,6 +226,9 @@ impl Worker {
     /// Inserts the QUEUED document (Sacred's queued fields, `meta.queue_time` a date).
     pub(super) async fn queued(&mut self, event: &QueuedEvent) -> Result<RunId, MongoError> {
         self.run = None;
+        if let Some(id) = self.spec.run() {
+            return Err(self.in_place_refused(id, "cannot be queued again"));
+        }
         self.check_unclaimed(event.id.as_ref()).await?;
         self.ensure_gridfs_indexes().await?;
         let experiment = self.experiment_document(&event.experiment).await?;
@@ -325,7 +370,7 @@ impl Worker {
     }
 
     /// `experiment` as Sacred records it, storing the sources in GridFS.
-    async fn experiment_document(
+    pub(super) async fn experiment_document(
         &mut self,
         experiment: &ExperimentRecord,
     ) -> Result<Document, MongoError> {

@@ -35,9 +35,19 @@ fn built_in_commands() {
 #[test]
 fn every_built_in_command_parses() {
     for CommandSpec { name, .. } in CommandSpec::listed() {
-        let inv = ok(name);
+        // `rerun` takes the id of the run.
+        let line = if *name == "rerun" {
+            format!("{name} 3")
+        } else {
+            (*name).to_owned()
+        };
+        let inv = ok(&line);
         assert_eq!(inv.command.name(), *name);
     }
+    assert_eq!(ok("rerun 3").command, Command::Rerun("3".to_owned()));
+    assert!(err("rerun").contains("takes one run id"));
+    assert!(err("rerun 1 2").contains("takes one run id"));
+    assert!(err("rerun 1 with a=1").contains("takes one run id"));
 }
 
 #[test]
@@ -50,7 +60,7 @@ fn unknown_command_suggests_and_lists() {
     );
     assert!(
         message.contains(
-            "available commands: `print_config`, `print_named_configs`, `save_config`, `print_dependencies`, `sync`, `help`"
+            "available commands: `print_config`, `print_named_configs`, `save_config`, `print_dependencies`, `sync`, `sweep`, `worker`, `rerun`, `dead`, `help`"
         ),
         "{message}"
     );

@@ -183,7 +183,8 @@ fn unique_prefixes() {
     assert!(ok("--so").flags.sources);
     assert_eq!(ok("--conf c").flags.config_file.as_deref(), Some("c"));
     assert_eq!(ok("--com hi").flags.comment.as_deref(), Some("hi"));
-    assert!(ok("--d").flags.debug);
+    assert!(ok("--deb").flags.debug);
+    assert_eq!(ok("--dead 5").flags.dead_after, Some(5.0));
     assert!(ok("--q").flags.queue);
 }
 
@@ -215,7 +216,18 @@ fn exact_name_beats_prefix() {
     // with anything either; make sure exact names always win.
     for spec in FLAGS {
         let line = match spec.value {
-            Some(_) if spec.id == FlagId::BeatInterval || spec.id == FlagId::Priority => {
+            Some(_)
+                if matches!(
+                    spec.id,
+                    FlagId::BeatInterval
+                        | FlagId::Priority
+                        | FlagId::Random
+                        | FlagId::Jobs
+                        | FlagId::MaxRuns
+                        | FlagId::IdleExit
+                        | FlagId::DeadAfter
+                ) =>
+            {
                 format!("--{} 1", spec.long)
             }
             Some(_) if spec.id == FlagId::Capture => format!("--{} fd", spec.long),

@@ -1,0 +1,121 @@
+//! [`RunStore`]: a store of runs that many processes share (MongoDB), as the queue
+//! commands see it: `worker` claims queued runs, `dead` finds runs whose process died,
+//! `rerun` loads a stored run.
+
+use std::time::Duration;
+
+use super::{ObserverError, RunId};
+use crate::time::Timestamp;
+
+/// Who claims a run: recorded in the run as `meta.worker`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkerTag {
+    /// The host name of the worker.
+    pub host: String,
+    /// The worker's process id.
+    pub pid: u32,
+    /// The beat interval its runs use, in seconds: a run is dead after a few of them
+    /// without a beat.
+    pub beat_interval: f64,
+}
+
+/// A run as stored: what running it again needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRun {
+    /// The run's id.
+    pub id: RunId,
+    /// `QUEUED`, `RUNNING`, `COMPLETED`, …
+    pub status: String,
+    /// The experiment's name.
+    pub experiment: String,
+    /// The command (`main`).
+    pub command: String,
+    /// The resolved config, `seed` included.
+    pub config: serde_json::Value,
+    /// The run's `meta`.
+    pub meta: serde_json::Value,
+}
+
+/// A RUNNING run whose last beat is older than its limit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadRun {
+    /// The run's id.
+    pub id: RunId,
+    /// The experiment's name.
+    pub experiment: String,
+    /// The last beat (the start when it had none).
+    pub last_beat: Option<Timestamp>,
+    /// How long ago that was.
+    pub silent_for: Duration,
+    /// The host it ran on, when known.
+    pub host: Option<String>,
+    /// How often it was put back in the queue already.
+    pub requeued: u32,
+}
+
+/// What to do with a dead run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadAction {
+    /// Put it back in the queue (`QUEUED`), counting the attempt in `meta.requeued`.
+    Requeue,
+    /// Mark it `FAILED`, with a `fail_trace` saying its process died.
+    MarkFailed,
+}
+
+/// A store of runs shared by many processes, where runs are queued and claimed.
+///
+/// Every change a method makes is atomic and conditional on the state it read, so any
+/// number of processes on any number of hosts may call them at once: a queued run is
+/// claimed once, a dead run is put back once.
+pub trait RunStore: Send {
+    /// A short name for messages (`MongoDB mongodb://host, database lab`, masked).
+    fn name(&self) -> String;
+
+    /// Claims the next queued run of `experiment` (highest `meta.priority` first, then the
+    /// oldest `meta.queue_time`): it becomes `RUNNING`, with `start_time`, `heartbeat` and
+    /// `meta.worker` set. `None` when none is queued.
+    ///
+    /// # Errors
+    /// The store cannot be reached.
+    fn claim(
+        &mut self,
+        experiment: &str,
+        worker: &WorkerTag,
+    ) -> Result<Option<StoredRun>, ObserverError>;
+
+    /// The run `id`, if stored.
+    ///
+    /// # Errors
+    /// The store cannot be reached.
+    fn load(&mut self, id: &RunId) -> Result<Option<StoredRun>, ObserverError>;
+
+    /// The RUNNING runs (of `experiment`, or all) silent for longer than `dead_after`;
+    /// without it, longer than three of the beat intervals their worker recorded (runs
+    /// started by hand, without one: three of Sacred's 10 s).
+    ///
+    /// # Errors
+    /// The store cannot be reached.
+    fn dead(
+        &mut self,
+        experiment: Option<&str>,
+        dead_after: Option<Duration>,
+    ) -> Result<Vec<DeadRun>, ObserverError>;
+
+    /// Acts on the dead run `run`, if it is still as it was found (RUNNING, with the same
+    /// last beat). `false` when another process changed it first.
+    ///
+    /// # Errors
+    /// The store cannot be reached.
+    fn settle_dead(&mut self, run: &DeadRun, action: DeadAction) -> Result<bool, ObserverError>;
+
+    /// Marks the claimed run `id` FAILED with `reason`, when its process ended without
+    /// recording an end (it could not start). `false` when the run is no longer RUNNING.
+    ///
+    /// # Errors
+    /// The store cannot be reached.
+    fn fail_claimed(&mut self, id: &RunId, reason: &str) -> Result<bool, ObserverError>;
+
+    /// The `-m` argument that starts the stored run `id` in place, secrets included: for a
+    /// child process of this one only, never to be shown.
+    fn in_place_argument(&self, id: &RunId) -> Option<String>;
+}

@@ -1,0 +1,448 @@
+//! End-to-end, the `sweep` example as processes against the test's MongoDB server
+//! (`SACRED_TEST_MONGO_URL`; without it these tests fail): sweeps queued and run, workers
+//! that claim each queued run exactly once (one of them killed mid-run), Sacred's in-place
+//! form `-m db.runs:ID`, `rerun`, `dead`, and a queued run that cannot be stored.
+
+// Test helpers may unwrap, as tests do: a panic is how a test reports failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Output};
+
+use common::{text, tmp};
+use sacred::mongo::bson::{Bson, DateTime, Document, doc};
+use sacred::mongo::read::to_json;
+use sacred::serde_json::{Value, json};
+use sacred_test_support::mongo::TestDb;
+
+fn sweep(args: &[&str], cwd: &Path) -> Output {
+    common::run("sweep", args, cwd)
+}
+
+/// The runs of the test's database, by `_id`, as JSON.
+fn runs(db: &TestDb) -> Vec<Value> {
+    let mut runs: Vec<Value> = db
+        .find("runs", doc! {})
+        .iter()
+        .map(|d| to_json(&Bson::Document(d.clone())))
+        .collect();
+    runs.sort_by_key(|r| r["_id"].as_i64());
+    runs
+}
+
+/// The config of each run without its seed, and the seeds.
+fn points(runs: &[Value]) -> (Vec<Value>, Vec<u64>) {
+    let configs = runs
+        .iter()
+        .map(|r| {
+            let mut config = r["config"].clone();
+            config.as_object_mut().unwrap().remove("seed");
+            config
+        })
+        .collect();
+    let seeds = runs
+        .iter()
+        .map(|r| r["config"]["seed"].as_u64().unwrap())
+        .collect();
+    (configs, seeds)
+}
+
+fn ok(out: &Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_queued_sweep_is_the_grid_with_one_sweep_id_and_a_seed_per_point() {
+    let db = TestDb::new("sweep_grid");
+    let dir = tmp();
+    let args = [
+        "sweep",
+        "with",
+        "lr=[0.1,0.01,0.001]",
+        "batch_size=[16,32]",
+        "layers=[4,4]",
+        "-q",
+        "-P",
+        "2",
+        "-m",
+        db.url(),
+    ];
+    ok(&sweep(&args, dir.path()));
+    let queued = runs(&db);
+    assert_eq!(queued.len(), 6);
+    let (configs, seeds) = points(&queued);
+    let expected: Vec<(f64, u64)> = vec![
+        (0.1, 16),
+        (0.1, 32),
+        (0.01, 16),
+        (0.01, 32),
+        (0.001, 16),
+        (0.001, 32),
+    ];
+    for (config, (lr, batch_size)) in configs.iter().zip(&expected) {
+        assert_eq!(config["lr"], json!(lr), "{config}");
+        assert_eq!(config["batch_size"], json!(batch_size), "{config}");
+        // A list-typed parameter's list is its value, not swept.
+        assert_eq!(config["layers"], json!([4, 4]), "{config}");
+    }
+    assert_eq!(seeds.iter().collect::<BTreeSet<_>>().len(), 6, "{seeds:?}");
+    let sweep_ids: BTreeSet<String> = queued
+        .iter()
+        .map(|r| r["meta"]["sweep_id"].to_string())
+        .collect();
+    assert_eq!(sweep_ids.len(), 1);
+    for (run, (lr, batch_size)) in queued.iter().zip(&expected) {
+        assert_eq!(run["status"], "QUEUED");
+        assert_eq!(run["meta"]["priority"], json!(2.0));
+        assert!(run["meta"]["queue_time"].is_string(), "{run}");
+        assert!(run.get("start_time").is_none(), "{run}");
+        assert_eq!(
+            run["meta"]["sweep_point"],
+            json!({ "lr": lr, "batch_size": batch_size })
+        );
+    }
+
+    // The same sweep again gives the same points and seeds, under another sweep id.
+    let again = TestDb::new("sweep_grid_again");
+    let args: Vec<&str> = args
+        .iter()
+        .map(|a| if *a == db.url() { again.url() } else { a })
+        .collect();
+    ok(&sweep(&args, dir.path()));
+    let queued_again = runs(&again);
+    assert_eq!(points(&queued_again), (configs, seeds));
+    assert_ne!(
+        queued_again[0]["meta"]["sweep_id"],
+        queued[0]["meta"]["sweep_id"]
+    );
+}
+
+#[test]
+fn random_points_are_drawn_from_the_grid_the_same_each_time() {
+    let dir = tmp();
+    let mut drawn = Vec::new();
+    for name in ["sweep_random", "sweep_random_again"] {
+        let db = TestDb::new(name);
+        let out = sweep(
+            &[
+                "sweep",
+                "with",
+                "lr=[0.1,0.2,0.3,0.4]",
+                "batch_size=[1,2,3]",
+                "--random",
+                "5",
+                "-q",
+                "-m",
+                db.url(),
+            ],
+            dir.path(),
+        );
+        ok(&out);
+        drawn.push(points(&runs(&db)));
+    }
+    let (configs, seeds) = &drawn[0];
+    assert_eq!(configs.len(), 5);
+    assert_eq!(drawn[0], drawn[1]);
+    let distinct: BTreeSet<String> = configs.iter().map(Value::to_string).collect();
+    assert_eq!(distinct.len(), 5, "{configs:?}");
+    for config in configs {
+        let lr = config["lr"].as_f64().unwrap();
+        let batch_size = config["batch_size"].as_u64().unwrap();
+        assert!([0.1, 0.2, 0.3, 0.4].contains(&lr), "{config}");
+        assert!((1..=3).contains(&batch_size), "{config}");
+    }
+    assert_eq!(seeds.iter().collect::<BTreeSet<_>>().len(), 5);
+}
+
+#[test]
+fn a_sweep_runs_its_points_in_processes_with_its_meta() {
+    let dir = tmp();
+    let out = sweep(
+        &[
+            "sweep",
+            "with",
+            "lr=[0.1,0.2,0.3]",
+            "steps=3",
+            "-j",
+            "2",
+            "-F",
+            "runs",
+        ],
+        dir.path(),
+    );
+    ok(&out);
+    let mut lrs = Vec::new();
+    let mut sweep_ids = BTreeSet::new();
+    for id in 1..=3 {
+        let run: Value = sacred::serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(format!("runs/{id}/run.json"))).unwrap(),
+        )
+        .unwrap();
+        let config: Value = sacred::serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(format!("runs/{id}/config.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(run["status"], "COMPLETED", "{run}");
+        assert_eq!(run["meta"]["sweep_point"]["lr"], config["lr"]);
+        sweep_ids.insert(run["meta"]["sweep_id"].to_string());
+        lrs.push(config["lr"].as_f64().unwrap());
+    }
+    lrs.sort_by(f64::total_cmp);
+    assert_eq!(lrs, [0.1, 0.2, 0.3]);
+    assert_eq!(sweep_ids.len(), 1);
+}
+
+/// A worker of the test's database, in a process group of its own (its runs' processes
+/// join it), its output in `dir/worker-N.log`.
+fn worker(db: &TestDb, dir: &Path, n: usize) -> Child {
+    let log = std::fs::File::create(dir.join(format!("worker-{n}.log"))).unwrap();
+    common::example("sweep", dir)
+        .args([
+            "worker",
+            "-m",
+            db.url(),
+            "--idle-exit",
+            "8",
+            "--dead-after",
+            "2",
+            "-b",
+            "0.5",
+        ])
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn forty_queued_runs_complete_exactly_once_with_four_workers_one_killed() {
+    let db = TestDb::new("workers");
+    let dir = tmp();
+    let out = sweep(
+        &[
+            "sweep",
+            "with",
+            "lr=[0.1,0.2,0.3,0.4,0.5]",
+            "batch_size=[1,2,3,4]",
+            "layers=[[1],[2]]",
+            "pause=0.05",
+            "-q",
+            "-m",
+            db.url(),
+        ],
+        dir.path(),
+    );
+    ok(&out);
+    let queued = runs(&db);
+    assert_eq!(queued.len(), 40);
+    assert!(queued.iter().all(|r| r["status"] == "QUEUED"));
+
+    let mut workers: Vec<Child> = (0..4).map(|n| worker(&db, dir.path(), n)).collect();
+    // Kill the first worker, with the run it is running, once it has claimed a run.
+    let victim = workers[0].id();
+    let killed_run = loop {
+        let claimed = db.find(
+            "runs",
+            doc! { "status": "RUNNING", "meta.worker.pid": i64::from(victim) },
+        );
+        if let Some(run) = claimed.first() {
+            break run.get("_id").cloned().unwrap();
+        }
+        assert!(
+            workers[0].try_wait().unwrap().is_none(),
+            "the first worker ended before it claimed a run: {}",
+            std::fs::read_to_string(dir.path().join("worker-0.log")).unwrap()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let status = std::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{victim}")])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(workers[0].wait().unwrap().code().is_none());
+    for (n, w) in workers.iter_mut().enumerate().skip(1) {
+        let status = w.wait().unwrap();
+        assert!(
+            status.success(),
+            "worker {n}: {status}\n{}",
+            std::fs::read_to_string(dir.path().join(format!("worker-{n}.log"))).unwrap()
+        );
+    }
+
+    let done = runs(&db);
+    assert_eq!(done.len(), 40, "one record per queued run");
+    let ids: BTreeSet<i64> = done.iter().map(|r| r["_id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, (1..=40).collect());
+    for run in &done {
+        assert_eq!(run["status"], "COMPLETED", "{run}");
+        // The stored seed ran: the point's config is the queued one.
+        let queued_run = &queued[usize::try_from(run["_id"].as_i64().unwrap() - 1).unwrap()];
+        assert_eq!(run["config"], queued_run["config"]);
+        assert_eq!(run["meta"]["sweep_id"], queued_run["meta"]["sweep_id"]);
+        assert_eq!(run["meta"]["queue_time"], queued_run["meta"]["queue_time"]);
+        assert!(run["meta"]["worker"]["pid"].as_i64().is_some(), "{run}");
+        assert!(run["result"].is_number(), "{run}");
+    }
+    // Each run's metric was written by one execution: 20 points, not more.
+    for run in &done {
+        let metrics = db.find("metrics", doc! { "run_id": run["_id"].as_i64().unwrap() });
+        assert_eq!(metrics.len(), 1, "{run}");
+        let steps = metrics[0].get_array("steps").unwrap();
+        assert_eq!(steps.len(), 20, "run {}: {steps:?}", run["_id"]);
+    }
+    let killed = db.one("runs", doc! { "_id": killed_run });
+    assert_eq!(
+        killed.get_document("meta").unwrap().get("requeued"),
+        Some(&Bson::Int64(1)),
+        "{killed}"
+    );
+}
+
+#[test]
+fn sacreds_in_place_form_starts_the_queued_run() {
+    let db = TestDb::new("in_place");
+    let dir = tmp();
+    ok(&sweep(
+        &[
+            "-q",
+            "-P",
+            "3",
+            "-c",
+            "later",
+            "-m",
+            db.url(),
+            "with",
+            "lr=0.3",
+        ],
+        dir.path(),
+    ));
+    let queued = runs(&db);
+    assert_eq!(queued.len(), 1);
+    let in_place = format!("{}.runs:1", db.url());
+    ok(&sweep(
+        &["-m", &in_place, "with", "lr=0.3", "seed=5"],
+        dir.path(),
+    ));
+    let done = runs(&db);
+    assert_eq!(done.len(), 1);
+    let run = &done[0];
+    assert_eq!(run["status"], "COMPLETED");
+    assert_eq!(run["config"]["seed"], 5);
+    assert_eq!(run["meta"]["queue_time"], queued[0]["meta"]["queue_time"]);
+    assert_eq!(run["meta"]["priority"], json!(3.0));
+    assert_eq!(run["meta"]["comment"], "later");
+    assert!(run["start_time"].is_string());
+    // A completed run is not started again; nothing of it changes.
+    let out = sweep(&["-m", &in_place, "with", "lr=0.3"], dir.path());
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("only a QUEUED run"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(runs(&db)[0]["result"], run["result"]);
+}
+
+#[test]
+fn rerun_gives_the_same_result_in_a_run_linked_to_the_original() {
+    let db = TestDb::new("rerun");
+    let dir = tmp();
+    ok(&sweep(
+        &[
+            "-m",
+            db.url(),
+            "-F",
+            "runs",
+            "with",
+            "lr=0.25",
+            "layers=[3]",
+        ],
+        dir.path(),
+    ));
+    ok(&sweep(&["rerun", "1", "-m", db.url()], dir.path()));
+    let stored = runs(&db);
+    assert_eq!(stored.len(), 2);
+    let (first, again) = (&stored[0], &stored[1]);
+    assert_eq!(again["status"], "COMPLETED");
+    assert_eq!(again["result"], first["result"]);
+    assert_eq!(again["config"], first["config"]);
+    assert_eq!(again["meta"]["rerun_of"], 1);
+
+    // From file storage as well.
+    ok(&sweep(&["rerun", "1", "-F", "runs"], dir.path()));
+    let read = |id: u32, file: &str| -> Value {
+        sacred::serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(format!("runs/{id}/{file}"))).unwrap(),
+        )
+        .unwrap()
+    };
+    let rerun = read(2, "run.json");
+    assert_eq!(rerun["result"], read(1, "run.json")["result"]);
+    assert_eq!(rerun["meta"]["rerun_of"], 1);
+    assert_eq!(read(2, "config.json"), read(1, "config.json"));
+}
+
+#[test]
+fn dead_runs_are_listed_and_marked() {
+    let db = TestDb::new("dead");
+    let dir = tmp();
+    let old = DateTime::from_millis(DateTime::now().timestamp_millis() - 120_000);
+    let run = |id: i32, heartbeat: DateTime| -> Document {
+        doc! {
+            "_id": id,
+            "experiment": { "name": "sweep_demo" },
+            "status": "RUNNING",
+            "start_time": heartbeat,
+            "heartbeat": heartbeat,
+            "host": { "hostname": "gone" },
+            "meta": {},
+        }
+    };
+    db.insert("runs", run(1, old));
+    db.insert("runs", run(2, DateTime::now()));
+    let out = sweep(&["dead", "-m", db.url(), "--dead-after", "60"], dir.path());
+    ok(&out);
+    let listed = text(&out.stdout);
+    assert!(listed.starts_with("1\tgone\tsilent for 1"), "{listed}");
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert_eq!(runs(&db)[0]["status"], "RUNNING");
+    ok(&sweep(
+        &["dead", "-m", db.url(), "--dead-after", "60", "--mark"],
+        dir.path(),
+    ));
+    let after = runs(&db);
+    assert_eq!(after[0]["status"], "FAILED");
+    assert!(after[0]["fail_trace"][0].as_str().unwrap().contains("died"));
+    assert_eq!(after[1]["status"], "RUNNING");
+}
+
+#[test]
+fn a_queued_run_that_cannot_be_stored_exits_non_zero() {
+    let dir = tmp();
+    let out = sweep(
+        &[
+            "-q",
+            "-m",
+            "mongodb://127.0.0.1:9/lab?serverSelectionTimeoutMS=300",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cannot queue the run"),
+        "{}",
+        text(&out.stderr)
+    );
+}
