@@ -446,3 +446,46 @@ fn a_queued_run_that_cannot_be_stored_exits_non_zero() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_dead_run_is_requeued_and_run_until_it_was_requeued_too_often() {
+    let db = TestDb::new("requeue");
+    let dir = tmp();
+    let old = DateTime::from_millis(DateTime::now().timestamp_millis() - 60_000);
+    let dead = |id: i32, requeued: i32| -> Document {
+        doc! {
+            "_id": id,
+            "experiment": { "name": "sweep_demo" },
+            "command": "main",
+            "config": { "lr": 0.5, "steps": 2, "seed": 7 },
+            "status": "RUNNING",
+            "start_time": old,
+            "heartbeat": old,
+            "meta": {
+                "requeued": requeued,
+                "worker": { "host": "gone", "pid": 1, "beat_interval": 1.0 },
+            },
+        }
+    };
+    db.insert("runs", dead(1, 3));
+    db.insert("runs", dead(2, 1));
+    let out = common::example("sweep", dir.path())
+        .args(["worker", "-m", db.url(), "--idle-exit", "1"])
+        .output()
+        .unwrap();
+    ok(&out);
+    let after = runs(&db);
+    assert_eq!(after[0]["status"], "FAILED", "{}", after[0]);
+    assert!(
+        after[0]["fail_trace"][0]
+            .as_str()
+            .unwrap()
+            .contains("no beat for"),
+        "{}",
+        after[0]
+    );
+    assert_eq!(after[1]["status"], "COMPLETED", "{}", after[1]);
+    assert_eq!(after[1]["meta"]["requeued"], 2);
+    assert_eq!(after[1]["config"]["seed"], 7);
+    assert_eq!(after[1]["config"]["lr"], 0.5);
+}
