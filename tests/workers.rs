@@ -394,21 +394,27 @@ fn rerun_gives_the_same_result_in_a_run_linked_to_the_original() {
     assert_eq!(read(2, "config.json"), read(1, "config.json"));
 }
 
+/// A RUNNING run of the example's experiment whose last beat was at `heartbeat`.
+fn running(id: i32, heartbeat: DateTime, meta: Document) -> Document {
+    doc! {
+        "_id": id,
+        "experiment": { "name": "sweep_demo" },
+        "status": "RUNNING",
+        "start_time": heartbeat,
+        "heartbeat": heartbeat,
+        "meta": meta,
+    }
+}
+
 #[test]
 fn dead_runs_are_listed_and_marked() {
     let db = TestDb::new("dead");
     let dir = tmp();
     let old = DateTime::from_millis(DateTime::now().timestamp_millis() - 120_000);
     let run = |id: i32, heartbeat: DateTime| -> Document {
-        doc! {
-            "_id": id,
-            "experiment": { "name": "sweep_demo" },
-            "status": "RUNNING",
-            "start_time": heartbeat,
-            "heartbeat": heartbeat,
-            "host": { "hostname": "gone" },
-            "meta": {},
-        }
+        let mut run = running(id, heartbeat, doc! {});
+        run.insert("host", doc! { "hostname": "gone" });
+        run
     };
     db.insert("runs", run(1, old));
     db.insert("runs", run(2, DateTime::now()));
@@ -453,19 +459,14 @@ fn a_dead_run_is_requeued_and_run_until_it_was_requeued_too_often() {
     let dir = tmp();
     let old = DateTime::from_millis(DateTime::now().timestamp_millis() - 60_000);
     let dead = |id: i32, requeued: i32| -> Document {
-        doc! {
-            "_id": id,
-            "experiment": { "name": "sweep_demo" },
-            "command": "main",
-            "config": { "lr": 0.5, "steps": 2, "seed": 7 },
-            "status": "RUNNING",
-            "start_time": old,
-            "heartbeat": old,
-            "meta": {
-                "requeued": requeued,
-                "worker": { "host": "gone", "pid": 1, "beat_interval": 1.0 },
-            },
-        }
+        let meta = doc! {
+            "requeued": requeued,
+            "worker": { "host": "gone", "pid": 1, "beat_interval": 1.0 },
+        };
+        let mut run = running(id, old, meta);
+        run.insert("command", "main");
+        run.insert("config", doc! { "lr": 0.5, "steps": 2, "seed": 7 });
+        run
     };
     db.insert("runs", dead(1, 3));
     db.insert("runs", dead(2, 1));

@@ -42,3 +42,22 @@ where
         Err(_) => Err(OpFailure::TimedOut(limit)),
     }
 }
+
+/// A current-thread runtime and a client for `spec`, for the blocking handles
+/// ([`MongoReader`](crate::read::MongoReader), [`MongoStore`](crate::MongoStore)); `what`
+/// names the handle in the error when the runtime cannot start.
+pub(crate) fn blocking_client(
+    spec: &MongoSpec,
+    limits: &Limits,
+    what: &str,
+) -> Result<(tokio::runtime::Runtime, Client), MongoError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| MongoError::Worker {
+            target: spec.to_string(),
+            message: format!("cannot start the {what}'s runtime: {e}"),
+        })?;
+    let client = runtime.block_on(client(spec, limits))?;
+    Ok((runtime, client))
+}

@@ -84,14 +84,7 @@ impl MongoReader {
     /// credentials; the message names it with the password masked.
     pub fn connect(spec: &MongoSpec) -> Result<Self, MongoError> {
         let limits = Limits::default();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| MongoError::Worker {
-                target: spec.to_string(),
-                message: format!("cannot start the reader's runtime: {e}"),
-            })?;
-        let client = runtime.block_on(connect::client(spec, &limits))?;
+        let (runtime, client) = connect::blocking_client(spec, &limits, "reader")?;
         let db = client.database(spec.database());
         let reader = Self {
             runs: db.collection(&spec.runs_collection()),

@@ -62,14 +62,7 @@ impl MongoStore {
     /// The server cannot be reached or refuses the index.
     pub fn connect(spec: &MongoSpec) -> Result<Self, MongoError> {
         let limits = Limits::default();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| MongoError::Worker {
-                target: spec.to_string(),
-                message: format!("cannot start the store's runtime: {e}"),
-            })?;
-        let client = runtime.block_on(connect::client(spec, &limits))?;
+        let (runtime, client) = connect::blocking_client(spec, &limits, "store")?;
         let runs = client
             .database(spec.database())
             .collection(&spec.runs_collection());

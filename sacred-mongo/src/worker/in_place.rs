@@ -1,12 +1,12 @@
 //! Sacred's in-place start (`-m db.runs:ID`): a queued run, or one a worker claimed, becomes
 //! this run, in its own document.
 
-use mongodb::bson::{Bson, Document, doc};
+use mongodb::bson::doc;
 use sacred_core::observer::{RunId, StartedEvent};
 
-use super::{FORMAT, Worker};
+use super::Worker;
 use crate::connect::timed;
-use crate::encode::{date, int, meta_document, to_bson};
+use crate::encode::{int, meta_document};
 use crate::error::MongoError;
 
 /// The statuses a run may have to be started in place.
@@ -50,23 +50,7 @@ impl Worker {
                 meta.insert(name, value);
             }
         }
-        let mut body = Document::new();
-        body.insert(
-            "experiment",
-            self.experiment_document(&event.experiment).await?,
-        );
-        body.insert("format", FORMAT);
-        body.insert("command", event.command.as_str());
-        body.insert("host", to_bson(&event.host));
-        body.insert("start_time", date(event.start_time));
-        body.insert("config", to_bson(&event.config));
-        body.insert("meta", meta);
-        body.insert("status", "RUNNING");
-        body.insert("resources", Bson::Array(Vec::new()));
-        body.insert("artifacts", Bson::Array(Vec::new()));
-        body.insert("captured_out", "");
-        body.insert("info", Document::new());
-        body.insert("heartbeat", Bson::Null);
+        let body = self.start_document(event, meta).await?;
         let update = doc! {
             "$set": body.clone(),
             "$unset": { "result": "", "stop_time": "", "fail_trace": "", "captured_out_file": "" },

@@ -167,6 +167,19 @@ impl Worker {
         }
         self.check_unclaimed(event.id.as_ref()).await?;
         self.ensure_gridfs_indexes().await?;
+        let meta = meta_document(&event.meta, None);
+        let body = self.start_document(event, meta).await?;
+        let (id, body, spilled) = self.store_run(event.id.as_ref(), body).await?;
+        self.open_run(id, &body, &spilled).await
+    }
+
+    /// The RUNNING document of the run `event` starts, with all of Sacred's start fields,
+    /// in Sacred's key order, and `meta`.
+    pub(super) async fn start_document(
+        &mut self,
+        event: &StartedEvent,
+        meta: Document,
+    ) -> Result<Document, MongoError> {
         let experiment = self.experiment_document(&event.experiment).await?;
         let mut body = Document::new();
         body.insert("experiment", experiment);
@@ -175,15 +188,14 @@ impl Worker {
         body.insert("host", to_bson(&event.host));
         body.insert("start_time", date(event.start_time));
         body.insert("config", to_bson(&event.config));
-        body.insert("meta", meta_document(&event.meta, None));
+        body.insert("meta", meta);
         body.insert("status", "RUNNING");
         body.insert("resources", Bson::Array(Vec::new()));
         body.insert("artifacts", Bson::Array(Vec::new()));
         body.insert("captured_out", "");
         body.insert("info", Document::new());
         body.insert("heartbeat", Bson::Null);
-        let (id, body, spilled) = self.store_run(event.id.as_ref(), body).await?;
-        self.open_run(id, &body, &spilled).await
+        Ok(body)
     }
 
     /// Starts recording the run `id`, whose document is now `body`: opens the GridFS file
