@@ -5,7 +5,9 @@
 //!   "RUNNING"`, `start_time`, `heartbeat` and `meta.worker: {host, pid, beat_interval,
 //!   claimed}`. The server applies it to one document at a time, so of workers claiming at
 //!   once each gets a different run and no run is claimed twice. The index
-//!   `{status, experiment.name, meta.priority, meta.queue_time}` serves it.
+//!   `{status, experiment.name, meta.priority: -1, meta.queue_time, _id}` serves it: the
+//!   equality on its first two keys, then its order is the claim's sort, so the server
+//!   takes the first entry without sorting.
 //! - **Dead runs.** A RUNNING run whose last beat (`heartbeat`, else `start_time`) is older
 //!   than its limit is dead. It is put back (`QUEUED`, `meta.requeued` + 1) or marked
 //!   FAILED by an update conditional on the `status`, `heartbeat` and `start_time` that
@@ -75,7 +77,8 @@ impl MongoStore {
         };
         let index = IndexModel::builder()
             .keys(doc! {
-                "status": 1, "experiment.name": 1, "meta.priority": -1, "meta.queue_time": 1
+                "status": 1, "experiment.name": 1, "meta.priority": -1, "meta.queue_time": 1,
+                "_id": 1,
             })
             .options(
                 IndexOptions::builder()
