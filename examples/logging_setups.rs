@@ -61,6 +61,10 @@ fn main() -> anyhow::Result<()> {
     match std::env::var("SETUP").as_deref().unwrap_or("none") {
         "none" => {}
         "fmt-init" => tracing_subscriber::fmt::init(),
+        "fmt-with-capture-layer" => tracing_subscriber::registry()
+            .with(tracing_subscriber::fmt::layer())
+            .with(sacred::tracing_layer().capture_only())
+            .init(),
         "set-global-default" => tracing::subscriber::set_global_default(
             tracing_subscriber::registry().with(sacred::tracing_layer()),
         )?,

@@ -184,6 +184,36 @@ fn tracing_subscriber_fmt_init_before_the_run_is_kept_and_captured_once() {
 }
 
 #[test]
+fn a_capture_only_layer_beside_fmt_captures_each_record_once_in_every_mode() {
+    let dir = tmp();
+    for (id, capture) in [(1, "fd"), (2, "sys")] {
+        let out = setups(dir.path(), "fmt-with-capture-layer", &[], &["-C", capture]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        // The terminal shows `fmt`'s lines (standard output), once each, and no Sacred line.
+        let terminal = text(&out.stdout) + &text(&out.stderr);
+        for needle in ["a tracing event", "a log record", "from a worker thread"] {
+            assert_eq!(count(&terminal, needle), 1, "{terminal}");
+        }
+        assert!(!terminal.contains("INFO - logging_setups"), "{terminal}");
+        let cout = captured(dir.path(), id);
+        if capture == "fd" {
+            // What `fmt` printed, captured from the file descriptors.
+            assert!(
+                cout.contains("INFO step{k=1}: logging_setups: a tracing event"),
+                "{cout}"
+            );
+            assert!(!cout.contains("INFO - logging_setups"), "{cout}");
+        } else {
+            // `fmt`'s lines bypass a `sys` capture: the layer's lines stand in for them.
+            has_once(&cout, &SACRED_LINES);
+        }
+        for needle in ["a tracing event", "a log record", "from a worker thread"] {
+            assert_eq!(count(&cout, needle), 1, "-C {capture}: {cout}");
+        }
+    }
+}
+
+#[test]
 fn set_global_default_with_sacreds_layer_before_the_run_gets_log_records_too() {
     let dir = tmp();
     let out = setups(dir.path(), "set-global-default", &[], &[]);

@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::cli::CaptureMode;
 
 use buffer::SharedBuffer;
+pub(crate) use sys::capture_stderr;
 pub use sys::{write_stderr, write_stdout};
 
 /// A running capture of the process's output.

@@ -49,6 +49,13 @@ fn record(stream: Stream, text: &str) {
     }
 }
 
+/// Copies `text` into the running `sys` capture as standard error, if any, without writing
+/// it anywhere: for log lines whose records another part of the program prints (under
+/// `fd` capture, what that prints is captured already).
+pub(crate) fn capture_stderr(text: &str) {
+    record(Stream::Err, text);
+}
+
 /// Writes to the process's standard output and, while a `sys` capture is running, also into
 /// that capture.
 ///

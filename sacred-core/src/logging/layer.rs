@@ -9,7 +9,7 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
 use super::line::{LineFields, format_line, rank};
-use crate::capture::write_stderr;
+use crate::capture::{capture_stderr, write_stderr};
 
 /// A [`tracing_subscriber::Layer`] that writes every event as Sacred's log line to standard
 /// error, where the run's output capture sees it, in every capture mode:
@@ -41,14 +41,16 @@ use crate::capture::write_stderr;
 /// tracing::info!(answer = 42, "ready");
 /// ```
 ///
-/// A `fmt` layer that also writes to the terminal makes every event show twice there and,
-/// with `-C fd`, in the captured output; give such a layer a file of its own, or leave out
-/// one of the two.
+/// Beside a layer that prints the events to the terminal itself (a `fmt` layer on standard
+/// output or error), use [`capture_only`](SacredLayer::capture_only), so that each event
+/// shows once on the terminal and reaches the captured output once.
 #[derive(Debug, Clone, Default)]
 pub struct SacredLayer {
     /// Sacred's own subscriber: the layer also decides which callsites are enabled at all.
     /// A user's subscriber keeps that decision to the user's filters.
     gate: bool,
+    /// Only into a `sys` capture, never to the terminal ([`SacredLayer::capture_only`]).
+    capture_only: bool,
     sink: Sink,
 }
 
@@ -81,7 +83,30 @@ impl SacredLayer {
     pub(super) fn gate() -> SacredLayer {
         SacredLayer {
             gate: true,
+            capture_only: false,
             sink: Sink::Run,
+        }
+    }
+
+    /// This layer, writing nothing to the terminal: for a subscriber whose other layers
+    /// print the events to standard output or error already. Under `-C fd` it adds
+    /// nothing (the capture has what those layers printed); under `-C sys` it adds Sacred's
+    /// line to the captured output only. Each event then shows once on the terminal and
+    /// reaches the captured output once, in every mode.
+    ///
+    /// ```
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// tracing_subscriber::registry()
+    ///     .with(tracing_subscriber::fmt::layer())
+    ///     .with(sacred_core::tracing_layer().capture_only())
+    ///     .init();
+    /// ```
+    #[must_use]
+    pub fn capture_only(self) -> SacredLayer {
+        SacredLayer {
+            capture_only: true,
+            ..self
         }
     }
 
@@ -90,6 +115,7 @@ impl SacredLayer {
     pub(super) fn for_test(gate: bool, output: &std::sync::Arc<TestOutput>) -> SacredLayer {
         SacredLayer {
             gate,
+            capture_only: false,
             sink: Sink::Test(std::sync::Arc::clone(output)),
         }
     }
@@ -112,6 +138,7 @@ impl SacredLayer {
 
     fn write(&self, line: &str) {
         match &self.sink {
+            Sink::Run if self.capture_only => capture_stderr(line),
             Sink::Run => write_stderr(line),
             #[cfg(test)]
             Sink::Test(test) => test
