@@ -25,7 +25,7 @@ use crate::capture::{capture_stderr, write_stderr};
 /// own target.
 ///
 /// Events below the run's level are left out: `-l/--loglevel` and the `RUST_LOG`
-/// directives of the run (see the crate's logging docs); before a run starts, INFO. The
+/// directives of the run (see [`logging`](crate::logging)); before a run starts, INFO. The
 /// layer filters only what it writes itself: other layers of the same subscriber see
 /// every event their own filters let through.
 ///
