@@ -29,7 +29,8 @@
 pub use rand;
 pub use sacred_core::{
     ArtifactOptions, ConfigError, ConfigSource, Env, Error, Experiment, ExperimentInfo, Failure,
-    Metric, Outcome, Progress, Run, SeededRng, observer, seed, time,
+    Metric, Outcome, Progress, Run, SacredLayer, SeededRng, logging, observer, seed, time,
+    tracing_layer,
 };
 #[cfg(feature = "mongo")]
 pub use sacred_mongo as mongo;
@@ -76,6 +77,33 @@ where
     sacred_core::run_from::<E, I, S>(args, &with_features(env.clone()))
 }
 
+/// Runs the experiment `E` with the process's arguments and environment, as the `main` that
+/// `#[experiment]` generates for a function named `main` does: prints an error, if any, and
+/// exits with the command's exit code.
+///
+/// Call it from a `main` of your own when something must happen before the run, such as
+/// setting up your own logging: a `tracing` subscriber or `log` logger installed there is
+/// kept, and sacred installs its own only where you installed none (see [`logging`]).
+///
+/// ```no_run
+/// use sacred::prelude::*;
+///
+/// /// Trains.
+/// #[experiment(config = Train)]
+/// fn train(#[default(0.1)] lr: f64) -> f64 {
+///     tracing::info!(lr, "training");
+///     lr
+/// }
+///
+/// fn main() {
+///     tracing_subscriber::fmt::init();
+///     sacred::main::<Train>();
+/// }
+/// ```
+pub fn main<E: Experiment>() -> ! {
+    sacred_core::__private::main_in::<E>(with_features(sacred_core::Env::from_process()))
+}
+
 /// Registers what the enabled features add to an environment: the MongoDB observer.
 fn with_features(env: Env) -> Env {
     #[cfg(feature = "mongo")]
@@ -120,10 +148,9 @@ pub mod __private {
     pub use sacred_core::observer::SourceFile;
     pub use sacred_core::{Experiment, ExperimentInfo, FunctionOutcome, Run, outcome};
 
-    /// The generated `main`: the process's arguments and environment, with the observers
-    /// of the enabled features; prints an error and exits with its code.
+    /// The generated `main` (see [`crate::main`]).
     pub fn main<E: Experiment>() -> ! {
-        sacred_core::__private::main_in::<E>(super::with_features(sacred_core::Env::from_process()))
+        crate::main::<E>()
     }
     pub use serde;
     pub use serde_json;

@@ -15,6 +15,7 @@ mod host;
 pub mod journal;
 mod lifecycle;
 mod log;
+pub mod logging;
 pub mod observer;
 #[doc(hidden)]
 pub mod outcome;
@@ -36,6 +37,7 @@ pub use entry::{EXIT_INCOMPLETE, Outcome, run_from};
 pub use env::Env;
 pub use error::{ConfigError, ConfigSource, Error};
 pub use experiment::{Experiment, ExperimentInfo, Failure, FunctionOutcome};
+pub use logging::{SacredLayer, tracing_layer};
 pub use run::{ArtifactOptions, Metric, Progress, Run};
 pub use seed::SeededRng;
 
