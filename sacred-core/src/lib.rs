@@ -24,6 +24,7 @@ mod pump;
 mod queue;
 mod record;
 mod run;
+pub mod runs;
 pub mod secret;
 pub mod seed;
 mod settings;

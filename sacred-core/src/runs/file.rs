@@ -1,0 +1,249 @@
+//! Reading runs from a file storage directory, as this crate's and Python Sacred's file
+//! storage observers write it: `DIR/ID/{run.json, config.json, info.json, metrics.json}`.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::reader::{Artifact, Listed, Query, ReadError, RunReader, RunRecord, Series};
+use crate::time::Timestamp;
+
+/// The files a run directory holds; a directory with none of them is no run.
+const RUN_FILES: [&str; 5] = [
+    "run.json",
+    "config.json",
+    "info.json",
+    "metrics.json",
+    "cout.txt",
+];
+
+/// The runs of a file storage directory.
+#[derive(Debug, Clone)]
+pub struct FileReader {
+    dir: PathBuf,
+    /// The directory as messages name it.
+    shown: String,
+}
+
+impl FileReader {
+    /// A reader of the runs under `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        let dir = dir.into();
+        let shown = dir.display().to_string();
+        Self { dir, shown }
+    }
+
+    /// The same reader, named `shown` in messages (the directory as the user gave it, where
+    /// `dir` was resolved against the working directory).
+    #[must_use]
+    pub fn shown_as(mut self, shown: impl Into<String>) -> Self {
+        self.shown = shown.into();
+        self
+    }
+
+    /// The directory of run `id`, when `id` names a run directory (a plain name, not one of
+    /// the store's own `_sources`, `_resources`, `_tmp`).
+    fn run_dir(&self, id: &str) -> Result<PathBuf, ReadError> {
+        let plain = !id.is_empty()
+            && !id.starts_with(['_', '.'])
+            && !id.contains(['/', '\\'])
+            && id != "..";
+        let dir = self.dir.join(id);
+        if plain && RUN_FILES.iter().any(|f| dir.join(f).exists()) {
+            Ok(dir)
+        } else {
+            Err(self.not_found(id))
+        }
+    }
+
+    fn not_found(&self, id: &str) -> ReadError {
+        ReadError::NotFound {
+            id: id.to_owned(),
+            location: self.location(),
+        }
+    }
+
+    fn corrupt(&self, id: &str, reason: String) -> ReadError {
+        ReadError::Corrupt {
+            id: id.to_owned(),
+            location: self.location(),
+            reason,
+        }
+    }
+
+    /// Reads run `id`'s record and config, and its info when `with_info`.
+    fn read_run(&self, id: &str, dir: &Path, with_info: bool) -> Result<RunRecord, String> {
+        let record = read_json(dir, "run.json")?.ok_or("no run.json (an incomplete run?)")?;
+        if !record.is_object() {
+            return Err(format!(
+                "run.json holds {}, expected a JSON object",
+                kind(&record)
+            ));
+        }
+        let config = read_json(dir, "config.json")?.unwrap_or(Value::Object(Default::default()));
+        let info = if with_info {
+            read_json(dir, "info.json")?.unwrap_or(Value::Object(Default::default()))
+        } else {
+            Value::Null
+        };
+        Ok(RunRecord {
+            id: id.to_owned(),
+            record,
+            config,
+            info,
+        })
+    }
+}
+
+impl RunReader for FileReader {
+    fn location(&self) -> String {
+        format!("file storage `{}`", self.shown)
+    }
+
+    fn list(&self, query: &Query) -> Result<Vec<Listed>, ReadError> {
+        let entries = std::fs::read_dir(&self.dir).map_err(|e| {
+            ReadError::Store(format!(
+                "cannot read the runs in {}: {e}; expected a directory of runs (-F DIR)",
+                self.location()
+            ))
+        })?;
+        let mut listed = Vec::new();
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(id) = name.to_str() else { continue };
+            if id.starts_with(['_', '.']) || !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let item = match self.read_run(id, &entry.path(), false) {
+                Ok(run) => {
+                    let wanted = |field: &str, want: &Option<String>| {
+                        want.as_deref()
+                            .is_none_or(|w| run.text(field).is_some_and(|v| v == w))
+                    };
+                    if !wanted("status", &query.status)
+                        || !wanted("experiment.name", &query.experiment)
+                    {
+                        continue;
+                    }
+                    Listed::Run(run)
+                }
+                Err(reason) => Listed::Corrupt {
+                    id: id.to_owned(),
+                    reason,
+                },
+            };
+            listed.push(item);
+        }
+        super::sort_newest_first(&mut listed);
+        if let Some(limit) = query.limit {
+            listed.truncate(limit);
+        }
+        Ok(listed)
+    }
+
+    fn run(&self, id: &str) -> Result<RunRecord, ReadError> {
+        let dir = self.run_dir(id)?;
+        self.read_run(id, &dir, true)
+            .map_err(|reason| self.corrupt(id, reason))
+    }
+
+    fn metrics(&self, id: &str) -> Result<Vec<Series>, ReadError> {
+        let dir = self.run_dir(id)?;
+        let Some(metrics) = read_json(&dir, "metrics.json").map_err(|r| self.corrupt(id, r))?
+        else {
+            return Ok(Vec::new());
+        };
+        let Value::Object(map) = metrics else {
+            return Err(self.corrupt(
+                id,
+                format!(
+                    "metrics.json holds {}, expected a JSON object",
+                    kind(&metrics)
+                ),
+            ));
+        };
+        map.iter()
+            .map(|(name, points)| series(name, points))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|r| self.corrupt(id, format!("metrics.json: {r}")))
+    }
+
+    fn artifacts(&self, id: &str) -> Result<Vec<Artifact>, ReadError> {
+        let run = self.run(id)?;
+        let dir = self.dir.join(id);
+        let names = run
+            .field("artifacts")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        Ok(names
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|name| Artifact {
+                name: name.to_owned(),
+                size: std::fs::metadata(dir.join(name)).ok().map(|m| m.len()),
+            })
+            .collect())
+    }
+
+    fn remove(&self, id: &str) -> Result<(), ReadError> {
+        let dir = self.run_dir(id)?;
+        std::fs::remove_dir_all(&dir)
+            .map_err(|e| ReadError::Store(format!("cannot remove `{}`: {e}", dir.display())))
+    }
+}
+
+/// The JSON of `dir/name`; `None` when there is no such file.
+fn read_json(dir: &Path, name: &str) -> Result<Option<Value>, String> {
+    let bytes = match std::fs::read(dir.join(name)) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read {name}: {e}")),
+    };
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+        format!("{name} is not valid JSON ({e}); a run that stopped while writing it?")
+    })
+}
+
+/// What kind of JSON value, for messages.
+fn kind(value: &Value) -> &'static str {
+    crate::config::render::kind(value)
+}
+
+/// One metric of `metrics.json`: `{steps: [int], values: [number], timestamps: [text]}`.
+fn series(name: &str, points: &Value) -> Result<Series, String> {
+    let array = |key: &str| -> Result<&Vec<Value>, String> {
+        points.get(key).and_then(Value::as_array).ok_or_else(|| {
+            format!("`{name}.{key}` is missing or not an array, expected a list of points")
+        })
+    };
+    let steps = array("steps")?;
+    let values = array("values")?;
+    let empty = Vec::new();
+    let timestamps = array("timestamps").unwrap_or(&empty);
+    Ok(Series {
+        name: name.to_owned(),
+        steps: steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| s.as_i64().unwrap_or(i64::try_from(i).unwrap_or(i64::MAX)))
+            .collect(),
+        values: values
+            .iter()
+            .map(|v| v.as_f64().unwrap_or(f64::NAN))
+            .take(steps.len())
+            .collect(),
+        timestamps: (0..steps.len().min(values.len()))
+            .map(|i| {
+                timestamps
+                    .get(i)
+                    .and_then(Value::as_str)
+                    .and_then(Timestamp::parse)
+            })
+            .collect(),
+    })
+    .map(|mut s| {
+        s.steps.truncate(s.values.len());
+        s
+    })
+}
