@@ -9,7 +9,7 @@
 mod common;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use common::{text, tmp};
@@ -726,10 +726,6 @@ fn rust_store() -> tempfile::TempDir {
     dir
 }
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 #[test]
 fn an_experiment_binary_reads_its_own_runs() {
     let dir = rust_store();
@@ -795,5 +791,46 @@ fn an_experiment_binary_reads_its_own_runs() {
         text(&bad.stderr),
         "error: no run `42` in file storage `runs`\n"
     );
-    let _ = root();
+}
+
+/// The README's figure, made as the README says: a sweep of the `sweep` example, listed,
+/// compared and plotted by its own `runs`.
+#[test]
+fn the_sweep_example_lists_compares_and_plots_its_runs() {
+    let dir = tmp();
+    let sweep = |args: &[&str]| -> String {
+        let out = common::run("sweep", args, dir.path());
+        assert!(
+            out.status.success(),
+            "sweep {args:?}:\n{}",
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    };
+    for lr in ["0.01", "0.05", "0.2"] {
+        sweep(&["with", &format!("lr={lr}"), "seed=1"]);
+    }
+    sweep(&[
+        "with",
+        "lr=0.05",
+        "momentum=0.8",
+        "seed=1",
+        "-c",
+        "with momentum",
+    ]);
+    let list = sweep(&["runs", "ls"]);
+    assert_eq!(super_rows(&list), ["4", "3", "2", "1"], "{list}");
+    let header = list.lines().next().unwrap();
+    assert!(header.ends_with("lr    momentum"), "{list}");
+    // Gradient descent with too small a step has not converged yet.
+    let result = |id: &str| -> f64 {
+        let run = rows(&list).into_iter().find(|r| r[0] == id).unwrap();
+        run[5].parse().unwrap()
+    };
+    assert!(result("1") > 10.0 * result("3"), "{list}");
+    let diff = sweep(&["runs", "diff", "2", "4"]);
+    assert!(diff.contains("config (1 differ, 3 same)"), "{diff}");
+    sweep(&["runs", "plot", "training.loss", "-o", "plot.png", "--log-y"]);
+    let (width, height, _, _) = decode_png(&std::fs::read(dir.path().join("plot.png")).unwrap());
+    assert_eq!((width, height), (1000, 600));
 }

@@ -95,6 +95,27 @@ impl FileReader {
     }
 }
 
+impl FileReader {
+    /// The runs `ids` as a listing shows them, those `query` selects.
+    fn read_listed(&self, ids: &[String], query: &Query) -> Vec<Listed> {
+        let wanted = |run: &RunRecord, field: &str, want: &Option<String>| {
+            want.as_deref()
+                .is_none_or(|w| run.text(field).is_some_and(|v| v == w))
+        };
+        ids.iter()
+            .filter_map(|id| match self.read_run(id, &self.dir.join(id), false) {
+                Ok(run) => (wanted(&run, "status", &query.status)
+                    && wanted(&run, "experiment.name", &query.experiment))
+                .then_some(Listed::Run(run)),
+                Err(reason) => Some(Listed::Corrupt {
+                    id: id.clone(),
+                    reason,
+                }),
+            })
+            .collect()
+    }
+}
+
 impl RunReader for FileReader {
     fn location(&self) -> String {
         format!("file storage `{}`", self.shown)
@@ -107,33 +128,27 @@ impl RunReader for FileReader {
                 self.location()
             ))
         })?;
-        let mut listed = Vec::new();
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let Some(id) = name.to_str() else { continue };
-            if id.starts_with(['_', '.']) || !entry.file_type().is_ok_and(|t| t.is_dir()) {
-                continue;
-            }
-            let item = match self.read_run(id, &entry.path(), false) {
-                Ok(run) => {
-                    let wanted = |field: &str, want: &Option<String>| {
-                        want.as_deref()
-                            .is_none_or(|w| run.text(field).is_some_and(|v| v == w))
-                    };
-                    if !wanted("status", &query.status)
-                        || !wanted("experiment.name", &query.experiment)
-                    {
-                        continue;
-                    }
-                    Listed::Run(run)
-                }
-                Err(reason) => Listed::Corrupt {
-                    id: id.to_owned(),
-                    reason,
-                },
-            };
-            listed.push(item);
-        }
+        let ids: Vec<String> = entries
+            .flatten()
+            .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|entry| entry.file_name().into_string().ok())
+            .filter(|id| !id.starts_with(['_', '.']))
+            .collect();
+        // Reading is parsing JSON: spread it over the cores.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(8);
+        let chunk = ids.len().div_ceil(threads).max(256);
+        let mut listed: Vec<Listed> = std::thread::scope(|scope| {
+            let workers: Vec<_> = ids
+                .chunks(chunk)
+                .map(|ids| scope.spawn(move || self.read_listed(ids, query)))
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|worker| worker.join().unwrap_or_default())
+                .collect()
+        });
         super::sort_newest_first(&mut listed);
         if let Some(limit) = query.limit {
             listed.truncate(limit);

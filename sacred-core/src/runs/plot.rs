@@ -313,6 +313,8 @@ where
         .x_desc(chart.x_label)
         .y_desc(&chart.y_label)
         .label_style(("sans-serif", 14))
+        .x_label_formatter(&|x| format::number(*x))
+        .y_label_formatter(&|y| format::number(*y))
         .draw()
         .map_err(|e| plot_error(&e))?;
     for (i, line) in chart.lines.iter().enumerate() {
