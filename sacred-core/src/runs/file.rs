@@ -1,6 +1,7 @@
 //! Reading runs from a file storage directory, as this crate's and Python Sacred's file
 //! storage observers write it: `DIR/ID/{run.json, config.json, info.json, metrics.json}`.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -71,9 +72,16 @@ impl FileReader {
         }
     }
 
-    /// Reads run `id`'s record and config, and its info when `with_info`.
+    /// Reads run `id`'s record and config, and its info when `with_info`. Without it (for
+    /// a listing) the record keeps only what a listing shows: the rest of `run.json` (host,
+    /// options, dependencies, sources) is skipped while it is parsed.
     fn read_run(&self, id: &str, dir: &Path, with_info: bool) -> Result<RunRecord, String> {
-        let record = read_json(dir, "run.json")?.ok_or("no run.json (an incomplete run?)")?;
+        let record = if with_info {
+            read_json(dir, "run.json")?
+        } else {
+            read_parsed::<Listing>(dir, "run.json")?.map(Listing::into_record)
+        };
+        let record = record.ok_or("no run.json (an incomplete run?)")?;
         if !record.is_object() {
             return Err(format!(
                 "run.json holds {}, expected a JSON object",
@@ -210,14 +218,96 @@ impl RunReader for FileReader {
 
 /// The JSON of `dir/name`; `None` when there is no such file.
 fn read_json(dir: &Path, name: &str) -> Result<Option<Value>, String> {
-    let bytes = match std::fs::read(dir.join(name)) {
+    read_parsed(dir, name)
+}
+
+/// `dir/name` parsed as a `T`; `None` when there is no such file.
+fn read_parsed<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    name: &str,
+) -> Result<Option<T>, String> {
+    // Not `fs::read`: it asks for the size first, a system call per file more.
+    let read = || -> std::io::Result<Vec<u8>> {
+        let mut bytes = Vec::with_capacity(8192);
+        std::fs::File::open(dir.join(name))?.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    };
+    let bytes = match read() {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read {name}: {e}")),
     };
     serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-        format!("{name} is not valid JSON ({e}); a run that stopped while writing it?")
+        if e.is_data() {
+            // Valid JSON of another shape.
+            match shape_of(&bytes) {
+                "a table" => format!("{name} is not shaped as Sacred writes it: {e}"),
+                shape => format!("{name} holds {shape}, expected a JSON object"),
+            }
+        } else {
+            format!("{name} is not valid JSON ({e}); a run that stopped while writing it?")
+        }
     })
+}
+
+/// What kind of JSON `bytes` holds, for messages.
+fn shape_of(bytes: &[u8]) -> &'static str {
+    serde_json::from_slice::<Value>(bytes).map_or("no JSON", |v| kind(&v))
+}
+
+/// The fields of `run.json` a listing shows; the others are skipped unparsed.
+#[derive(serde::Deserialize)]
+struct Listing {
+    status: Option<Value>,
+    start_time: Option<Value>,
+    heartbeat: Option<Value>,
+    stop_time: Option<Value>,
+    result: Option<Value>,
+    fail_trace: Option<Value>,
+    experiment: Option<Named>,
+    meta: Option<Commented>,
+}
+
+/// `experiment.name`.
+#[derive(serde::Deserialize)]
+struct Named {
+    name: Option<Value>,
+}
+
+/// `meta.comment`.
+#[derive(serde::Deserialize)]
+struct Commented {
+    comment: Option<Value>,
+}
+
+impl Listing {
+    fn into_record(self) -> Value {
+        let mut record = serde_json::Map::new();
+        let mut put = |key: &str, value: Option<Value>| {
+            if let Some(value) = value {
+                record.insert(key.to_owned(), value);
+            }
+        };
+        put("status", self.status);
+        put("start_time", self.start_time);
+        put("heartbeat", self.heartbeat);
+        put("stop_time", self.stop_time);
+        put("result", self.result);
+        put("fail_trace", self.fail_trace);
+        put(
+            "experiment",
+            self.experiment
+                .and_then(|e| e.name)
+                .map(|name| serde_json::json!({ "name": name })),
+        );
+        put(
+            "meta",
+            self.meta
+                .and_then(|m| m.comment)
+                .map(|comment| serde_json::json!({ "comment": comment })),
+        );
+        Value::Object(record)
+    }
 }
 
 /// What kind of JSON value, for messages.

@@ -146,7 +146,9 @@ fn host(run: &RunRecord) -> String {
         details.push(format!("Python {v}"));
     }
     if let Some(v) = text("rust_version") {
-        details.push(format!("Rust {v}"));
+        // This crate records `rustc 1.95.0 (…)`.
+        let v = v.strip_prefix("rustc ").unwrap_or(v);
+        details.push(format!("Rust {}", v.split(' ').next().unwrap_or(v)));
     }
     if let Some(gpus) = host
         .get("gpus")
