@@ -91,7 +91,7 @@ where
 ///
 /// # Errors
 /// Bad input (exit code 2) and stores that cannot be read (1); see
-/// [`runs::run_from`](sacred_core::runs::run_from).
+/// [`runs::run_from`].
 pub fn runs_from(args: &[String], env: &Env) -> Result<(), Error> {
     sacred_core::runs::run_from("sacred", args, &with_features(env.clone()), None)
 }
