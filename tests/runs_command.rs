@@ -12,22 +12,10 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use common::runs::{golden, ok, runs, words_of};
 use common::{text, tmp};
 use sacred::serde_json::{self, Value};
-use sacred::{Env, Error};
 use sacred_test_support::fixtures;
-
-/// `runs ARGS…` in `cwd`, as `sacred` runs it: what it printed, or the error.
-fn runs(cwd: &Path, args: &[&str]) -> Result<String, Error> {
-    let env = Env::captured(cwd);
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    sacred::runs_from(&args, &env).map(|()| env.stdout_text())
-}
-
-/// [`runs`] that must succeed.
-fn ok(cwd: &Path, args: &[&str]) -> String {
-    runs(cwd, args).unwrap_or_else(|e| panic!("runs {args:?}: {e}"))
-}
 
 /// [`runs`] that must fail: the message, and the exit code it gives.
 fn fails(cwd: &Path, args: &[&str]) -> (String, i32) {
@@ -199,13 +187,8 @@ fn show_prints_a_python_run_whole() {
     );
     assert!(out.contains("  ValueError: planned failure\n"), "{out}");
     // Metrics: points, last, min, max and a sparkline.
-    let loss = out
-        .lines()
-        .find(|l| l.trim_start().starts_with("training.loss"))
-        .unwrap();
-    let cells: Vec<&str> = loss.split_whitespace().collect();
     assert_eq!(
-        cells,
+        words_of(&out, "training.loss"),
         ["training.loss", "3", "0.3333", "0.3333", "1", "█▃▁"],
         "{out}"
     );
@@ -701,19 +684,6 @@ fn the_sacred_tool_reads_any_store_and_asks_before_removing() {
     assert_eq!(output_of(nothing, "").status.code(), Some(2));
 }
 
-/// Runs the golden example in `cwd` and checks that it exits with `code`.
-fn golden(cwd: &Path, args: &[&str], code: i32) -> Output {
-    let out = common::run("golden", args, cwd);
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "golden {args:?}:\n{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    out
-}
-
 /// A directory where the golden example recorded three runs in `./runs` (1 completed with
 /// lr=0.01, 2 completed with lr=0.1, 3 failed) and the quickstart example one.
 fn rust_store() -> tempfile::TempDir {
@@ -745,21 +715,18 @@ fn an_experiment_binary_reads_its_own_runs() {
     assert!(show.starts_with("Run 2 · golden · COMPLETED\n"), "{show}");
     assert!(show.contains("Rust "), "{show}");
     assert!(show.contains("  steps = 5\n"), "{show}");
-    let artifact = |name: &str| -> Vec<String> {
-        let line = show
-            .lines()
-            .find(|l| l.trim_start().starts_with(name))
-            .unwrap();
-        line.split_whitespace().map(str::to_owned).collect()
-    };
-    assert_eq!(artifact("model.bin"), ["model.bin", "9", "B"], "{show}");
-    assert_eq!(artifact("summary.txt"), ["summary.txt", "8", "B"], "{show}");
-    let loss = show
-        .lines()
-        .find(|l| l.trim_start().starts_with("training.loss"))
-        .unwrap();
     assert_eq!(
-        loss.split_whitespace().collect::<Vec<_>>()[..5],
+        words_of(&show, "model.bin"),
+        ["model.bin", "9", "B"],
+        "{show}"
+    );
+    assert_eq!(
+        words_of(&show, "summary.txt"),
+        ["summary.txt", "8", "B"],
+        "{show}"
+    );
+    assert_eq!(
+        words_of(&show, "training.loss")[..5],
         ["training.loss", "5", "0.2", "0.2", "1"],
         "{show}"
     );

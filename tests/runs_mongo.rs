@@ -8,33 +8,12 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Output;
-
+use common::runs::{golden, ids, ok, runs, words_of};
 use common::{text, tmp};
 use sacred::mongo::bson::doc;
 use sacred::serde_json::{self, Value};
-use sacred::{Env, Error};
 use sacred_test_support::fixtures;
 use sacred_test_support::mongo::TestDb;
-
-fn runs(cwd: &Path, args: &[&str]) -> Result<String, Error> {
-    let env = Env::captured(cwd);
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    sacred::runs_from(&args, &env).map(|()| env.stdout_text())
-}
-
-fn ok(cwd: &Path, args: &[&str]) -> String {
-    runs(cwd, args).unwrap_or_else(|e| panic!("runs {args:?}: {e}"))
-}
-
-fn ids(table: &str) -> Vec<String> {
-    table
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
-        .collect()
-}
 
 /// A database holding Python Sacred's runs 1 (completed), 2 (failed), 3 (interrupted),
 /// their metrics and their GridFS file entries.
@@ -89,12 +68,8 @@ fn every_command_reads_python_sacreds_mongo_runs() {
     assert!(show.starts_with("Run 2 · golden · FAILED\n"), "{show}");
     assert!(show.contains("  ValueError: planned failure\n"), "{show}");
     assert!(show.contains("Python 3.11.7"), "{show}");
-    let loss = show
-        .lines()
-        .find(|l| l.trim_start().starts_with("training.loss"))
-        .unwrap();
     assert_eq!(
-        loss.split_whitespace().collect::<Vec<_>>()[..5],
+        words_of(&show, "training.loss")[..5],
         ["training.loss", "3", "0.3333", "0.3333", "1"],
         "{show}"
     );
@@ -191,22 +166,6 @@ fn a_document_that_is_no_run_is_listed_as_corrupt() {
     assert_eq!(ids(&list).len(), 4, "{list}");
 }
 
-fn golden(cwd: &Path, args: &[&str], code: i32) -> Output {
-    let out = common::example("golden", cwd)
-        .env_remove("SACRED_MONGO_URL")
-        .args(args)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "golden {args:?}:\n{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    out
-}
-
 #[test]
 fn an_experiment_binary_reads_and_removes_its_runs_in_mongo() {
     let db = TestDb::new("runs_rust");
@@ -220,21 +179,13 @@ fn an_experiment_binary_reads_and_removes_its_runs_in_mongo() {
     assert!(list.lines().next().unwrap().contains("steps"), "{list}");
     let show = text(&golden(cwd, &["runs", "show", "2", "-m", url], 0).stdout);
     assert!(show.starts_with("Run 2 · golden · COMPLETED\n"), "{show}");
-    let loss = show
-        .lines()
-        .find(|l| l.trim_start().starts_with("training.loss"))
-        .unwrap();
     assert_eq!(
-        loss.split_whitespace().collect::<Vec<_>>()[..5],
+        words_of(&show, "training.loss")[..5],
         ["training.loss", "4", "0.25", "0.25", "1"],
         "{show}"
     );
-    let model = show
-        .lines()
-        .find(|l| l.trim_start().starts_with("model.bin"))
-        .unwrap();
     assert_eq!(
-        model.split_whitespace().collect::<Vec<_>>(),
+        words_of(&show, "model.bin"),
         ["model.bin", "9", "B"],
         "{show}"
     );

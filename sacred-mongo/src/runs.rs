@@ -49,15 +49,12 @@ impl MongoRuns {
             .ok_or_else(|| self.not_found(id))
     }
 
-    fn exists(&self, id: &str) -> Result<(), ReadError> {
-        if self
-            .reader
-            .has_run(&RunId::parse(id))
-            .map_err(|e| self.store(&e))?
-        {
-            Ok(())
-        } else {
-            Err(self.not_found(id))
+    /// `Ok` when `found` says run `id` was there, else [`ReadError::NotFound`].
+    fn found(&self, id: &str, found: Result<bool, MongoError>) -> Result<(), ReadError> {
+        match found {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(self.not_found(id)),
+            Err(e) => Err(self.store(&e)),
         }
     }
 }
@@ -130,7 +127,7 @@ impl RunReader for MongoRuns {
     }
 
     fn metrics(&self, id: &str) -> Result<Vec<Series>, ReadError> {
-        self.exists(id)?;
+        self.found(id, self.reader.has_run(&RunId::parse(id)))?;
         let mut metrics: Vec<Series> = self
             .reader
             .metrics(&RunId::parse(id))
@@ -168,14 +165,6 @@ impl RunReader for MongoRuns {
     }
 
     fn remove(&self, id: &str) -> Result<(), ReadError> {
-        if self
-            .reader
-            .remove_run(&RunId::parse(id))
-            .map_err(|e| self.store(&e))?
-        {
-            Ok(())
-        } else {
-            Err(self.not_found(id))
-        }
+        self.found(id, self.reader.remove_run(&RunId::parse(id)))
     }
 }

@@ -24,69 +24,44 @@ pub(crate) enum Sub {
     Help,
 }
 
-/// Every subcommand: its name, the flags it takes beside `-F` and `-m`, and its usage.
-const SUBS: [(&str, Sub, &[&str], &str); 7] = [
+/// Every subcommand: its name, whether it takes the filters of `ls` ([`FILTERS`]), the
+/// other flags it takes beside `-F` and `-m`, and its usage.
+const SUBS: [(&str, Sub, bool, &[&str], &str); 7] = [
     (
         "ls",
         Sub::Ls,
-        FILTERS_AND_FORMATS,
+        true,
+        &["json", "csv"],
         "ls [--status S] [--experiment NAME | --all] [--since TIME] [--where EXPR]… [-n N] [--json | --csv]",
     ),
-    ("show", Sub::Show, &[], "show ID"),
-    ("diff", Sub::Diff, &[], "diff A B [C…]"),
+    ("show", Sub::Show, false, &[], "show ID"),
+    ("diff", Sub::Diff, false, &[], "diff A B [C…]"),
     (
         "metrics",
         Sub::Metrics,
+        false,
         &["csv", "json"],
         "metrics ID [NAME…] [--csv | --json]",
     ),
     (
         "export",
         Sub::Export,
-        EXPORT_FLAGS,
+        true,
+        &["output"],
         "export [ID…] [filters as ls] [-o FILE.csv]",
     ),
     (
         "plot",
         Sub::Plot,
-        PLOT_FLAGS,
-        "plot NAME [ID…] -o FILE.png|FILE.svg [--x step|time] [--smooth A] [--log-y] [filters as ls]",
+        true,
+        &["output", "x", "smooth", "log-y", "title"],
+        "plot NAME [ID…] -o FILE.png|FILE.svg [--x step|time] [--smooth A] [--log-y] [--title TEXT] [filters as ls]",
     ),
-    ("rm", Sub::Rm, &["yes"], "rm ID… [--yes]"),
+    ("rm", Sub::Rm, false, &["yes"], "rm ID… [--yes]"),
 ];
 
-const FILTERS_AND_FORMATS: &[&str] = &[
-    "status",
-    "experiment",
-    "all",
-    "since",
-    "where",
-    "limit",
-    "json",
-    "csv",
-];
-const EXPORT_FLAGS: &[&str] = &[
-    "status",
-    "experiment",
-    "all",
-    "since",
-    "where",
-    "limit",
-    "output",
-];
-const PLOT_FLAGS: &[&str] = &[
-    "status",
-    "experiment",
-    "all",
-    "since",
-    "where",
-    "limit",
-    "output",
-    "x",
-    "smooth",
-    "log-y",
-    "title",
-];
+/// The flags that select runs, as `ls` takes them.
+const FILTERS: [&str; 6] = ["status", "experiment", "all", "since", "where", "limit"];
 
 /// Every flag: long name, short name, whether it takes a value.
 const FLAGS: [(&str, Option<char>, bool); 18] = [
@@ -158,7 +133,7 @@ pub(crate) fn usage(program: &str) -> String {
          Reads the runs of file storage (-F DIR; default: the configured directory, else \
          ./runs) or MongoDB (-m URL).\n\nSubcommands:\n"
     );
-    for (_, _, _, text) in SUBS {
+    for (_, _, _, _, text) in SUBS {
         out.push_str(&format!("  {program} runs {text}\n"));
     }
     out.push_str(
@@ -278,8 +253,15 @@ fn apply(parsed: &mut RunsArgs, sub: Sub, name: &str, value: Option<String>) -> 
     }
     let common = matches!(name, "file_storage" | "mongo_db");
     if !common && sub != Sub::Help {
-        let (sub_name, _, allowed, _) =
-            SUBS.iter().find(|s| s.1 == sub).copied().unwrap_or(SUBS[0]);
+        let Some((sub_name, _, filters, extra, _)) = SUBS.iter().find(|s| s.1 == sub) else {
+            return Ok(());
+        };
+        let mut allowed: Vec<&str> = if *filters {
+            FILTERS.to_vec()
+        } else {
+            Vec::new()
+        };
+        allowed.extend_from_slice(extra);
         if !allowed.contains(&name) {
             return Err(format!(
                 "`runs {sub_name}`: the flag `--{name}` does not apply here; it takes {}",
