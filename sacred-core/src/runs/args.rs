@@ -34,7 +34,7 @@ const SUBS: [(&str, Sub, bool, &[&str], &str); 7] = [
         &["json", "csv"],
         "ls [--status S] [--experiment NAME | --all] [--since TIME] [--where EXPR]… [-n N] [--json | --csv]",
     ),
-    ("show", Sub::Show, false, &[], "show ID"),
+    ("show", Sub::Show, false, &[], "show ID…"),
     ("diff", Sub::Diff, false, &[], "diff A B [C…]"),
     (
         "metrics",

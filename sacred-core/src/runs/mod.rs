@@ -217,3 +217,47 @@ pub(crate) fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Err
         source,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<String, Error> {
+        let dir = std::env::temp_dir();
+        let env = Env::captured(&dir);
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        run_from("exp", &args, &env, Some("exp")).map(|()| env.stdout_text())
+    }
+
+    #[test]
+    fn mongo_without_the_feature_says_which_feature() {
+        let error = run(&["ls", "-m", "mongodb://user:secret@host/db"]).unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.starts_with(
+                "`-m mongodb://user:***@host/db`: this binary was built without MongoDB support"
+            ),
+            "{message}"
+        );
+        assert!(!message.contains("secret"), "{message}");
+        assert_eq!(error.exit_code(), 2);
+    }
+
+    #[test]
+    fn help_lists_every_subcommand() {
+        let help = run(&["--help"]).unwrap();
+        for sub in ["ls", "show", "diff", "metrics", "export", "plot", "rm"] {
+            assert!(help.contains(&format!("exp runs {sub} ")), "{help}");
+        }
+        assert_eq!(run(&[]).unwrap(), help);
+    }
+
+    #[cfg(not(feature = "plot"))]
+    #[test]
+    fn plot_without_the_feature_says_which_feature() {
+        let message = run(&["plot", "loss", "-o", "x.png"])
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("expected the `plot` feature"), "{message}");
+    }
+}

@@ -11,7 +11,7 @@ use crate::Error;
 const SPARK_WIDTH: usize = 24;
 
 pub(super) fn show(context: &Context<'_>) -> Result<(), Error> {
-    let ids = context.ids(1, "show ID")?;
+    let ids = context.ids(1, "show ID…")?;
     let mut out = String::new();
     for (i, id) in ids.iter().enumerate() {
         if i > 0 {
