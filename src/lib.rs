@@ -29,7 +29,7 @@
 pub use rand;
 pub use sacred_core::{
     ArtifactOptions, ConfigError, ConfigSource, Env, Error, Experiment, ExperimentInfo, Failure,
-    Metric, Outcome, Progress, Run, SacredLayer, SeededRng, logging, observer, seed, time,
+    Metric, Outcome, Progress, Run, SacredLayer, SeededRng, logging, observer, runs, seed, time,
     tracing_layer,
 };
 #[cfg(feature = "mongo")]
@@ -104,6 +104,26 @@ pub fn main<E: Experiment>() -> ! {
     sacred_core::__private::main_in::<E>(with_features(sacred_core::Env::from_process()))
 }
 
+/// Runs `runs ARGS…` (the words after `runs`) as the `sacred` tool does: for runs of every
+/// experiment, from file storage (`-F DIR`) or, with the `mongo` feature, MongoDB
+/// (`-m URL`); `plot` needs the `plot` feature.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// std::fs::create_dir(dir.path().join("runs"))?;
+/// let env = sacred::Env::captured(dir.path());
+/// sacred::runs_from(&["ls".to_owned(), "-F".to_owned(), "runs".to_owned()], &env)?;
+/// assert_eq!(env.stdout_text(), "no runs in file storage `runs`\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// Bad input (exit code 2) and stores that cannot be read (1); see
+/// [`runs::run_from`].
+pub fn runs_from(args: &[String], env: &Env) -> Result<(), Error> {
+    sacred_core::runs::run_from("sacred", args, &with_features(env.clone()), None)
+}
+
 /// Registers what the enabled features add to an environment: the MongoDB observer.
 fn with_features(env: Env) -> Env {
     #[cfg(feature = "mongo")]
@@ -125,6 +145,17 @@ mod mongo_factory {
             let observer = sacred_mongo::MongoObserver::new(spec)
                 .map_err(|e| ObserverError::new(e.to_string()))?;
             Ok(Box::new(observer))
+        }
+
+        fn mongo_reader(
+            &self,
+            spec: &str,
+        ) -> Result<Box<dyn sacred_core::runs::RunReader>, ObserverError> {
+            let spec =
+                sacred_mongo::parse_spec(spec).map_err(|e| ObserverError::new(e.to_string()))?;
+            let runs = sacred_mongo::MongoRuns::connect(&spec)
+                .map_err(|e| ObserverError::new(e.to_string()))?;
+            Ok(Box::new(runs))
         }
     }
 }

@@ -85,6 +85,13 @@ where
     S: Into<OsString>,
 {
     let args = crate::env::args_to_strings(args.into_iter().map(Into::into))?;
+    if args.get(1).map(String::as_str) == Some("runs") {
+        // `runs` reads its own words: its flags are not Sacred's (`-n` is a limit there).
+        let program = crate::cli::program_name(&args);
+        let own = E::INFO.name.map_or_else(|| program.clone(), str::to_owned);
+        crate::runs::run_from(&program, &args[2..], env, Some(&own))?;
+        return Ok(Outcome::Done);
+    }
     let invocation = cli::parse(&args)?;
     let Invocation {
         program,
@@ -180,7 +187,7 @@ where
             };
             run_observed(config, resolved, &request, &logger, env)
         }
-        Command::Help(_) | Command::Sync(_) => Ok(Outcome::Done),
+        Command::Help(_) | Command::Sync(_) | Command::Runs => Ok(Outcome::Done),
     }
 }
 

@@ -146,6 +146,15 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A `runs` command could not read or change the stored runs: an unknown id, a run
+    /// that cannot be read, a store that cannot be reached.
+    #[error("{message}")]
+    Runs {
+        /// The full message: what was wanted, where, and what was wrong.
+        message: String,
+        /// The exit code: 2 for an id no run has, 1 otherwise.
+        code: i32,
+    },
     /// The system could not do what the run needs (a thread, output capture).
     #[error("cannot {action}: {source}")]
     Io {
@@ -160,6 +169,7 @@ impl Error {
     /// The process exit code for this error: 2 for bad input, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
+            Error::Runs { code, .. } => *code,
             Error::Usage { .. }
             | Error::Config(_)
             | Error::ConfigFile { .. }

@@ -25,6 +25,7 @@ mod pump;
 mod queue;
 mod record;
 mod run;
+pub mod runs;
 pub mod secret;
 pub mod seed;
 mod settings;

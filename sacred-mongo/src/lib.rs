@@ -81,7 +81,8 @@
 //! tail of the output), `spill` (the size of fields, and the format of those moved to
 //! GridFS), `worker` (the writing thread; `worker::claim` takes given ids,
 //! `worker::spill` keeps the document small), `observer` ([`MongoObserver`]) and [`read`]
-//! ([`read::MongoReader`]). The reader shares `connect` and `spill` with the worker, not
+//! ([`read::MongoReader`]), and `runs` ([`MongoRuns`], the reader of the `runs` commands).
+//! The reader shares `connect` and `spill` with the worker, not
 //! the worker itself.
 
 mod connect;
@@ -91,6 +92,7 @@ mod limits;
 mod observer;
 mod output;
 pub mod read;
+mod runs;
 mod spec;
 mod spill;
 mod worker;
@@ -98,6 +100,7 @@ mod worker;
 pub use error::MongoError;
 pub use limits::Limits;
 pub use observer::MongoObserver;
+pub use runs::MongoRuns;
 pub use spec::{DEFAULT_DATABASE, DEFAULT_PRIORITY, MongoSpec, parse_spec};
 
 /// The BSON types of the documents [`read::MongoReader`] returns (the driver's `bson` 2).

@@ -91,6 +91,20 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
                code 3 when something could not be sent.",
     },
     CommandSpec {
+        name: "runs",
+        command: Command::Runs,
+        summary: "List, show, compare, plot and remove recorded runs.",
+        usage: "{program} runs ls|show|diff|metrics|export|plot|rm [ARG...] [-F DIR | -m DB]",
+        body: "Reads the runs recorded in file storage (-F DIR; default the configured \
+               directory, else ./runs) or MongoDB (-m DB), this experiment's own by default \
+               (--all for every experiment's). `ls` lists them, newest first, with the config \
+               values that differ; `show ID` prints one run; `diff A B` compares runs; \
+               `metrics ID` prints a run's series (--csv, --json); `export` writes one CSV of \
+               config, result and metric summaries; `plot NAME -o FILE.png` draws a metric \
+               of many runs (the `plot` feature); `rm ID` removes runs after asking. \
+               `{program} runs --help` lists every flag.",
+    },
+    CommandSpec {
         name: "help",
         command: Command::Help(None),
         summary: "Print the help of the experiment or of one command.",
@@ -157,6 +171,7 @@ mod tests {
             Command::SaveConfig,
             Command::Help(None),
             Command::Sync(Vec::new()),
+            Command::Runs,
         ];
         for command in &commands {
             let rows = COMMANDS
@@ -198,6 +213,7 @@ mod tests {
                 "save_config",
                 "print_dependencies",
                 "sync",
+                "runs",
                 "help"
             ]
         );
@@ -209,13 +225,13 @@ mod tests {
         assert_eq!(
             unknown_help_topic("print_confg").to_string(),
             "`help print_confg`: unknown command `print_confg`; expected one of main, \
-             print_config, print_named_configs, save_config, print_dependencies, sync, help\n  \
+             print_config, print_named_configs, save_config, print_dependencies, sync, runs, help\n  \
              did you mean `print_config`?"
         );
         assert_eq!(
             unknown_help_topic("mian").to_string(),
             "`help mian`: unknown command `mian`; expected one of main, print_config, \
-             print_named_configs, save_config, print_dependencies, sync, help\n  \
+             print_named_configs, save_config, print_dependencies, sync, runs, help\n  \
              did you mean `main`?"
         );
         let far = unknown_help_topic("small_model").to_string();

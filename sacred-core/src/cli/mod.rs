@@ -41,12 +41,7 @@ pub(crate) use value::parse_value;
 /// A usage error naming the offending token, with hints, ending with a pointer to
 /// `--help`.
 pub(crate) fn parse(args: &[String]) -> Result<Invocation, Error> {
-    let program = args
-        .first()
-        .and_then(|a| a.rsplit(['/', '\\']).next())
-        .filter(|name| !name.is_empty())
-        .unwrap_or("experiment")
-        .to_owned();
+    let program = program_name(args);
     let mut given = flags::FlagSet::default();
     let mut positionals = Vec::new();
     for token in lex::Lexer::new(&program, args.get(1..).unwrap_or_default()) {
@@ -69,6 +64,15 @@ pub(crate) fn parse(args: &[String]) -> Result<Invocation, Error> {
         updates,
         flags: given.flags,
     })
+}
+
+/// The program's name: the last part of `args[0]`, `experiment` when there is none.
+pub(crate) fn program_name(args: &[String]) -> String {
+    args.first()
+        .and_then(|a| a.rsplit(['/', '\\']).next())
+        .filter(|name| !name.is_empty())
+        .unwrap_or("experiment")
+        .to_owned()
 }
 
 /// A usage error: the first line, indented hint lines, and the pointer to `--help`.
@@ -100,6 +104,9 @@ pub(crate) enum Command {
     Help(Option<String>),
     /// `sync [JOURNAL...]`: send what run journals hold to the observers that lack it.
     Sync(Vec<String>),
+    /// `runs SUBCOMMAND …`: list, show, compare, plot and remove recorded runs. Its words
+    /// are read by `runs` itself, before this parser (its flags are not Sacred's).
+    Runs,
 }
 
 impl Command {
