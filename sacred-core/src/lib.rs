@@ -24,6 +24,7 @@ mod pump;
 mod queue;
 mod record;
 mod run;
+pub mod schema;
 pub mod secret;
 pub mod seed;
 mod settings;
@@ -47,4 +48,8 @@ pub mod __private {
     pub use crate::capture::{write_stderr, write_stdout};
     pub use crate::entry::main_in;
     pub use crate::experiment::{BuildInfo, DefaultValue, NamedConfig, Param};
+    pub use crate::schema::{
+        Config, ConfigType, Field, Kind, Pick, PickConfig, PickValue, Variant, VariantFields,
+        default_json,
+    };
 }

@@ -91,6 +91,19 @@ fn config_struct(model: &Experiment, config: &Ident) -> TokenStream {
     } else {
         TokenStream::new()
     };
+    let partial_fields: Vec<syn::Field> = model
+        .params()
+        .map(|param| {
+            let Param {
+                ident,
+                ty,
+                doc_attrs,
+                ..
+            } = param;
+            syn::parse_quote!(#(#doc_attrs)* #vis #ident: #ty)
+        })
+        .collect();
+    let partial = crate::config_type::partial(vis, config, partial_fields.iter());
     quote! {
         #[doc = #doc]
         #derives
@@ -98,6 +111,8 @@ fn config_struct(model: &Experiment, config: &Ident) -> TokenStream {
             #(#fields)*
             #seed
         }
+
+        #partial
     }
 }
 
@@ -112,12 +127,14 @@ fn info(model: &Experiment) -> TokenStream {
         let ty = compact(&param.ty);
         let doc = &param.doc;
         let has_default = param.default.is_some();
+        let nested = crate::config_type::pick(&param.ty);
         quote! {
             ::sacred::__private::Param {
                 name: #name,
                 ty: #ty,
                 doc: #doc,
                 has_default: #has_default,
+                nested: #nested,
             }
         }
     });
