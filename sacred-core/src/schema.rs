@@ -261,34 +261,27 @@ pub(crate) fn node_at(root: &'static ConfigType, path: &[&str]) -> Node {
     let mut node = root;
     let mut rest = path;
     while let Some((segment, tail)) = rest.split_first() {
-        let fields = match node.kind {
-            Kind::Struct(fields) => fields,
+        // In a struct the segment names a field; in an enum it names a variant, and the
+        // segment after it a field of that variant.
+        let (fields, field, tail) = match node.kind {
+            Kind::Struct(fields) => (fields, segment, tail),
             Kind::Enum(variants) => {
-                let Some(variant) = variants.iter().find(|v| v.name == *segment) else {
-                    return Node::Untyped;
-                };
-                let VariantFields::Struct(fields) = variant.fields else {
-                    return Node::Untyped;
-                };
-                // The next segment names a field of the variant.
-                let Some((field, tail)) = tail.split_first() else {
-                    return Node::Untyped;
-                };
-                let Some(next) = fields
+                let Some(VariantFields::Struct(fields)) = variants
                     .iter()
-                    .find(|f| f.name == *field)
-                    .and_then(|f| (f.nested)())
+                    .find(|v| v.name == *segment)
+                    .map(|v| v.fields)
                 else {
                     return Node::Untyped;
                 };
-                node = next;
-                rest = tail;
-                continue;
+                let Some((field, tail)) = tail.split_first() else {
+                    return Node::Untyped;
+                };
+                (fields, field, tail)
             }
         };
         let Some(next) = fields
             .iter()
-            .find(|f| f.name == *segment)
+            .find(|f| f.name == *field)
             .and_then(|f| (f.nested)())
         else {
             return Node::Untyped;
@@ -356,4 +349,40 @@ pub(crate) fn describe_key(
         return Some((param.ty, param.doc));
     }
     field_at(param.config_type()?, &rest).map(|f| (f.ty, f.doc))
+}
+
+/// How deep [`ingredients`] looks for ingredients inside ingredients.
+const MAX_INGREDIENT_DEPTH: usize = 16;
+
+/// Every ingredient of an experiment, with its dotted key: the parameters whose type is
+/// one, and the ingredients among the fields of those and of other structs with tables
+/// (`data.tokenizer`), outermost first.
+pub(crate) fn ingredients(
+    params: &'static [crate::experiment::Param],
+) -> Vec<(String, &'static ConfigType)> {
+    fn visit(
+        path: String,
+        ty: &'static ConfigType,
+        depth: usize,
+        out: &mut Vec<(String, &'static ConfigType)>,
+    ) {
+        if depth > MAX_INGREDIENT_DEPTH {
+            return;
+        }
+        if ty.ingredient {
+            out.push((path.clone(), ty));
+        }
+        for field in ty.fields() {
+            if let Some(inner) = (field.nested)() {
+                visit(format!("{path}.{}", field.name), inner, depth + 1, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for param in params {
+        if let Some(ty) = param.config_type() {
+            visit(param.name.to_owned(), ty, 0, &mut out);
+        }
+    }
+    out
 }

@@ -8,12 +8,13 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::parse::Parser;
 use syn::spanned::Spanned;
-use syn::{Attribute, Fields, Ident, Item, Path, Type};
+use syn::{Attribute, Fields, Ident, Item, LitStr, Path, Type};
 
 use crate::attr::{Attr, default_expr, parse_named_configs, skip_value};
 use crate::ctxt::Ctxt;
 use crate::docs::doc_text;
 use crate::expand::named_config_const;
+use crate::serde_names::{RULES, SerdeAttrs, apply_rule};
 use crate::source_text::compact;
 
 /// Which attribute: `#[config]` or `#[ingredient]`.
@@ -36,10 +37,13 @@ impl Flavor {
 
 /// One field as the table needs it.
 struct FieldModel {
-    ident: Ident,
+    /// Its config key: the field's name after serde's renames.
+    name: String,
     ty: Type,
     doc: String,
     default: Option<syn::Expr>,
+    /// `#[serde(default)]` (`None` inside: `Default::default`) or `default = "path"`.
+    serde_default: Option<Option<syn::ExprPath>>,
 }
 
 /// The expansion of `#[config]` or `#[ingredient]`.
@@ -130,6 +134,12 @@ fn read_and_strip(flavor: Flavor, item: &mut Item, ctxt: &Ctxt) -> Option<TokenS
             format!("`{what}` types take no generic parameters: a config's table is fixed; expected a concrete struct or enum"),
         );
     }
+    let container = SerdeAttrs::read(match item {
+        Item::Struct(s) => &s.attrs,
+        Item::Enum(e) => &e.attrs,
+        _ => return None,
+    });
+    let rule = rename_rule(container.rename_all.as_ref(), ctxt);
     match item {
         Item::Struct(s) => {
             let Fields::Named(_) = s.fields else {
@@ -139,7 +149,7 @@ fn read_and_strip(flavor: Flavor, item: &mut Item, ctxt: &Ctxt) -> Option<TokenS
                 );
                 return None;
             };
-            let fields = read_fields(&mut s.fields, ctxt);
+            let fields = read_fields(&mut s.fields, rule.as_deref(), ctxt);
             let fields = field_tables(&fields);
             Some(quote!(::sacred::__private::Kind::Struct(&[#(#fields),*])))
         }
@@ -150,11 +160,29 @@ fn read_and_strip(flavor: Flavor, item: &mut Item, ctxt: &Ctxt) -> Option<TokenS
                     "`#[ingredient]` goes on a struct: an ingredient is a section of the config with named fields; use `#[config]` for an enum",
                 );
             }
+            if let Some(path) = &container.other_representation {
+                ctxt.error_spanned_by(
+                    path,
+                    format!(
+                        "`#[config]` enums use serde's externally tagged form (`\"Unit\"`, `{{\"Variant\": {{…}}}}`), which the command line writes as `key=Variant`; `#[serde({})]` changes it. Remove it, or leave `#[config]` off to use the enum as a plain value",
+                        compact(path)
+                    ),
+                );
+            }
             let variants: Vec<TokenStream> = e
                 .variants
                 .iter_mut()
-                .map(|variant| {
-                    let name = variant.ident.unraw().to_string();
+                .filter_map(|variant| {
+                    let own = SerdeAttrs::read(&variant.attrs);
+                    if own.skip {
+                        return None;
+                    }
+                    let ident = variant.ident.unraw().to_string();
+                    let name = own
+                        .rename
+                        .clone()
+                        .unwrap_or_else(|| renamed(rule.as_deref(), &ident));
+                    let field_rule = rename_rule(own.rename_all.as_ref(), ctxt);
                     let doc = doc_text(&variant.attrs);
                     let fields = match &mut variant.fields {
                         Fields::Unit => quote!(::sacred::__private::VariantFields::Unit),
@@ -163,14 +191,14 @@ fn read_and_strip(flavor: Flavor, item: &mut Item, ctxt: &Ctxt) -> Option<TokenS
                             quote!(::sacred::__private::VariantFields::Tuple(&[#(#types),*]))
                         }
                         named @ Fields::Named(_) => {
-                            let fields = read_fields(named, ctxt);
+                            let fields = read_fields(named, field_rule.as_deref(), ctxt);
                             let fields = field_tables(&fields);
                             quote!(::sacred::__private::VariantFields::Struct(&[#(#fields),*]))
                         }
                     };
-                    quote! {
+                    Some(quote! {
                         ::sacred::__private::Variant { name: #name, doc: #doc, fields: #fields }
-                    }
+                    })
                 })
                 .collect();
             Some(quote!(::sacred::__private::Kind::Enum(&[#(#variants),*])))
@@ -179,13 +207,38 @@ fn read_and_strip(flavor: Flavor, item: &mut Item, ctxt: &Ctxt) -> Option<TokenS
     }
 }
 
-/// Reads named fields and removes their `#[default]`s.
-fn read_fields(fields: &mut Fields, ctxt: &Ctxt) -> Vec<FieldModel> {
+/// The rule of a `rename_all`, checked; an unknown one is reported.
+fn rename_rule(lit: Option<&LitStr>, ctxt: &Ctxt) -> Option<String> {
+    let lit = lit?;
+    let rule = lit.value();
+    if apply_rule(&rule, "a").is_none() {
+        ctxt.error_spanned_by(
+            lit,
+            format!(
+                "unknown `rename_all` rule `{rule}`; expected one of {}",
+                RULES.join(", ")
+            ),
+        );
+        return None;
+    }
+    Some(rule)
+}
+
+/// A name under an optional `rename_all` rule.
+fn renamed(rule: Option<&str>, name: &str) -> String {
+    rule.and_then(|rule| apply_rule(rule, name))
+        .unwrap_or_else(|| name.to_owned())
+}
+
+/// Reads named fields (their keys after serde's renames, under `rule`) and removes their
+/// `#[default]`s; fields serde skips are left out.
+fn read_fields(fields: &mut Fields, rule: Option<&str>, ctxt: &Ctxt) -> Vec<FieldModel> {
     let mut out = Vec::new();
     for field in fields.iter_mut() {
         let Some(ident) = field.ident.clone() else {
             continue;
         };
+        let serde = SerdeAttrs::read(&field.attrs);
         let mut default = Attr::none(
             ctxt,
             "duplicate `#[default]` on this field; a field takes one default",
@@ -199,11 +252,18 @@ fn read_fields(fields: &mut Fields, ctxt: &Ctxt) -> Vec<FieldModel> {
             }
             false
         });
+        if serde.skip {
+            continue;
+        }
+        let name = serde
+            .rename
+            .unwrap_or_else(|| renamed(rule, &ident.unraw().to_string()));
         out.push(FieldModel {
-            ident,
+            name,
             ty: field.ty.clone(),
             doc: doc_text(&field.attrs),
             default: default.get(),
+            serde_default: serde.default,
         });
     }
     out
@@ -214,17 +274,25 @@ fn field_tables(fields: &[FieldModel]) -> Vec<TokenStream> {
     fields
         .iter()
         .map(|field| {
-            let name = field.ident.unraw().to_string();
+            let name = &field.name;
             let ty = &field.ty;
             let ty_name = compact(ty);
             let doc = &field.doc;
-            let default = match &field.default {
+            let default = match (&field.default, &field.serde_default) {
                 // Spanned on the user's expression: a default of the wrong type is a type
                 // error there.
-                Some(expr) => quote_spanned! {expr.span()=>
+                (Some(expr), _) => quote_spanned! {expr.span()=>
                     ::core::option::Option::Some(|| ::sacred::__private::default_json::<#ty>(#expr))
                 },
-                None => quote!(::core::option::Option::None),
+                (None, Some(Some(path))) => quote! {
+                    ::core::option::Option::Some(|| ::sacred::__private::default_json::<#ty>(#path()))
+                },
+                (None, Some(None)) => quote! {
+                    ::core::option::Option::Some(|| ::sacred::__private::default_json::<#ty>(
+                        <#ty as ::core::default::Default>::default(),
+                    ))
+                },
+                (None, None) => quote!(::core::option::Option::None),
             };
             let nested = pick(ty);
             quote! {
@@ -284,7 +352,10 @@ fn expand(flavor: Flavor, item: &Item, kind: &TokenStream, named_configs: &[Path
     let named = named_configs.iter().map(named_config_const);
     let ingredient = flavor == Flavor::Ingredient;
     let partial = match item {
-        Item::Struct(s) => partial(&s.vis, ident, s.fields.iter()),
+        Item::Struct(s) => {
+            let rule = SerdeAttrs::read(&s.attrs).rename_all.map(|lit| lit.value());
+            partial(&s.vis, ident, rule.as_deref(), s.fields.iter())
+        }
         _ => TokenStream::new(),
     };
     quote! {
@@ -315,6 +386,7 @@ fn expand(flavor: Flavor, item: &Item, kind: &TokenStream, named_configs: &[Path
 pub(crate) fn partial<'a>(
     vis: &syn::Visibility,
     ident: &Ident,
+    rule: Option<&str>,
     fields: impl Iterator<Item = &'a syn::Field>,
 ) -> TokenStream {
     let partial = format_ident!("{}Partial", ident.unraw(), span = ident.span());
@@ -323,12 +395,20 @@ pub(crate) fn partial<'a>(
     );
     let fields = fields.filter_map(|field| {
         let ident = field.ident.as_ref()?;
+        let serde = SerdeAttrs::read(&field.attrs);
+        if serde.skip {
+            return None;
+        }
+        // The key the full struct reads, whatever serde attributes gave it.
+        let key = serde
+            .rename
+            .unwrap_or_else(|| renamed(rule, &ident.unraw().to_string()));
         let vis = &field.vis;
         let ty = &field.ty;
         let docs = field.attrs.iter().filter(|a| a.path().is_ident("doc"));
         Some(quote! {
             #(#docs)*
-            #[serde(skip_serializing_if = "::core::option::Option::is_none")]
+            #[serde(rename = #key, skip_serializing_if = "::core::option::Option::is_none")]
             #vis #ident: ::core::option::Option<#ty>,
         })
     });
@@ -374,7 +454,7 @@ mod tests {
             "name: \"path\", ty: \"String\", doc: \"where\", default: ::core::option::Option::Some(|| ::sacred::__private::default_json::<String>(String::from(\"a.csv\"))),",
             "(&::sacred::__private::Pick::<Schedule>::NEW).sacred_config_type()",
             "named_configs: &[__sacred_named_config_small], ingredient: true,",
-            "pub struct DataPartial {#[doc = r\" where\"] #[serde(skip_serializing_if = \"::core::option::Option::is_none\")] pub path: ::core::option::Option<String>,",
+            "pub struct DataPartial {#[doc = r\" where\"] #[serde(rename = \"path\", skip_serializing_if = \"::core::option::Option::is_none\")] pub path: ::core::option::Option<String>,",
         ] {
             assert!(
                 out.contains(&squash(expected)),
@@ -411,6 +491,78 @@ mod tests {
             "{out}"
         );
         assert!(!out.contains("Partial"), "{out}");
+    }
+
+    #[test]
+    fn serde_renames_and_skips_are_followed() {
+        let out = expand(
+            Flavor::Config,
+            TokenStream::new(),
+            quote! {
+                #[derive(Serialize, Deserialize)]
+                #[serde(rename_all = "snake_case")]
+                enum Schedule {
+                    CosineDecay { #[serde(rename = "warm")] warm_up: u32 },
+                    #[serde(rename_all = "camelCase")]
+                    StepWise { step_size: u32 },
+                    #[serde(skip)]
+                    Hidden,
+                }
+            },
+        );
+        for expected in [
+            "name: \"cosine_decay\"",
+            "name: \"warm\"",
+            "name: \"step_wise\"",
+            "name: \"stepSize\"",
+        ] {
+            assert!(
+                out.contains(&squash(expected)),
+                "missing {expected:?} in {out}"
+            );
+        }
+        assert!(!out.contains("Hidden\""), "{out}");
+        let out = expand(
+            Flavor::Config,
+            TokenStream::new(),
+            quote! {
+                #[serde(rename_all = "kebab-case")]
+                struct S { #[serde(default)] max_steps: u32, #[serde(skip)] cache: u32 }
+            },
+        );
+        for expected in [
+            "name: \"max-steps\"",
+            "default_json::<u32>(<u32 as ::core::default::Default>::default(),)",
+            "#[serde(rename = \"max-steps\", skip_serializing_if",
+        ] {
+            assert!(
+                out.contains(&squash(expected)),
+                "missing {expected:?} in {out}"
+            );
+        }
+        assert!(!out.contains("name: \"cache\""), "{out}");
+        let out = expand(
+            Flavor::Config,
+            TokenStream::new(),
+            quote!(
+                #[serde(tag = "kind")]
+                enum E {
+                    A,
+                }
+            ),
+        );
+        assert_eq!(out.matches("compile_error").count(), 1, "{out}");
+        let out = expand(
+            Flavor::Config,
+            TokenStream::new(),
+            quote!(
+                #[serde(rename_all = "Title Case")]
+                struct S {
+                    a: u32,
+                }
+            ),
+        );
+        assert_eq!(out.matches("compile_error").count(), 1, "{out}");
     }
 
     #[test]

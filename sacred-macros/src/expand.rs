@@ -103,7 +103,7 @@ fn config_struct(model: &Experiment, config: &Ident) -> TokenStream {
             syn::parse_quote!(#(#doc_attrs)* #vis #ident: #ty)
         })
         .collect();
-    let partial = crate::config_type::partial(vis, config, partial_fields.iter());
+    let partial = crate::config_type::partial(vis, config, None, partial_fields.iter());
     quote! {
         #[doc = #doc]
         #derives

@@ -17,6 +17,7 @@ mod expand;
 mod fallback;
 mod model;
 mod named_config;
+mod serde_names;
 mod source_text;
 mod validate;
 

@@ -25,10 +25,17 @@ struct Optimizer {
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct Tokenizer {
+    vocab: u32,
+    seed: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
 struct Data {
     path: String,
     n: u32,
     seed: u64,
+    tokenizer: Tokenizer,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -57,6 +64,44 @@ fn path() -> Result<Value, String> {
 fn n() -> Result<Value, String> {
     default_json(1000)
 }
+fn tokenizer() -> Option<&'static ConfigType> {
+    Some(&TOKENIZER)
+}
+fn vocab() -> Result<Value, String> {
+    default_json(100)
+}
+fn tiny() -> Result<Value, String> {
+    Ok(json!({"vocab": 8}))
+}
+
+/// An ingredient inside an ingredient.
+static TOKENIZER: ConfigType = ConfigType {
+    name: "Tokenizer",
+    doc: "",
+    kind: Kind::Struct(&[
+        Field {
+            name: "vocab",
+            ty: "u32",
+            doc: "",
+            default: Some(vocab),
+            nested: none,
+        },
+        Field {
+            name: "seed",
+            ty: "u64",
+            doc: "",
+            default: None,
+            nested: none,
+        },
+    ]),
+    named_configs: &[NamedConfig {
+        name: "tiny",
+        doc: "",
+        build: tiny,
+    }],
+    ingredient: true,
+};
+
 fn small() -> Result<Value, String> {
     Ok(json!({"n": 10}))
 }
@@ -88,6 +133,13 @@ static DATA: ConfigType = ConfigType {
             doc: "",
             default: None,
             nested: none,
+        },
+        Field {
+            name: "tokenizer",
+            ty: "Tokenizer",
+            doc: "",
+            default: None,
+            nested: tokenizer,
         },
     ]),
     named_configs: &[NamedConfig {
@@ -267,14 +319,8 @@ fn an_ingredient_takes_its_defaults_named_configs_and_a_derived_seed() {
         set("data.path=x.csv"),
         set("data.seed=3"),
     ]);
-    assert_eq!(
-        cfg.data,
-        Data {
-            path: "x.csv".into(),
-            n: 10,
-            seed: 3
-        }
-    );
+    assert_eq!(cfg.data.path, "x.csv");
+    assert_eq!((cfg.data.n, cfg.data.seed), (10, 3));
     assert_eq!(
         resolved.source_of("data.n"),
         Some(&ConfigSource::NamedConfig("data.small".into()))
@@ -283,7 +329,18 @@ fn an_ingredient_takes_its_defaults_named_configs_and_a_derived_seed() {
         .into_iter()
         .map(|(name, _, _)| name)
         .collect();
-    assert_eq!(names, ["linear", "data.small"]);
+    assert_eq!(names, ["linear", "data.small", "data.tokenizer.tiny"]);
+    // An ingredient inside one: its named configs and seed go by its dotted key.
+    let (cfg, resolved) = ok(&[named("data.tokenizer.tiny"), set("seed=42")]);
+    assert_eq!(cfg.data.tokenizer.vocab, 8);
+    assert_eq!(
+        cfg.data.tokenizer.seed,
+        crate::seed::seed_for(42, "data.tokenizer")
+    );
+    assert_eq!(
+        resolved.source_of("data.tokenizer.seed"),
+        Some(&ConfigSource::DerivedSeed("data.tokenizer".into()))
+    );
     let Err(e) = resolve::<Train>(&[named("data.smal")], false, &env()) else {
         panic!("resolved");
     };

@@ -151,8 +151,9 @@ pub(crate) fn resolve<E: Experiment>(
     Ok((config, resolved))
 }
 
-/// For each ingredient parameter whose type has a `seed` field that no layer set, a layer
-/// that sets it to `seed_for(root, NAME)`, the same value as `run.seed_for("NAME")`.
+/// For each ingredient whose type has a `seed` field that no layer set, a layer that sets
+/// it to `seed_for(root, PATH)`, the same value as `run.seed_for("PATH")` (`data`, or
+/// `data.tokenizer` for an ingredient inside one).
 fn ingredient_seeds(
     params: &'static [crate::experiment::Param],
     figment: &Figment,
@@ -161,21 +162,20 @@ fn ingredient_seeds(
     let Some(root) = root else {
         return Vec::new();
     };
-    params
-        .iter()
-        .filter(|p| {
-            p.config_type()
-                .is_some_and(|ty| ty.ingredient && ty.fields().iter().any(|f| f.name == SEED_KEY))
-        })
-        .filter(|p| !figment.contains(&format!("{}.{SEED_KEY}", p.name)))
-        .map(|p| {
-            let value = seed::seed_for(root, p.name);
-            let key = format!("{}.{SEED_KEY}", p.name);
-            Layer::single(
-                ConfigSource::DerivedSeed(p.name.to_owned()),
+    crate::schema::ingredients(params)
+        .into_iter()
+        .filter(|(_, ty)| ty.fields().iter().any(|f| ty.derives_seed(f)))
+        .filter_map(|(path, _)| {
+            let key = format!("{path}.{SEED_KEY}");
+            if figment.contains(&key) {
+                return None;
+            }
+            let value = seed::seed_for(root, &path);
+            Some(Layer::single(
+                ConfigSource::DerivedSeed(path),
                 &key,
                 value.into(),
-            )
+            ))
         })
         .collect()
 }
@@ -236,7 +236,7 @@ fn preset_layers<E: Experiment>(updates: &[Update], env: &Env) -> Result<Vec<Lay
             ))
         })?;
         let value = match prefix {
-            Some(prefix) => layer::nest(prefix, value),
+            Some(prefix) => layer::nest(&prefix, value),
             None => value,
         };
         let source = ConfigSource::NamedConfig(token.clone());
@@ -247,21 +247,22 @@ fn preset_layers<E: Experiment>(updates: &[Update], env: &Env) -> Result<Vec<Lay
     Ok(layers)
 }
 
-/// Every named config: the experiment's, then each ingredient's under its parameter's name
+/// Every named config: the experiment's, then each ingredient's under its dotted key
 /// (`data.small`), with the prefix it applies under.
 pub(crate) fn all_named_configs(
     info: &ExperimentInfo,
-) -> Vec<(String, Option<&'static str>, &'static NamedConfig)> {
+) -> Vec<(String, Option<String>, &'static NamedConfig)> {
     let own = info
         .named_configs
         .iter()
         .map(|n| (n.name.to_owned(), None, n));
-    let ingredients = info.params.iter().flat_map(|param| {
-        let named = param.config_type().map_or(&[][..], |ty| ty.named_configs);
-        named
-            .iter()
-            .map(move |n| (format!("{}.{}", param.name, n.name), Some(param.name), n))
-    });
+    let ingredients = crate::schema::ingredients(info.params)
+        .into_iter()
+        .flat_map(|(path, ty)| {
+            ty.named_configs
+                .iter()
+                .map(move |n| (format!("{path}.{}", n.name), Some(path.clone()), n))
+        });
     own.chain(ingredients).collect()
 }
 
@@ -269,7 +270,7 @@ pub(crate) fn all_named_configs(
 fn find_named_config(
     info: &ExperimentInfo,
     token: &str,
-) -> Option<(Option<&'static str>, &'static NamedConfig)> {
+) -> Option<(Option<String>, &'static NamedConfig)> {
     all_named_configs(info)
         .into_iter()
         .find(|(name, _, _)| name == token)
