@@ -161,10 +161,24 @@ impl Variant {
     /// How the variant is written on the command line: `Constant`,
     /// `{Cosine: {warmup: …, min_lr: …}}`, `{Step: …}`.
     pub fn form(&self) -> String {
+        self.form_with(|_| true)
+    }
+
+    /// [`form`](Self::form) with only the fields that need a value: those without a
+    /// default (`{Linear: {end: …}}`).
+    pub fn required_form(&self) -> String {
+        self.form_with(|f| !f.is_defaulted())
+    }
+
+    fn form_with(&self, shown: impl Fn(&Field) -> bool) -> String {
         match self.fields {
             VariantFields::Unit => self.name.to_owned(),
             VariantFields::Struct(fields) => {
-                let inner: Vec<String> = fields.iter().map(|f| format!("{}: …", f.name)).collect();
+                let inner: Vec<String> = fields
+                    .iter()
+                    .filter(|f| shown(f))
+                    .map(|f| format!("{}: …", f.name))
+                    .collect();
                 format!("{{{}: {{{}}}}}", self.name, inner.join(", "))
             }
             VariantFields::Tuple([_]) => format!("{{{}: …}}", self.name),

@@ -14,7 +14,7 @@ use crate::{ConfigError, Run};
 enum Schedule {
     Constant,
     Cosine { warmup: u32 },
-    Linear { end: f64 },
+    Linear { end: f64, start: f64 },
     Step(u32),
 }
 
@@ -225,8 +225,15 @@ fn a_variant_by_name_takes_its_defaults() {
 
 #[test]
 fn inline_forms_set_variants_with_fields() {
+    // Fields the inline form leaves out take their defaults.
     let (cfg, _) = ok(&[set("schedule={Linear: {end: 0.25}}")]);
-    assert_eq!(cfg.schedule, Schedule::Linear { end: 0.25 });
+    assert_eq!(
+        cfg.schedule,
+        Schedule::Linear {
+            end: 0.25,
+            start: 1.0
+        }
+    );
     let (cfg, _) = ok(&[set("schedule={Step: 3}")]);
     assert_eq!(cfg.schedule, Schedule::Step(3));
 }
@@ -235,7 +242,13 @@ fn inline_forms_set_variants_with_fields() {
 fn a_higher_layer_replaces_the_variant_a_lower_one_chose() {
     // The default chose `Cosine` for the optimizer; the command line switches it.
     let (cfg, _) = ok(&[set("optimizer.schedule={Linear: {end: 1.0}}")]);
-    assert_eq!(cfg.optimizer.schedule, Schedule::Linear { end: 1.0 });
+    assert_eq!(
+        cfg.optimizer.schedule,
+        Schedule::Linear {
+            end: 1.0,
+            start: 1.0
+        }
+    );
     // A named config chose `Linear`; the command line switches to `Cosine` by name.
     let (cfg, resolved) = ok(&[named("linear"), set("schedule=Cosine")]);
     assert_eq!(cfg.schedule, Schedule::Cosine { warmup: 5 });
@@ -255,7 +268,7 @@ fn bad_variants_list_the_variants_and_their_forms() {
     assert_eq!(e.problem, "unknown variant");
     assert_eq!(
         e.expected,
-        "one of the variants of Schedule: Constant, {Cosine: {warmup: …}}, {Linear: {end: …}}, {Step: …}"
+        "one of the variants of Schedule: Constant, {Cosine: {warmup: …}}, {Linear: {end: …, start: …}}, {Step: …}"
     );
     let hint = e.hint.clone().unwrap_or_default();
     assert!(hint.contains("did you mean `Cosine`"), "{hint}");
@@ -355,7 +368,7 @@ fn help_shows_nested_fields_variants_and_ingredient_named_configs() {
         "  schedule=Constant\n",
         "  schedule=Cosine\n",
         "  schedule.Cosine.warmup: u32 = 5  ",
-        "  schedule={Linear: {end: …}}\n",
+        "  schedule={Linear: {end: …, start: …}}\n",
         "  schedule.Linear.end: f64 (required)\n",
         "  schedule={Step: …}\n",
         "  optimizer.lr: f64 = 0.1  ",

@@ -130,7 +130,7 @@ pub(crate) fn resolve<E: Experiment>(
         .extract()
         .map_err(|e| Error::usage(format!("the config could not be merged: {e}")))?;
     let values: Vec<&serde_json::Value> = layers.iter().map(Layer::json).collect();
-    variants::keep_chosen_variants(params, &mut tree, &values);
+    variants::settle_variants(params, &mut tree, &values);
     let sources = layers.into_iter().map(|l| (l.label(), l.source)).collect();
 
     let mut resolved = Resolved {

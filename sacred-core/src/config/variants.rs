@@ -90,7 +90,10 @@ pub(crate) fn expand_variant_names(
                 }
                 Err(why) => (
                     format!("variant `{name}` {why}"),
-                    format!("give them inline: `{path}={}`", variant.form()),
+                    format!(
+                        "give them inline: `{path}={}` (the others take their defaults)",
+                        variant.required_form()
+                    ),
                 ),
             },
             None => {
@@ -146,17 +149,18 @@ pub(crate) fn expected_variants(ty: &ConfigType) -> String {
     format!("one of the variants of {}: {}", ty.name, forms.join(", "))
 }
 
-/// In the merged tree, an enum holding more than one variant (a lower layer chose one, a
-/// higher layer another) keeps only the variant of the highest layer that chose one.
+/// Settles every enum of the merged tree on one variant with all its fields:
+/// - an enum holding more than one variant (a lower layer chose one, a higher layer
+///   another) keeps only the variant of the highest layer that chose one;
+/// - fields of the chosen variant that no layer set take their defaults, so that
+///   `schedule={Cosine: {warmup: 5}}` needs only the fields it changes.
+///
 /// `layers` are the layers' values, lowest first.
-pub(crate) fn keep_chosen_variants(params: &'static [Param], tree: &mut Value, layers: &[&Value]) {
+pub(crate) fn settle_variants(params: &'static [Param], tree: &mut Value, layers: &[&Value]) {
     let _ = for_each_enum::<()>(params, tree, &mut |path, ty, value| {
         let Value::Object(map) = value else {
             return Ok(());
         };
-        if map.len() < 2 {
-            return Ok(());
-        }
         // The highest layer that sets the value as a table decides; one that names more
         // than one variant itself is left to the type check, which lists the forms.
         let top = layers
@@ -166,12 +170,22 @@ pub(crate) fn keep_chosen_variants(params: &'static [Param], tree: &mut Value, l
                 Some(Value::Object(set)) if !set.is_empty() => Some(set),
                 _ => None,
             });
-        if let Some(set) = top
+        if map.len() > 1
+            && let Some(set) = top
             && set.len() == 1
             && let Some(chosen) = set.keys().next()
             && ty.variants().iter().any(|v| v.name == chosen.as_str())
         {
             map.retain(|key, _| key == chosen);
+        }
+        if map.len() == 1
+            && let Some((name, fields)) = map.iter_mut().next()
+            && let Some(variant) = ty.variants().iter().find(|v| v.name == name.as_str())
+            && let VariantFields::Struct(table) = variant.fields
+            && let Some(Ok(mut defaults)) = crate::schema::fields_defaults(table)
+        {
+            super::layer::merge_into(&mut defaults, std::mem::take(fields));
+            *fields = defaults;
         }
         Ok(())
     });

@@ -13,6 +13,10 @@ fn warmup() -> Result<Value, String> {
     default_json(5u32)
 }
 
+fn start() -> Result<Value, String> {
+    default_json(1.0)
+}
+
 fn none() -> Option<&'static ConfigType> {
     None
 }
@@ -67,13 +71,22 @@ pub(crate) static SCHEDULE: ConfigType = ConfigType {
         Variant {
             name: "Linear",
             doc: "",
-            fields: VariantFields::Struct(&[Field {
-                name: "end",
-                ty: "f64",
-                doc: "",
-                default: None,
-                nested: none,
-            }]),
+            fields: VariantFields::Struct(&[
+                Field {
+                    name: "end",
+                    ty: "f64",
+                    doc: "",
+                    default: None,
+                    nested: none,
+                },
+                Field {
+                    name: "start",
+                    ty: "f64",
+                    doc: "",
+                    default: Some(start),
+                    nested: none,
+                },
+            ]),
         },
         Variant {
             name: "Step",
@@ -105,10 +118,17 @@ fn forms_show_how_variants_are_written() {
         [
             "Constant",
             "{Cosine: {warmup: …}}",
-            "{Linear: {end: …}}",
+            "{Linear: {end: …, start: …}}",
             "{Step: …}"
         ]
     );
+}
+
+#[test]
+fn a_required_form_shows_only_fields_without_defaults() {
+    let linear = &SCHEDULE.variants()[2];
+    assert_eq!(linear.required_form(), "{Linear: {end: …}}");
+    assert_eq!(SCHEDULE.variants()[1].required_form(), "{Cosine: {}}");
 }
 
 #[test]
