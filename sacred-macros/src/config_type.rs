@@ -70,8 +70,37 @@ pub(crate) fn config_type(flavor: Flavor, args: TokenStream, item: TokenStream) 
         },
         Err(err) => {
             let err = err.to_compile_error();
-            quote!(#item #err)
+            let stub = with_derives_and_partial(&item);
+            quote!(#stub #err)
         }
+    }
+}
+
+/// The item with what needs no table: serde's derives and the `…Partial` struct. After
+/// an error this is all that is emitted, so that code using the type reports no errors of
+/// its own.
+fn with_derives_and_partial(item: &Item) -> TokenStream {
+    let (attrs, generics) = match item {
+        Item::Struct(s) => (&s.attrs, &s.generics),
+        Item::Enum(e) => (&e.attrs, &e.generics),
+        _ => return quote!(#item),
+    };
+    let derives = if derives_serde(attrs) {
+        TokenStream::new()
+    } else {
+        crate::expand::serde_derives()
+    };
+    let partial = match item {
+        Item::Struct(s) if generics.params.is_empty() && matches!(s.fields, Fields::Named(_)) => {
+            let rule = SerdeAttrs::read(&s.attrs).rename_all.map(|lit| lit.value());
+            partial(&s.vis, &s.ident, rule.as_deref(), s.fields.iter())
+        }
+        _ => TokenStream::new(),
+    };
+    quote! {
+        #derives
+        #item
+        #partial
     }
 }
 
@@ -338,29 +367,17 @@ fn derives_serde(attrs: &[Attribute]) -> bool {
 }
 
 fn expand(flavor: Flavor, item: &Item, kind: &TokenStream, named_configs: &[Path]) -> TokenStream {
-    let (ident, attrs, doc) = match item {
-        Item::Struct(s) => (&s.ident, &s.attrs, doc_text(&s.attrs)),
-        Item::Enum(e) => (&e.ident, &e.attrs, doc_text(&e.attrs)),
+    let (ident, doc) = match item {
+        Item::Struct(s) => (&s.ident, doc_text(&s.attrs)),
+        Item::Enum(e) => (&e.ident, doc_text(&e.attrs)),
         _ => return quote!(#item),
-    };
-    let derives = if derives_serde(attrs) {
-        TokenStream::new()
-    } else {
-        crate::expand::serde_derives()
     };
     let name = ident.unraw().to_string();
     let named = named_configs.iter().map(named_config_const);
     let ingredient = flavor == Flavor::Ingredient;
-    let partial = match item {
-        Item::Struct(s) => {
-            let rule = SerdeAttrs::read(&s.attrs).rename_all.map(|lit| lit.value());
-            partial(&s.vis, ident, rule.as_deref(), s.fields.iter())
-        }
-        _ => TokenStream::new(),
-    };
+    let item_and_partial = with_derives_and_partial(item);
     quote! {
-        #derives
-        #item
+        #item_and_partial
 
         #[automatically_derived]
         impl ::sacred::__private::Config for #ident {
@@ -376,8 +393,6 @@ fn expand(flavor: Flavor, item: &Item, kind: &TokenStream, named_configs: &[Path
                 &__SACRED_TYPE
             }
         }
-
-        #partial
     }
 }
 
@@ -597,5 +612,13 @@ mod tests {
             ),
         );
         assert_eq!(out.matches("compile_error").count(), 1, "{out}");
+        // After an error the type still derives serde and has its partial, without its
+        // `#[default]`s.
+        assert!(
+            out.contains("::sacred::__private::serde::Deserialize"),
+            "{out}"
+        );
+        assert!(out.contains("structSPartial"), "{out}");
+        assert!(!out.contains("#[default("), "{out}");
     }
 }
