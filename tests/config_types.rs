@@ -37,12 +37,36 @@ struct Limits {
     cache: Vec<u8>,
 }
 
+/// Adam's settings.
+#[config]
+#[derive(Debug)]
+struct AdamSettings {
+    /// Adam's rate
+    #[default(0.01)]
+    lr: f64,
+    #[default(0.9)]
+    beta: f64,
+}
+
+/// An optimiser whose variant holds a config struct.
+#[config]
+#[derive(Debug)]
+enum Optim {
+    Sgd,
+    Adam(AdamSettings),
+}
+
 #[experiment(config = Train)]
 fn train(
+    #[default(Optim::Sgd)] optim: Optim,
     #[default(Schedule::Constant)] schedule: Schedule,
     #[default(Limits { max_steps: 5, cache: Vec::new() })] limits: Limits,
 ) -> String {
-    format!("{schedule:?} {} {}", limits.max_steps, limits.cache.len())
+    format!(
+        "{schedule:?} {} {} {optim:?}",
+        limits.max_steps,
+        limits.cache.len()
+    )
 }
 
 fn run(args: &[&str]) -> (Result<Outcome, sacred::Error>, String) {
@@ -67,7 +91,7 @@ fn result(args: &[&str]) -> String {
 fn renamed_variants_and_fields_are_written_as_serde_reads_them() {
     assert_eq!(
         result(&["with", "schedule=cosine_decay"]),
-        "CosineDecay { warm_up: 3 } 5 0"
+        "CosineDecay { warm_up: 3 } 5 0 Sgd"
     );
     assert_eq!(
         result(&[
@@ -75,7 +99,7 @@ fn renamed_variants_and_fields_are_written_as_serde_reads_them() {
             "schedule.cosine_decay.warm_up=7",
             "limits.maxSteps=2"
         ]),
-        "CosineDecay { warm_up: 7 } 2 0"
+        "CosineDecay { warm_up: 7 } 2 0 Sgd"
     );
     let (outcome, _) = run(&["with", "schedule=CosineDecay"]);
     let error = outcome.unwrap_err();
@@ -89,6 +113,21 @@ fn renamed_variants_and_fields_are_written_as_serde_reads_them() {
         message.contains("did you mean `cosine_decay`?"),
         "{message}"
     );
+}
+
+#[test]
+fn a_variant_holding_a_config_struct_takes_its_defaults() {
+    assert_eq!(
+        result(&["with", "optim=Adam"]),
+        "Constant 5 0 Adam(AdamSettings { lr: 0.01, beta: 0.9 })"
+    );
+    assert_eq!(
+        result(&["with", "optim.Adam.lr=0.5"]),
+        "Constant 5 0 Adam(AdamSettings { lr: 0.5, beta: 0.9 })"
+    );
+    let (_, out) = run(&["--help"]);
+    assert!(out.contains("  optim=Adam\n"), "{out}");
+    assert!(out.contains("  optim.Adam.lr: f64 = 0.01 "), "{out}");
 }
 
 #[test]

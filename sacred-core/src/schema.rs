@@ -76,7 +76,15 @@ pub enum VariantFields {
     Unit,
     /// Named fields: `{"Cosine": {"warmup": 5}}`.
     Struct(&'static [Field]),
-    /// Unnamed fields, by type: `{"Step": 10}` for one, `{"Step": [10, 0.5]}` for more.
+    /// One unnamed value: `{"Adam": {"lr": 0.1}}`; its type's table, when it has one,
+    /// is reached through the variant's name (`optimizer.Adam.lr`).
+    Newtype {
+        /// The value's type as written.
+        ty: &'static str,
+        /// The table of the value's type, when it has one.
+        nested: fn() -> Option<&'static ConfigType>,
+    },
+    /// More unnamed fields, by type: `{"Step": [10, 0.5]}`.
     Tuple(&'static [&'static str]),
 }
 
@@ -164,13 +172,31 @@ impl Variant {
         self.form_with(|_| true)
     }
 
+    /// The fields the variant holds by name: a struct variant's, or those of the table of
+    /// a newtype variant's value.
+    pub fn named_fields(&self) -> &'static [Field] {
+        match self.fields {
+            VariantFields::Struct(fields) => fields,
+            VariantFields::Newtype { nested, .. } => nested().map_or(&[], ConfigType::fields),
+            VariantFields::Unit | VariantFields::Tuple(_) => &[],
+        }
+    }
+
+    /// The table below the variant's name: a newtype variant's value's table.
+    pub fn inner_table(&self) -> Option<&'static ConfigType> {
+        match self.fields {
+            VariantFields::Newtype { nested, .. } => nested(),
+            _ => None,
+        }
+    }
+
     /// [`form`](Self::form) with only the fields that need a value: those without a
     /// default (`{Linear: {end: …}}`).
     pub fn required_form(&self) -> String {
         self.form_with(|f| !f.is_defaulted())
     }
 
-    fn form_with(&self, shown: impl Fn(&Field) -> bool) -> String {
+    fn form_with(&self, shown: impl Fn(&Field) -> bool + Copy) -> String {
         match self.fields {
             VariantFields::Unit => self.name.to_owned(),
             VariantFields::Struct(fields) => {
@@ -181,6 +207,14 @@ impl Variant {
                     .collect();
                 format!("{{{}: {{{}}}}}", self.name, inner.join(", "))
             }
+            VariantFields::Newtype { nested, .. } => match nested() {
+                Some(table) if !table.fields().is_empty() => Variant {
+                    fields: VariantFields::Struct(table.fields()),
+                    ..*self
+                }
+                .form_with(shown),
+                _ => format!("{{{}: …}}", self.name),
+            },
             VariantFields::Tuple([_]) => format!("{{{}: …}}", self.name),
             VariantFields::Tuple(types) => {
                 let inner = vec!["…"; types.len()].join(", ");
@@ -189,11 +223,20 @@ impl Variant {
         }
     }
 
-    /// The variant as a value when written by its name alone: a unit variant, or a struct
-    /// variant whose fields all have defaults. `Err` names the fields that lack one.
+    /// The variant as a value when written by its name alone: a unit variant, or a
+    /// variant whose fields (or whose one value's fields) all have defaults. `Err` names
+    /// the fields that lack one.
     pub fn by_name(&self) -> Result<Value, String> {
         match self.fields {
             VariantFields::Unit => Ok(Value::String(self.name.to_owned())),
+            VariantFields::Newtype { nested, ty } => match nested() {
+                Some(table) if !table.fields().is_empty() => Variant {
+                    fields: VariantFields::Struct(table.fields()),
+                    ..*self
+                }
+                .by_name(),
+                _ => Err(format!("holds a value of type {ty}")),
+            },
             VariantFields::Struct(fields) => {
                 let missing: Vec<&str> = fields
                     .iter()
@@ -280,11 +323,16 @@ pub(crate) fn node_at(root: &'static ConfigType, path: &[&str]) -> Node {
         let (fields, field, tail) = match node.kind {
             Kind::Struct(fields) => (fields, segment, tail),
             Kind::Enum(variants) => {
-                let Some(VariantFields::Struct(fields)) = variants
-                    .iter()
-                    .find(|v| v.name == *segment)
-                    .map(|v| v.fields)
-                else {
+                let Some(variant) = variants.iter().find(|v| v.name == *segment) else {
+                    return Node::Untyped;
+                };
+                // A newtype variant's value has a table of its own: go on from there.
+                if let Some(inner) = variant.inner_table() {
+                    node = inner;
+                    rest = tail;
+                    continue;
+                }
+                let VariantFields::Struct(fields) = variant.fields else {
                     return Node::Untyped;
                 };
                 let Some((field, tail)) = tail.split_first() else {

@@ -215,6 +215,15 @@ fn read_and_strip(flavor: Flavor, item: &mut Item, ctxt: &Ctxt) -> Option<TokenS
                     let doc = doc_text(&variant.attrs);
                     let fields = match &mut variant.fields {
                         Fields::Unit => quote!(::sacred::__private::VariantFields::Unit),
+                        Fields::Unnamed(unnamed) if unnamed.unnamed.len() == 1 => {
+                            let ty = &unnamed.unnamed[0].ty;
+                            let ty_name = compact(ty);
+                            let nested = pick(ty);
+                            quote!(::sacred::__private::VariantFields::Newtype {
+                                ty: #ty_name,
+                                nested: #nested,
+                            })
+                        }
                         Fields::Unnamed(unnamed) => {
                             let types = unnamed.unnamed.iter().map(|f| compact(&f.ty));
                             quote!(::sacred::__private::VariantFields::Tuple(&[#(#types),*]))
@@ -486,14 +495,16 @@ mod tests {
             TokenStream::new(),
             quote! {
                 #[derive(Debug, Serialize, Deserialize)]
-                enum Schedule { Constant, Cosine { #[default(5)] warmup: u32 }, Step(u32, f64) }
+                enum Schedule { Constant, Cosine { #[default(5)] warmup: u32 }, Step(u32, f64), Custom(Curve) }
             },
         );
         for expected in [
             "Variant {name: \"Constant\", doc: \"\", fields: ::sacred::__private::VariantFields::Unit}",
             "name: \"warmup\", ty: \"u32\"",
             "VariantFields::Tuple(&[\"u32\", \"f64\"])",
-            "enum Schedule {Constant, Cosine {warmup: u32}, Step(u32, f64)}",
+            "enum Schedule {Constant, Cosine {warmup: u32}, Step(u32, f64), Custom(Curve)}",
+            "VariantFields::Newtype {ty: \"Curve\", nested: || {",
+            "(&::sacred::__private::Pick::<Curve>::NEW).sacred_config_type()",
         ] {
             assert!(
                 out.contains(&squash(expected)),

@@ -167,15 +167,14 @@ fn nested_rows(
                     Err(_) => variant.form(),
                 };
                 rows.push((format!("{prefix}={written}"), variant.doc.to_owned()));
-                if let VariantFields::Struct(fields) = variant.fields {
-                    let inner = value.and_then(|v| v.get(variant.name));
-                    field_rows(
-                        &format!("{prefix}.{}", variant.name),
-                        fields,
-                        None,
-                        inner,
-                        rows,
-                    );
+                let inner = value.and_then(|v| v.get(variant.name));
+                let inner_prefix = format!("{prefix}.{}", variant.name);
+                match (variant.inner_table(), variant.fields) {
+                    (Some(table), _) => nested_rows(&inner_prefix, table, inner, rows),
+                    (None, VariantFields::Struct(fields)) => {
+                        field_rows(&inner_prefix, fields, None, inner, rows);
+                    }
+                    _ => {}
                 }
             }
         }

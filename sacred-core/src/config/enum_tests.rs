@@ -38,8 +38,22 @@ struct Data {
     tokenizer: Tokenizer,
 }
 
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct AdamCfg {
+    lr: f64,
+    beta: f64,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+enum Opt {
+    Sgd,
+    Adam(AdamCfg),
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct Train {
+    #[serde(default = "sgd")]
+    opt: Opt,
     schedule: Schedule,
     optimizer: Optimizer,
     data: Data,
@@ -156,6 +170,10 @@ impl Experiment for Train {
         description: "",
         params: &[
             Param {
+                nested: opt,
+                ..Param::plain("opt", "Opt", "", true)
+            },
+            Param {
                 nested: schedule,
                 ..Param::plain("schedule", "Schedule", "the schedule", true)
             },
@@ -179,6 +197,7 @@ impl Experiment for Train {
 
     fn defaults() -> Vec<DefaultValue> {
         vec![
+            DefaultValue::new("opt", Opt::Sgd),
             DefaultValue::new("schedule", Schedule::Constant),
             DefaultValue::new(
                 "optimizer",
@@ -194,6 +213,69 @@ impl Experiment for Train {
         FunctionOutcome::Returned(None)
     }
 }
+
+fn sgd() -> Opt {
+    Opt::Sgd
+}
+
+fn adam_lr() -> Result<Value, String> {
+    default_json(0.01)
+}
+fn adam_beta() -> Result<Value, String> {
+    default_json(0.9)
+}
+fn adam() -> Option<&'static ConfigType> {
+    Some(&ADAM)
+}
+fn opt() -> Option<&'static ConfigType> {
+    Some(&OPT)
+}
+
+static ADAM: ConfigType = ConfigType {
+    name: "AdamCfg",
+    doc: "",
+    kind: Kind::Struct(&[
+        Field {
+            name: "lr",
+            ty: "f64",
+            doc: "Adam's rate",
+            default: Some(adam_lr),
+            nested: none,
+        },
+        Field {
+            name: "beta",
+            ty: "f64",
+            doc: "",
+            default: Some(adam_beta),
+            nested: none,
+        },
+    ]),
+    named_configs: &[],
+    ingredient: false,
+};
+
+/// An enum whose variant holds a struct with a table.
+static OPT: ConfigType = ConfigType {
+    name: "Opt",
+    doc: "",
+    kind: Kind::Enum(&[
+        crate::schema::Variant {
+            name: "Sgd",
+            doc: "",
+            fields: crate::schema::VariantFields::Unit,
+        },
+        crate::schema::Variant {
+            name: "Adam",
+            doc: "adaptive",
+            fields: crate::schema::VariantFields::Newtype {
+                ty: "AdamCfg",
+                nested: adam,
+            },
+        },
+    ]),
+    named_configs: &[],
+    ingredient: false,
+};
 
 fn env() -> Env {
     Env::captured(std::env::temp_dir())
@@ -221,6 +303,27 @@ fn a_variant_by_name_takes_its_defaults() {
     assert_eq!(cfg.schedule, Schedule::Cosine { warmup: 9 });
     let (cfg, _) = ok(&[set("optimizer.schedule=Constant")]);
     assert_eq!(cfg.optimizer.schedule, Schedule::Constant);
+}
+
+#[test]
+fn a_variant_holding_a_config_struct_is_named_and_reached_by_dotted_keys() {
+    let (cfg, _) = ok(&[set("opt=Adam")]);
+    assert_eq!(
+        cfg.opt,
+        Opt::Adam(AdamCfg {
+            lr: 0.01,
+            beta: 0.9
+        })
+    );
+    let (cfg, _) = ok(&[set("opt.Adam.lr=0.5")]);
+    assert_eq!(cfg.opt, Opt::Adam(AdamCfg { lr: 0.5, beta: 0.9 }));
+    assert_eq!(
+        crate::schema::describe_key(Train::INFO.params, "opt.Adam.lr"),
+        Some(("f64", "Adam's rate"))
+    );
+    let text = crate::cli::render_help("train", &Train::INFO, &Train::defaults());
+    assert!(text.contains("  opt=Adam  "), "{text}");
+    assert!(text.contains("  opt.Adam.lr: f64 = 0.01 "), "{text}");
 }
 
 #[test]

@@ -40,11 +40,16 @@ fn walk<E>(
                 return Ok(());
             };
             for variant in variants {
-                if let (VariantFields::Struct(fields), Some(inner)) =
-                    (variant.fields, map.get_mut(variant.name))
-                {
-                    let inner_path = format!("{path}.{}", variant.name);
-                    walk_fields(&inner_path, fields, inner, visit)?;
+                let Some(inner) = map.get_mut(variant.name) else {
+                    continue;
+                };
+                let inner_path = format!("{path}.{}", variant.name);
+                match (variant.fields, variant.inner_table()) {
+                    (_, Some(table)) => walk(&inner_path, table, inner, visit)?,
+                    (VariantFields::Struct(fields), None) => {
+                        walk_fields(&inner_path, fields, inner, visit)?;
+                    }
+                    _ => {}
                 }
             }
             return Ok(());
@@ -132,10 +137,10 @@ pub(crate) fn misplaced_fields(path: &str, ty: &ConfigType, value: &Value) -> Op
         if ty.variants().iter().any(|v| v.name == key.as_str()) {
             continue;
         }
-        let owner = ty.variants().iter().find(|v| match v.fields {
-            VariantFields::Struct(fields) => fields.iter().any(|f| f.name == key.as_str()),
-            _ => false,
-        });
+        let owner = ty
+            .variants()
+            .iter()
+            .find(|v| v.named_fields().iter().any(|f| f.name == key.as_str()));
         if let Some(variant) = owner {
             found.push(format!("`{path}.{}.{key}`", variant.name));
         }
@@ -181,8 +186,7 @@ pub(crate) fn settle_variants(params: &'static [Param], tree: &mut Value, layers
         if map.len() == 1
             && let Some((name, fields)) = map.iter_mut().next()
             && let Some(variant) = ty.variants().iter().find(|v| v.name == name.as_str())
-            && let VariantFields::Struct(table) = variant.fields
-            && let Some(Ok(mut defaults)) = crate::schema::fields_defaults(table)
+            && let Some(Ok(mut defaults)) = crate::schema::fields_defaults(variant.named_fields())
         {
             super::layer::merge_into(&mut defaults, std::mem::take(fields));
             *fields = defaults;
