@@ -49,17 +49,11 @@ struct FieldModel {
 /// The expansion of `#[config]` or `#[ingredient]`.
 pub(crate) fn config_type(flavor: Flavor, args: TokenStream, item: TokenStream) -> TokenStream {
     let what = flavor.attr();
-    let mut item: Item = match syn::parse2(item.clone()) {
-        Ok(item) => item,
-        Err(err) => {
-            let err = syn::Error::new(
-                err.span(),
-                format!("`{what}` goes on a struct or an enum: {err}"),
-            )
-            .to_compile_error();
-            return quote!(#item #err);
-        }
-    };
+    let mut item: Item =
+        match crate::parse_item(item, &format!("`{what}` goes on a struct or an enum")) {
+            Ok(item) => item,
+            Err(kept) => return kept,
+        };
     let ctxt = Ctxt::new();
     let named_configs = parse_args(flavor, args, &ctxt);
     let tables = read_and_strip(flavor, &mut item, &ctxt);

@@ -220,21 +220,26 @@ pub fn ingredient(attr: TokenStream, item: TokenStream) -> TokenStream {
     config_type::config_type(config_type::Flavor::Ingredient, attr.into(), item.into()).into()
 }
 
+/// Parses the item an attribute goes on; when it is not what the attribute takes, the item
+/// is kept as written, followed by an error that starts with `wanted`.
+fn parse_item<T: syn::parse::Parse>(
+    item: proc_macro2::TokenStream,
+    wanted: &str,
+) -> Result<T, proc_macro2::TokenStream> {
+    syn::parse2(item.clone()).map_err(|err| {
+        let err = syn::Error::new(err.span(), format!("{wanted}: {err}")).to_compile_error();
+        quote::quote!(#item #err)
+    })
+}
+
 /// The pipeline of `#[experiment]`.
 fn experiment_tokens(
     args: proc_macro2::TokenStream,
     item: proc_macro2::TokenStream,
 ) -> proc_macro2::TokenStream {
-    let func: syn::ItemFn = match syn::parse2(item.clone()) {
+    let func: syn::ItemFn = match parse_item(item, "`#[experiment]` goes on a free function") {
         Ok(func) => func,
-        Err(err) => {
-            let err = syn::Error::new(
-                err.span(),
-                format!("`#[experiment]` goes on a free function: {err}"),
-            )
-            .to_compile_error();
-            return quote::quote!(#item #err);
-        }
+        Err(kept) => return kept,
     };
     let ctxt = ctxt::Ctxt::new();
     let args = attr::ExperimentArgs::parse(args, &ctxt);

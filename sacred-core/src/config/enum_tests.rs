@@ -88,6 +88,15 @@ fn tiny() -> Result<Value, String> {
     Ok(json!({"vocab": 8}))
 }
 
+/// An ingredient's `seed`, derived when not set.
+const SEED_FIELD: Field = Field {
+    name: "seed",
+    ty: "u64",
+    doc: "",
+    default: None,
+    nested: none,
+};
+
 /// An ingredient inside an ingredient.
 static TOKENIZER: ConfigType = ConfigType {
     name: "Tokenizer",
@@ -100,13 +109,7 @@ static TOKENIZER: ConfigType = ConfigType {
             default: Some(vocab),
             nested: none,
         },
-        Field {
-            name: "seed",
-            ty: "u64",
-            doc: "",
-            default: None,
-            nested: none,
-        },
+        SEED_FIELD,
     ]),
     named_configs: &[NamedConfig {
         name: "tiny",
@@ -141,13 +144,7 @@ static DATA: ConfigType = ConfigType {
             default: Some(n),
             nested: none,
         },
-        Field {
-            name: "seed",
-            ty: "u64",
-            doc: "",
-            default: None,
-            nested: none,
-        },
+        SEED_FIELD,
         Field {
             name: "tokenizer",
             ty: "Tokenizer",
