@@ -100,7 +100,9 @@ fn config_struct(model: &Experiment, config: &Ident) -> TokenStream {
                 doc_attrs,
                 ..
             } = param;
-            syn::parse_quote!(#(#doc_attrs)* #vis #ident: #ty)
+            // Private, as the config struct's fields: the named configs that fill them live
+            // beside the experiment.
+            syn::parse_quote!(#(#doc_attrs)* #ident: #ty)
         })
         .collect();
     let partial = crate::config_type::partial(vis, config, None, partial_fields.iter());
@@ -373,6 +375,8 @@ mod tests {
             "let __sacred_ret = __sacred_main(__sacred_arg_0, __sacred_run, __sacred_arg_1);",
             "match (&&::sacred::__private::outcome::Returned(&__sacred_ret)).sacred_return_kind().split(__sacred_ret)",
             "fn main() {::sacred::__private::main::<Config>()}",
+            "struct ConfigPartial {#[doc = r\" samples\"] #[serde(rename = \"batch_size\", skip_serializing_if = \"::core::option::Option::is_none\")] batch_size: ::core::option::Option<u32>,",
+            "nested: || {#[allow(unused_imports)] use ::sacred::__private::{PickConfig as _, PickValue as _}; (&::sacred::__private::Pick::<u32>::NEW).sacred_config_type()}",
         ] {
             assert!(
                 out.contains(&squash(expected)),
