@@ -41,6 +41,10 @@ fn an_enum_variant_by_name_and_an_ingredient_named_config() {
         "{stdout}"
     );
     assert!(
+        line(&stdout, "Cosine:").ends_with("# a cosine decay to zero after a linear warm-up"),
+        "{stdout}"
+    );
+    assert!(
         line(&stdout, "lr = 0.1").ends_with("# the learning rate"),
         "{stdout}"
     );

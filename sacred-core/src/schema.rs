@@ -413,6 +413,22 @@ pub(crate) fn describe_key(
     field_at(param.config_type()?, &rest).map(|f| (f.ty, f.doc))
 }
 
+/// The doc of the variant whose tag ends a dotted key (`schedule.Cosine`).
+pub(crate) fn variant_doc(
+    params: &'static [crate::experiment::Param],
+    key: &str,
+) -> Option<&'static str> {
+    let (param, rest) = split_param(params, key)?;
+    let (last, parent) = rest.split_last()?;
+    let Node::Typed(ty) = node_at(param.config_type()?, parent) else {
+        return None;
+    };
+    ty.variants()
+        .iter()
+        .find(|v| v.name == *last)
+        .map(|v| v.doc)
+}
+
 /// How deep [`ingredients`] looks for ingredients inside ingredients.
 const MAX_INGREDIENT_DEPTH: usize = 16;
 

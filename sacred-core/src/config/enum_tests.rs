@@ -491,7 +491,7 @@ fn help_shows_nested_fields_variants_and_ingredient_named_configs() {
 
 #[test]
 fn print_config_shows_the_docs_of_nested_fields() {
-    let (_, resolved) = ok(&[set("seed=1"), set("schedule=Cosine")]);
+    let (_, resolved) = ok(&[set("seed=1"), set("schedule=Cosine"), set("opt=Adam")]);
     let text = super::render_config(&resolved, &Train::INFO, super::PrintOptions::default());
     let line = |key: &str| {
         text.lines()
@@ -502,6 +502,9 @@ fn print_config_shows_the_docs_of_nested_fields() {
     assert!(line("lr = 0.1").ends_with("# learning rate"), "{text}");
     assert!(line("n = 1000").ends_with("# how many samples"), "{text}");
     assert!(line("warmup = 5").ends_with("# warm-up steps"), "{text}");
+    // A variant's tag shows the variant's doc; the fields of its value show theirs.
+    assert!(line("Adam:").ends_with("# adaptive"), "{text}");
+    assert!(line("lr = 0.01").ends_with("# Adam's rate"), "{text}");
     let named = super::render_named_configs(&Train::INFO, false);
     assert!(named.contains("  data.small"), "{named}");
     assert!(named.contains("# Ten samples."), "{named}");

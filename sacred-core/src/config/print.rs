@@ -156,6 +156,7 @@ impl Printer<'_> {
         }
         crate::schema::describe_key(self.info.params, path)
             .map(|(_, doc)| doc)
+            .or_else(|| crate::schema::variant_doc(self.info.params, path))
             .filter(|d| !d.is_empty())
     }
 
