@@ -458,6 +458,15 @@ fn an_ingredient_takes_its_defaults_named_configs_and_a_derived_seed() {
         panic!("resolved");
     };
     assert!(e.to_string().contains("did you mean `data.small`"), "{e}");
+    // A nested key without a value is told how to set it.
+    let Err(e) = resolve::<Train>(&[named("data.path")], false, &env()) else {
+        panic!("resolved");
+    };
+    assert!(
+        e.to_string()
+            .contains("`data.path` is a config key: set it with `with data.path=VALUE`"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -289,7 +289,7 @@ fn unknown_preset<E: Experiment>(token: &str) -> Error {
         "`with {token}`: `{token}` is neither a named config nor a config file; expected a \
          named config, a .toml/.json/.yaml file, or KEY=VALUE ({available})"
     );
-    let is_key = token == SEED_KEY || E::INFO.params.iter().any(|p| p.name == token);
+    let is_key = token == SEED_KEY || crate::schema::describe_key(E::INFO.params, token).is_some();
     if is_key {
         message.push_str(&format!(
             "\n  `{token}` is a config key: set it with `with {token}=VALUE`"
