@@ -160,13 +160,13 @@ mod mongo_factory {
     }
 }
 
-pub use sacred_macros::{experiment, named_config};
+pub use sacred_macros::{config, experiment, ingredient, named_config};
 pub use serde;
 pub use serde_json;
 
 /// Everything an experiment usually needs: `use sacred::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Run, experiment, named_config};
+    pub use crate::{Run, config, experiment, ingredient, named_config};
     pub use rand::{Rng, RngExt, SeedableRng};
 }
 
@@ -175,7 +175,10 @@ pub mod prelude {
 /// Not a stable API: it changes whenever the macros change.
 #[doc(hidden)]
 pub mod __private {
-    pub use sacred_core::__private::{BuildInfo, DefaultValue, NamedConfig, Param};
+    pub use sacred_core::__private::{
+        BuildInfo, Config, ConfigType, DefaultValue, Field, Kind, NamedConfig, Param, Pick,
+        PickConfig, PickValue, Variant, VariantFields, default_json,
+    };
     pub use sacred_core::observer::SourceFile;
     pub use sacred_core::{Experiment, ExperimentInfo, FunctionOutcome, Run, outcome};
 

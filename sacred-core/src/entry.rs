@@ -99,6 +99,11 @@ where
         updates,
         flags,
     } = invocation;
+    if flags.version && command != Command::Help(None) {
+        let name = E::INFO.name.unwrap_or(&program);
+        env.out(&format!("{name} {}\n", E::INFO.build.version));
+        return Ok(Outcome::Done);
+    }
     match &command {
         Command::Help(None) => {
             env.out(&cli::render_help(&program, &E::INFO, &E::defaults()));

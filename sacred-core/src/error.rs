@@ -16,6 +16,9 @@ pub enum ConfigSource {
     CommandLine(String),
     /// The seed, drawn from the operating system's entropy because none was given.
     DrawnSeed,
+    /// An ingredient's `seed`, derived from the root seed and the ingredient's key
+    /// (`seed_for("data")`) because none was given.
+    DerivedSeed(String),
 }
 
 impl fmt::Display for ConfigSource {
@@ -26,6 +29,9 @@ impl fmt::Display for ConfigSource {
             ConfigSource::File(path) => write!(f, "config file `{}`", path.display()),
             ConfigSource::CommandLine(token) => write!(f, "command line `with {token}`"),
             ConfigSource::DrawnSeed => f.write_str("drawn from OS entropy"),
+            ConfigSource::DerivedSeed(name) => {
+                write!(f, "derived from the root seed as `seed_for(\"{name}\")`")
+            }
         }
     }
 }

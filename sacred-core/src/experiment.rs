@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use crate::run::Run;
 
 /// One parameter of the experiment function, as the macro saw it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Param {
     /// The parameter's name, which is also its config key.
     pub name: &'static str,
@@ -15,8 +15,49 @@ pub struct Param {
     pub ty: &'static str,
     /// The `///` doc comment on the parameter, trimmed; empty when there is none.
     pub doc: &'static str,
-    /// Whether the parameter has a `#[default(…)]`. Without one a run must set it.
+    /// Whether the parameter has a `#[default(…)]`. Without one a run must set it, unless
+    /// its type's table gives every field a default (an ingredient).
     pub has_default: bool,
+    /// The table of the parameter's type, when it has one (`#[config]`, `#[ingredient]`).
+    pub nested: fn() -> Option<&'static crate::schema::ConfigType>,
+}
+
+impl Param {
+    /// A parameter whose type has no table.
+    pub const fn plain(
+        name: &'static str,
+        ty: &'static str,
+        doc: &'static str,
+        has_default: bool,
+    ) -> Self {
+        Self {
+            name,
+            ty,
+            doc,
+            has_default,
+            nested: no_table,
+        }
+    }
+
+    /// The table of the parameter's type, when it has one.
+    pub fn config_type(&self) -> Option<&'static crate::schema::ConfigType> {
+        (self.nested)()
+    }
+
+    /// Whether a run must set the parameter: it has no default, and its type's table
+    /// does not give every field one. A `seed` is never required (it is drawn).
+    pub fn is_required(&self) -> bool {
+        !self.has_default
+            && self.name != crate::seed::SEED_KEY
+            && !self
+                .config_type()
+                .is_some_and(crate::schema::ConfigType::is_defaulted)
+    }
+}
+
+/// The `nested` of a parameter whose type has no table.
+fn no_table() -> Option<&'static crate::schema::ConfigType> {
+    None
 }
 
 /// A named config: a set of config values selected on the command line by `with NAME`.

@@ -26,6 +26,7 @@ mod queue;
 mod record;
 mod run;
 pub mod runs;
+pub mod schema;
 pub mod secret;
 pub mod seed;
 mod settings;
@@ -50,4 +51,8 @@ pub mod __private {
     pub use crate::capture::{write_stderr, write_stdout};
     pub use crate::entry::main_in;
     pub use crate::experiment::{BuildInfo, DefaultValue, NamedConfig, Param};
+    pub use crate::schema::{
+        Config, ConfigType, Field, Kind, Pick, PickConfig, PickValue, Variant, VariantFields,
+        default_json,
+    };
 }

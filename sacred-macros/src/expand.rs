@@ -91,6 +91,21 @@ fn config_struct(model: &Experiment, config: &Ident) -> TokenStream {
     } else {
         TokenStream::new()
     };
+    let partial_fields: Vec<syn::Field> = model
+        .params()
+        .map(|param| {
+            let Param {
+                ident,
+                ty,
+                doc_attrs,
+                ..
+            } = param;
+            // Private, as the config struct's fields: the named configs that fill them live
+            // beside the experiment.
+            syn::parse_quote!(#(#doc_attrs)* #ident: #ty)
+        })
+        .collect();
+    let partial = crate::config_type::partial(vis, config, None, partial_fields.iter());
     quote! {
         #[doc = #doc]
         #derives
@@ -98,6 +113,8 @@ fn config_struct(model: &Experiment, config: &Ident) -> TokenStream {
             #(#fields)*
             #seed
         }
+
+        #partial
     }
 }
 
@@ -112,12 +129,14 @@ fn info(model: &Experiment) -> TokenStream {
         let ty = compact(&param.ty);
         let doc = &param.doc;
         let has_default = param.default.is_some();
+        let nested = crate::config_type::pick(&param.ty);
         quote! {
             ::sacred::__private::Param {
                 name: #name,
                 ty: #ty,
                 doc: #doc,
                 has_default: #has_default,
+                nested: #nested,
             }
         }
     });
@@ -356,6 +375,8 @@ mod tests {
             "let __sacred_ret = __sacred_main(__sacred_arg_0, __sacred_run, __sacred_arg_1);",
             "match (&&::sacred::__private::outcome::Returned(&__sacred_ret)).sacred_return_kind().split(__sacred_ret)",
             "fn main() {::sacred::__private::main::<Config>()}",
+            "struct ConfigPartial {#[doc = r\" samples\"] #[serde(rename = \"batch_size\", skip_serializing_if = \"::core::option::Option::is_none\")] batch_size: ::core::option::Option<u32>,",
+            "nested: || {#[allow(unused_imports)] use ::sacred::__private::{PickConfig as _, PickValue as _}; (&::sacred::__private::Pick::<u32>::NEW).sacred_config_type()}",
         ] {
             assert!(
                 out.contains(&squash(expected)),

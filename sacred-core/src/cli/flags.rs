@@ -27,6 +27,7 @@ pub(super) enum FlagId {
     Unobserved,
     Sources,
     ConfigFile,
+    Version,
 }
 
 /// One supported flag.
@@ -197,8 +198,7 @@ pub(super) const FLAGS: &[FlagSpec] = &[
         short: None,
         long: "config-file",
         value: Some("a file name"),
-        help: "With save_config: the file to store the configuration in (default: \
-               config.json).",
+        help: "With save_config: the file to store the configuration in.",
     },
     FlagSpec {
         id: FlagId::Sources,
@@ -207,7 +207,27 @@ pub(super) const FLAGS: &[FlagSpec] = &[
         value: None,
         help: "With print_config: show where each configuration value came from.",
     },
+    FlagSpec {
+        id: FlagId::Version,
+        short: None,
+        long: "version",
+        value: None,
+        help: "Print the experiment's name and version and exit.",
+    },
 ];
+
+/// The value a flag has when it is not given (and neither `sacred.toml` nor an environment
+/// variable sets it), shown by `--help`.
+pub(super) fn flag_default(id: FlagId) -> Option<&'static str> {
+    match id {
+        FlagId::BeatInterval => Some("10"),
+        FlagId::Capture => Some("fd"),
+        FlagId::FileStorage => Some("runs"),
+        FlagId::Loglevel => Some("INFO"),
+        FlagId::ConfigFile => Some("config.json"),
+        _ => None,
+    }
+}
 
 /// A flag of Python Sacred that sacred-rs does not have.
 pub(super) struct Unsupported {
@@ -302,6 +322,10 @@ impl FlagSet {
         if spec.id == FlagId::Help {
             // Asking for help twice is still asking for help.
             self.help = true;
+            return Ok(());
+        }
+        if spec.id == FlagId::Version {
+            self.flags.version = true;
             return Ok(());
         }
         if self.seen.contains(&spec.id) {
@@ -404,6 +428,7 @@ impl FlagSet {
             FlagId::Unobserved => flags.unobserved = true,
             FlagId::Sources => flags.sources = true,
             FlagId::ConfigFile => flags.config_file = Some(text()?),
+            FlagId::Version => flags.version = true,
         }
         Ok(())
     }

@@ -56,6 +56,8 @@ pub(crate) fn parse(args: &[String]) -> Result<Invocation, Error> {
         // `-h` wins over any command, and over mistakes in the positional arguments.
         Ok((_, updates)) if given.help => (Command::Help(None), updates),
         Err(_) if given.help => (Command::Help(None), Vec::new()),
+        // `--version` too: it prints the version, whatever else is on the line.
+        Err(_) if given.flags.version => (Command::Main, Vec::new()),
         result => result?,
     };
     Ok(Invocation {
@@ -245,6 +247,8 @@ pub(crate) struct Flags {
     pub sources: bool,
     /// `--config-file FILE` (with `save_config`).
     pub config_file: Option<String>,
+    /// `--version`: print the experiment's name and version instead of any command.
+    pub version: bool,
 }
 
 /// A parsed command line.

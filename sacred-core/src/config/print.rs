@@ -154,11 +154,9 @@ impl Printer<'_> {
                     .unwrap_or(SEED_DOC),
             );
         }
-        self.info
-            .params
-            .iter()
-            .find(|p| p.name == path)
-            .map(|p| p.doc)
+        crate::schema::describe_key(self.info.params, path)
+            .map(|(_, doc)| doc)
+            .or_else(|| crate::schema::variant_doc(self.info.params, path))
             .filter(|d| !d.is_empty())
     }
 
@@ -177,7 +175,9 @@ impl Printer<'_> {
         let source = self.resolved.source_of(path);
         let user_set = !matches!(
             source,
-            None | Some(ConfigSource::Default | ConfigSource::DrawnSeed)
+            None | Some(
+                ConfigSource::Default | ConfigSource::DrawnSeed | ConfigSource::DerivedSeed(_)
+            )
         );
         if let Some(default) = lookup(&self.resolved.defaults, path)
             && type_changed(default, value)
@@ -221,14 +221,16 @@ pub(crate) fn render_named_configs(info: &ExperimentInfo, color: bool) -> String
     } else {
         "Named Configurations (doc):\n".to_owned()
     };
-    if info.named_configs.is_empty() {
+    let all = super::all_named_configs(info);
+    if all.is_empty() {
         out.push_str("  No named configs\n");
     }
-    for named in info.named_configs {
+    // An ingredient's named configs are listed under its key, as Sacred lists `ing.name`.
+    for (name, _, named) in all {
         out.push_str("  ");
-        out.push_str(named.name);
+        out.push_str(&name);
         if !named.doc.is_empty() {
-            let mut width = 2 + named.name.chars().count();
+            let mut width = 2 + name.chars().count();
             pad(&mut out, &mut width);
             let doc = named.doc.lines().next().unwrap_or_default();
             if color {

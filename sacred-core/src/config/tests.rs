@@ -39,42 +39,12 @@ impl Experiment for Cfg {
         name: Some("golden"),
         description: "Test experiment.",
         params: &[
-            Param {
-                name: "batch_size",
-                ty: "u32",
-                doc: "samples per step",
-                has_default: true,
-            },
-            Param {
-                name: "lr",
-                ty: "f64",
-                doc: "learning rate",
-                has_default: true,
-            },
-            Param {
-                name: "mode",
-                ty: "String",
-                doc: "ok | fail",
-                has_default: true,
-            },
-            Param {
-                name: "optimizer",
-                ty: "Optimizer",
-                doc: "",
-                has_default: true,
-            },
-            Param {
-                name: "tags",
-                ty: "BTreeMap<String, i64>",
-                doc: "",
-                has_default: true,
-            },
-            Param {
-                name: "limit",
-                ty: "Option<u32>",
-                doc: "",
-                has_default: true,
-            },
+            Param::plain("batch_size", "u32", "samples per step", true),
+            Param::plain("lr", "f64", "learning rate", true),
+            Param::plain("mode", "String", "ok | fail", true),
+            Param::plain("optimizer", "Optimizer", "", true),
+            Param::plain("tags", "BTreeMap<String, i64>", "", true),
+            Param::plain("limit", "Option<u32>", "", true),
         ],
         named_configs: &[
             NamedConfig {

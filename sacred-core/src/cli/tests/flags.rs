@@ -266,3 +266,13 @@ fn names_ids_and_comments_cannot_forge_log_lines() {
         Some("trial 2 – ünïcode")
     );
 }
+
+#[test]
+fn version_is_a_flag_that_wins_over_mistakes_in_the_command() {
+    assert!(ok("--version").flags.version);
+    assert!(ok("--vers").flags.version);
+    assert!(ok("--version --version").flags.version);
+    let inv = ok_args(&["print_config", "--version", "extra", "words"]);
+    assert!(inv.flags.version);
+    assert_eq!(inv.command, Command::Main);
+}
