@@ -171,7 +171,7 @@ fn config_layers_combines_named_configs_files_and_updates() {
     let out = run("config_layers", &["print_named_configs"], dir.path());
     assert_eq!(
         text(&out.stdout),
-        "Named Configurations (doc):\n  small                              # Few, small batches for a quick check.\n  sgd                                # Plain SGD with a larger learning rate.\n"
+        "Named Configurations (doc):\n  small   # Few, small batches for a quick check.\n  sgd   # Plain SGD with a larger learning rate.\n"
     );
 }
 

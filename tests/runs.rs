@@ -314,7 +314,8 @@ fn sigint_and_sigterm_interrupt_the_run_and_keep_its_record() {
         assert_eq!(metrics["training.loss"]["steps"], json!([0, 1, 2]));
         let cout = read(&dir.path().join("fs/1/cout.txt"));
         assert!(cout.contains("waiting for a signal"), "{cout}");
-        assert!(cout.contains("ERROR - golden - Aborted after"), "{cout}");
+        // Sacred logs the interruption as a warning.
+        assert!(cout.contains("WARNING - golden - Aborted after"), "{cout}");
         assert_eq!(own_artifacts(&run), ["model.bin", "summary.txt"]);
     }
 }
@@ -515,6 +516,11 @@ fn loglevel_filters_tracing_events_and_sacreds_own_lines() {
     let out = golden(&["-F", "fs", "-l", "WARNING"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let cout = read(&dir.path().join("fs/2/cout.txt"));
+    // Sacred records the level as it was typed.
+    let run = json_file(&dir.path().join("fs/2/run.json"));
+    assert_eq!(run["meta"]["options"]["--loglevel"], "WARNING");
+    let run = json_file(&dir.path().join("fs/1/run.json"));
+    assert_eq!(run["meta"]["options"]["--loglevel"], "DEBUG");
     assert!(!cout.contains("loaded the data"), "{cout}");
     assert!(!cout.contains("INFO - golden - Running command"), "{cout}");
     assert!(cout.contains("starting 32"), "{cout}");

@@ -387,6 +387,7 @@ impl FlagSet {
                     )
                 })?;
                 flags.loglevel = Some(level);
+                flags.loglevel_given = Some(value.clone());
             }
             FlagId::MongoDb => flags.mongo_db = Some(text()?),
             FlagId::Name => flags.name = Some(one_line(text()?)?),
