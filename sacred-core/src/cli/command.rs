@@ -62,8 +62,9 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         summary: "Store the updated configuration in a file.",
         usage: "{program} save_config [with UPDATE...] [--config-file=FILE]",
         body: "Resolves the configuration like print_config, writes it to FILE and exits \
-               without running the experiment. FILE is given with `--config-file` and \
-               defaults to `config.json`.",
+               without running the experiment. FILE is given as in Sacred, with \
+               `with config_filename=FILE`, or with `--config-file`, and defaults to \
+               `config.json`; its extension chooses the format (.json, .toml, .yaml, .yml).",
     },
     CommandSpec {
         name: "print_dependencies",
