@@ -116,7 +116,10 @@ pub mod prelude {
 /// Not a stable API: it changes whenever the macros change.
 #[doc(hidden)]
 pub mod __private {
-    pub use sacred_core::__private::{BuildInfo, DefaultValue, NamedConfig, Param};
+    pub use sacred_core::__private::{
+        BuildInfo, DefaultValue, DependencyDecl, DependencyGraph, GraphPackage, NamedConfig, Param,
+        target_is,
+    };
     pub use sacred_core::observer::SourceFile;
     pub use sacred_core::{Experiment, ExperimentInfo, FunctionOutcome, Run, outcome};
 

@@ -543,7 +543,7 @@ fn print_dependencies_lists_dependencies_sources_and_repositories() {
     let stdout = text(&out.stdout);
     assert!(stdout.starts_with("Dependencies:\n"), "{stdout}");
     assert!(
-        stdout.contains("\n  serde                == 1."),
+        stdout.contains("\n* serde                == 1."),
         "{stdout}"
     );
     let golden_src =
@@ -561,6 +561,94 @@ fn print_dependencies_lists_dependencies_sources_and_repositories() {
         !dir.path().join("runs").exists(),
         "print_dependencies records nothing"
     );
+}
+
+/// The `Dependencies:` lines of `print_dependencies`: (marked direct, name, version).
+fn dependency_lines(stdout: &str) -> Vec<(bool, String, String)> {
+    stdout
+        .lines()
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .map(|line| {
+            let direct = line.starts_with('*');
+            let (name, version) = line[2..].split_once(" == ").unwrap_or((line, ""));
+            (direct, name.trim().to_owned(), version.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn only_packages_compiled_into_the_binary_are_listed_and_the_direct_ones_marked() {
+    let dir = tmp();
+    let out = golden(&["print_dependencies"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let listed = dependency_lines(&stdout);
+    let names: Vec<&str> = listed.iter().map(|(_, name, _)| name.as_str()).collect();
+    // The workspace's Cargo.lock has them all, for other targets, dev, build or proc-macro
+    // use only.
+    let lock = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock"));
+    for absent in [
+        "windows-sys",
+        "wasm-bindgen",
+        "web-sys",
+        "jni",
+        "serde_derive",
+        "thiserror-impl",
+        "trybuild",
+        "sacred-macros",
+        "sacred",
+    ] {
+        assert!(lock.contains(&format!("name = \"{absent}\"\n")), "{absent}");
+        assert!(!names.contains(&absent), "{absent} listed: {names:?}");
+    }
+    // What the binary links, each with its version.
+    for present in [
+        "serde",
+        "serde_json",
+        "sacred-core",
+        "rand",
+        "tracing",
+        "libc",
+    ] {
+        assert!(names.contains(&present), "{present} missing: {names:?}");
+    }
+    assert!(listed.iter().all(|(_, _, version)| !version.is_empty()));
+    assert!(listed.len() < 200, "{} listed", listed.len());
+    // `*` marks the example's package's own dependencies (and the dev-dependencies the
+    // example names), not what they pull in.
+    let direct: Vec<&str> = listed
+        .iter()
+        .filter(|(direct, _, _)| *direct)
+        .map(|(_, name, _)| name.as_str())
+        .collect();
+    for expected in ["sacred-core", "serde", "serde_json", "rand", "tracing"] {
+        assert!(
+            direct.contains(&expected),
+            "{expected} not direct: {direct:?}"
+        );
+    }
+    for indirect in ["libc", "figment", "anyhow", "tempfile"] {
+        assert!(!direct.contains(&indirect), "{indirect} direct: {direct:?}");
+    }
+
+    // Every record lists the same packages.
+    let out = golden(&["-F", "fs"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let run = json_file(&dir.path().join("fs/1/run.json"));
+    let recorded: Vec<String> = run["experiment"]["dependencies"]
+        .as_array()
+        .map(|deps| {
+            deps.iter()
+                .filter_map(|d| d.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let expected: Vec<String> = listed
+        .iter()
+        .map(|(_, name, version)| format!("{name}=={version}"))
+        .collect();
+    assert_eq!(recorded, expected);
 }
 
 #[test]

@@ -46,5 +46,8 @@ pub use seed::SeededRng;
 pub mod __private {
     pub use crate::capture::{write_stderr, write_stdout};
     pub use crate::entry::main_in;
-    pub use crate::experiment::{BuildInfo, DefaultValue, NamedConfig, Param};
+    pub use crate::experiment::{
+        BuildInfo, DefaultValue, DependencyDecl, DependencyGraph, GraphPackage, NamedConfig, Param,
+        target_is,
+    };
 }

@@ -14,6 +14,7 @@ mod ctxt;
 mod docs;
 mod expand;
 mod fallback;
+mod linked;
 mod model;
 mod named_config;
 mod source_text;

@@ -71,10 +71,11 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         command: Command::PrintDependencies,
         summary: "Print the detected source-files and dependencies.",
         usage: "{program} print_dependencies",
-        body: "Lists what a run records about the code: the dependencies from the Cargo.lock \
-               the binary was built with, the source files embedded at build time with their \
-               md5, and the git repositories with their commit (`M` marks uncommitted changes), \
-               and exits without running the experiment.",
+        body: "Lists what a run records about the code: the packages compiled into the \
+               binary, with their versions (`*` marks the crate's own direct dependencies), \
+               the source files embedded at build time with their md5, and the git \
+               repositories with their commit (`M` marks uncommitted changes), and exits \
+               without running the experiment.",
     },
     CommandSpec {
         name: "sync",

@@ -14,7 +14,8 @@ const ENDC: &str = "\x1b[0m";
 ///
 /// ```text
 /// Dependencies:
-///   rand                 == 0.10.0
+/// * rand                 == 0.10.0
+///   rand_core            == 0.10.0
 ///
 /// Sources:
 ///   src/main.rs                                  4a37ecadbc18b2f4ffe17a047e1b9af5
@@ -24,14 +25,20 @@ const ENDC: &str = "\x1b[0m";
 ///
 /// ```
 ///
-/// The `Version Control` section appears only when a repository was found; `M` marks a
-/// dirty one, and with `color` its line is red. The text ends with an empty line, like
+/// A `*` in place of the first space marks the experiment's direct dependencies (`direct`,
+/// in `name==version` form) among all the packages compiled in. The `Version Control`
+/// section appears only when a repository was found; `M` marks a dirty one, and with `color` its line is red. The text ends with an empty line, like
 /// Sacred's; print it as is.
-pub(crate) fn render_dependencies(record: &ExperimentRecord, color: bool) -> String {
+pub(crate) fn render_dependencies(
+    record: &ExperimentRecord,
+    direct: &[String],
+    color: bool,
+) -> String {
     let mut out = String::from("Dependencies:\n");
     for dep in &record.dependencies {
         let (name, version) = dep.split_once("==").unwrap_or((dep, ""));
-        let _ = writeln!(out, "  {name:<20} == {version}");
+        let mark = if direct.contains(dep) { '*' } else { ' ' };
+        let _ = writeln!(out, "{mark} {name:<20} == {version}");
     }
     out.push_str("\nSources:\n");
     for source in &record.sources {
@@ -80,11 +87,11 @@ mod tests {
 
     #[test]
     fn print_dependencies_uses_sacreds_layout() {
-        let text = render_dependencies(&record(Vec::new()), true);
+        let text = render_dependencies(&record(Vec::new()), &["rand==0.10.0".into()], true);
         assert_eq!(
             text,
             "Dependencies:\n\
-             \x20 rand                 == 0.10.0\n\
+             * rand                 == 0.10.0\n\
              \x20 serde_json           == 1.0.154\n\
              \n\
              Sources:\n\
@@ -110,7 +117,7 @@ mod tests {
                 diff: String::new(),
             },
         ];
-        let plain = render_dependencies(&record(repos.clone()), false);
+        let plain = render_dependencies(&record(repos.clone()), &[], false);
         assert!(
             plain.ends_with(
                 "\nVersion Control:\n\
@@ -120,7 +127,7 @@ mod tests {
             ),
             "{plain}"
         );
-        let colored = render_dependencies(&record(repos), true);
+        let colored = render_dependencies(&record(repos), &[], true);
         assert!(
             colored.contains(
                 "\n\x1b[31mM https://example.invalid/exp.git              0123456789abcdef0123456789abcdef01234567\x1b[0m\n"
