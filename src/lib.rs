@@ -168,3 +168,8 @@ pub mod __private {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// The Rust examples of the guide for Sacred's users, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/COMING_FROM_SACRED.md")]
+pub struct ComingFromSacredDoctests;
