@@ -18,6 +18,8 @@ mod linked;
 mod model;
 mod named_config;
 mod source_text;
+#[cfg(test)]
+mod test_dir;
 mod validate;
 
 use proc_macro::TokenStream;
