@@ -171,6 +171,31 @@ fn a_collection_in_the_short_form_names_the_runs_collection_as_in_sacred() {
     let reader = MongoReader::connect(&spec).unwrap();
     let run = reader.get_run(&RunId::Int(1)).unwrap().unwrap();
     assert_eq!(run.get_str("status").ok(), Some("COMPLETED"));
+    // The packages compiled in, and beside them the direct ones.
+    let json = json_of(&run);
+    let listed = |key: &str| -> Vec<String> {
+        json["experiment"][key]
+            .as_array()
+            .map(|deps| {
+                deps.iter()
+                    .filter_map(|d| d.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (all, direct) = (listed("dependencies"), listed("direct_dependencies"));
+    assert!(
+        direct.iter().any(|d| d.starts_with("sacred-mongo==")),
+        "{direct:?}"
+    );
+    assert!(
+        direct.iter().all(|d| all.contains(d)),
+        "{direct:?} not in {all:?}"
+    );
+    assert!(
+        !all.iter().any(|d| d.starts_with("windows-sys==")),
+        "{all:?}"
+    );
     let metrics = reader.metrics(&RunId::Int(1)).unwrap();
     assert!(
         metrics

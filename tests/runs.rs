@@ -649,6 +649,17 @@ fn only_packages_compiled_into_the_binary_are_listed_and_the_direct_ones_marked(
         .map(|(_, name, version)| format!("{name}=={version}"))
         .collect();
     assert_eq!(recorded, expected);
+    // Beside Sacred's key, the direct ones.
+    let recorded_direct: Vec<&str> = run["experiment"]["direct_dependencies"]
+        .as_array()
+        .map(|deps| deps.iter().filter_map(|d| d.as_str()).collect())
+        .unwrap_or_default();
+    let expected_direct: Vec<String> = listed
+        .iter()
+        .filter(|(direct, _, _)| *direct)
+        .map(|(_, name, version)| format!("{name}=={version}"))
+        .collect();
+    assert_eq!(recorded_direct, expected_direct);
 }
 
 #[test]

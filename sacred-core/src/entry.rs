@@ -184,16 +184,7 @@ where
                 let mut record = crate::record::experiment_record(&E::INFO, &logger.name);
                 record.repositories =
                     crate::record::repositories(std::path::Path::new(&record.base_dir));
-                let direct: Vec<String> = crate::record::linked(&E::INFO.build)
-                    .iter()
-                    .filter(|d| d.direct)
-                    .map(crate::record::Dependency::requirement)
-                    .collect();
-                env.out(&crate::record::render_dependencies(
-                    &record,
-                    &direct,
-                    env.color(),
-                ));
+                env.out(&crate::record::render_dependencies(&record, env.color()));
                 Ok(())
             })?;
             Ok(Outcome::Done)

@@ -209,11 +209,6 @@ impl Resolver {
     }
 }
 
-/// [`linked`] in Sacred's form, `name==version`, as `experiment.dependencies` records them.
-pub(crate) fn dependencies(build: &BuildInfo) -> Vec<String> {
-    linked(build).iter().map(Dependency::requirement).collect()
-}
-
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
@@ -344,10 +339,6 @@ pub(super) mod tests {
             .map(|(r, d)| ((*r).to_owned(), *d))
             .collect();
         assert_eq!(shown(&deps), expected);
-        assert_eq!(
-            dependencies(&build(GRAPH)),
-            expected.iter().map(|(r, _)| r.clone()).collect::<Vec<_>>()
-        );
     }
 
     #[test]
@@ -370,6 +361,6 @@ pub(super) mod tests {
 
     #[test]
     fn without_a_graph_there_are_no_dependencies() {
-        assert!(dependencies(&build(DependencyGraph::EMPTY)).is_empty());
+        assert!(linked(&build(DependencyGraph::EMPTY)).is_empty());
     }
 }

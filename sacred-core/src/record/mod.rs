@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use crate::experiment::{BuildInfo, ExperimentInfo};
 use crate::observer::ExperimentRecord;
 
-pub(crate) use dependencies::{Dependency, dependencies, linked};
+use dependencies::{Dependency, linked};
 pub(crate) use git::{enforce_clean, repositories};
 pub(crate) use meta::meta;
 pub(crate) use render::render_dependencies;
@@ -27,12 +27,18 @@ pub(crate) use render::render_dependencies;
 /// `-e/--enforce_clean`).
 pub(crate) fn experiment_record(info: &ExperimentInfo, name: &str) -> ExperimentRecord {
     let build = &info.build;
+    let linked = linked(build);
     ExperimentRecord {
         name: name.to_owned(),
         base_dir: build.manifest_dir.to_owned(),
         mainfile: mainfile(build),
         sources: build.sources.to_vec(),
-        dependencies: dependencies(build),
+        dependencies: linked.iter().map(Dependency::requirement).collect(),
+        direct_dependencies: linked
+            .iter()
+            .filter(|d| d.direct)
+            .map(Dependency::requirement)
+            .collect(),
         repositories: Vec::new(),
     }
 }
@@ -151,6 +157,10 @@ mod tests {
         assert_eq!(record.mainfile, "src/main.rs");
         assert_eq!(record.sources, sources);
         assert_eq!(record.dependencies.len(), 7);
+        assert_eq!(
+            record.direct_dependencies,
+            ["alpha==0.1.0", "bits==2.0.0", "delta==0.2.0", "feat==0.1.0"]
+        );
         assert!(record.repositories.is_empty());
     }
 

@@ -25,19 +25,19 @@ const ENDC: &str = "\x1b[0m";
 ///
 /// ```
 ///
-/// A `*` in place of the first space marks the experiment's direct dependencies (`direct`,
-/// in `name==version` form) among all the packages compiled in. The `Version Control`
+/// A `*` in place of the first space marks the experiment's direct dependencies among all
+/// the packages compiled in. The `Version Control`
 /// section appears only when a repository was found; `M` marks a dirty one, and with `color` its line is red. The text ends with an empty line, like
 /// Sacred's; print it as is.
-pub(crate) fn render_dependencies(
-    record: &ExperimentRecord,
-    direct: &[String],
-    color: bool,
-) -> String {
+pub(crate) fn render_dependencies(record: &ExperimentRecord, color: bool) -> String {
     let mut out = String::from("Dependencies:\n");
     for dep in &record.dependencies {
         let (name, version) = dep.split_once("==").unwrap_or((dep, ""));
-        let mark = if direct.contains(dep) { '*' } else { ' ' };
+        let mark = if record.direct_dependencies.contains(dep) {
+            '*'
+        } else {
+            ' '
+        };
         let _ = writeln!(out, "{mark} {name:<20} == {version}");
     }
     out.push_str("\nSources:\n");
@@ -81,13 +81,14 @@ mod tests {
                 },
             ],
             dependencies: vec!["rand==0.10.0".into(), "serde_json==1.0.154".into()],
+            direct_dependencies: vec!["rand==0.10.0".into()],
             repositories,
         }
     }
 
     #[test]
     fn print_dependencies_uses_sacreds_layout() {
-        let text = render_dependencies(&record(Vec::new()), &["rand==0.10.0".into()], true);
+        let text = render_dependencies(&record(Vec::new()), true);
         assert_eq!(
             text,
             "Dependencies:\n\
@@ -117,7 +118,7 @@ mod tests {
                 diff: String::new(),
             },
         ];
-        let plain = render_dependencies(&record(repos.clone()), &[], false);
+        let plain = render_dependencies(&record(repos.clone()), false);
         assert!(
             plain.ends_with(
                 "\nVersion Control:\n\
@@ -127,7 +128,7 @@ mod tests {
             ),
             "{plain}"
         );
-        let colored = render_dependencies(&record(repos), &[], true);
+        let colored = render_dependencies(&record(repos), true);
         assert!(
             colored.contains(
                 "\n\x1b[31mM https://example.invalid/exp.git              0123456789abcdef0123456789abcdef01234567\x1b[0m\n"
