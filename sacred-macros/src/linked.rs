@@ -5,8 +5,8 @@
 //! turns on, test-only crates, proc macros. Cargo knows which of them a build links, but a
 //! macro cannot ask it (and `cargo metadata` would need the target, which a macro is not
 //! told). So the expansion reads the lockfile and, for each package it reaches, the
-//! package's own `Cargo.toml` (from cargo's registry cache, a git checkout, or the path its
-//! dependent names), and emits each package's normal dependency declarations (optional or
+//! package's own `Cargo.toml` (from a `vendor/` directory beside the lockfile, cargo's
+//! registry cache, a git checkout, or the path its dependent names), and emits each package's normal dependency declarations (optional or
 //! not, with the features they ask for) and the features that turn dependencies on. A
 //! declaration for some targets only carries its condition as `cfg!(…)` (or a comparison
 //! with the target triple), so the compiler decides it for the very target it builds, and
@@ -22,6 +22,7 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -353,6 +354,23 @@ pub(crate) fn cargo_home() -> Option<PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
 }
 
+/// The registry manifests read so far in this process. A registry package's manifest never
+/// changes, and an IDE keeps the macro loaded and expands it again and again: parsing
+/// some hundred manifests is most of an expansion's time.
+fn cached_manifest(path: &Path) -> Option<Arc<Manifest>> {
+    static CACHE: Mutex<Option<HashMap<PathBuf, Arc<Manifest>>>> = Mutex::new(None);
+    let mut cache = CACHE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let cache = cache.get_or_insert_with(HashMap::new);
+    if let Some(manifest) = cache.get(path) {
+        return Some(Arc::clone(manifest));
+    }
+    let manifest = Arc::new(Manifest::read(path)?);
+    cache.insert(path.to_path_buf(), Arc::clone(&manifest));
+    Some(manifest)
+}
+
 /// The manifest of a registry package: `registry/src/<index>/<name>-<version>/Cargo.toml`.
 fn registry_manifest(home: &Path, name: &str, version: &str) -> Option<PathBuf> {
     let indexes = std::fs::read_dir(home.join("registry/src")).ok()?;
@@ -497,7 +515,7 @@ impl Packages<'_> {
     }
 
     /// The manifest of package `i`, if it can be found.
-    fn manifest(&mut self, i: usize) -> Option<Manifest> {
+    fn manifest(&mut self, i: usize) -> Option<Arc<Manifest>> {
         let p = &self.locked[i];
         match p.source.as_deref() {
             None => {
@@ -512,16 +530,24 @@ impl Packages<'_> {
                 if let Some(path) = manifest.dir.join("Cargo.toml").to_str() {
                     self.tracked.insert(path.to_owned());
                 }
-                Some(manifest)
+                Some(Arc::new(manifest))
             }
             Some(source) if source.starts_with("git+") => {
-                git_manifest(self.build.cargo_home.as_deref()?, &p.name, source)
+                git_manifest(self.build.cargo_home.as_deref()?, &p.name, source).map(Arc::new)
             }
-            Some(_) => Manifest::read(&registry_manifest(
-                self.build.cargo_home.as_deref()?,
-                &p.name,
-                &p.version,
-            )?),
+            Some(_) => {
+                // A vendored copy (`cargo vendor`) beside the lockfile, else cargo's cache.
+                let vendored = self.build.lockfile.parent().and_then(|ws| {
+                    [format!("{}-{}", p.name, p.version), p.name.clone()]
+                        .iter()
+                        .map(|dir| ws.join("vendor").join(dir).join("Cargo.toml"))
+                        .find(|path| path.is_file())
+                });
+                let path = vendored.or_else(|| {
+                    registry_manifest(self.build.cargo_home.as_deref()?, &p.name, &p.version)
+                })?;
+                cached_manifest(&path)
+            }
         }
     }
 
@@ -937,6 +963,20 @@ libc = "0.2"
         // says; `libc` is kept, unconditionally.
         assert_eq!(dep(&graph, "util", "libc").cond, Cond::True);
         assert!(!names(&graph).contains(&"derive"));
+    }
+
+    #[test]
+    fn a_vendored_manifest_is_read_as_the_registry_one() {
+        let tmp = workspace();
+        let cached = "home/registry/src/index.example-0123/serde-1.0.0/Cargo.toml";
+        let text = std::fs::read_to_string(tmp.0.join(cached)).unwrap();
+        std::fs::remove_file(tmp.0.join(cached)).unwrap();
+        tmp.write("ws/vendor/serde/Cargo.toml", &text);
+        let graph = graph_of(&tmp, None);
+        let serde = graph.packages.iter().find(|p| p.name == "serde").unwrap();
+        assert_eq!(serde.features.len(), 1, "{serde:?}");
+        // Read twice (an IDE expands again): the same graph.
+        assert_eq!(graph_of(&tmp, None), graph);
     }
 
     #[test]
