@@ -176,8 +176,9 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use sacred_core::__private::{
-        BuildInfo, Config, ConfigType, DefaultValue, Field, Kind, NamedConfig, Param, Pick,
-        PickConfig, PickValue, Variant, VariantFields, default_json,
+        BuildInfo, Config, ConfigType, DefaultValue, DependencyDecl, DependencyGraph, Field,
+        GraphPackage, Kind, NamedConfig, Param, Pick, PickConfig, PickValue, Variant,
+        VariantFields, default_json, target_is,
     };
     pub use sacred_core::observer::SourceFile;
     pub use sacred_core::{Experiment, ExperimentInfo, FunctionOutcome, Run, outcome};
@@ -226,3 +227,8 @@ pub mod __private {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// The Rust examples of the guide for Sacred's users, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/COMING_FROM_SACRED.md")]
+pub struct ComingFromSacredDoctests;

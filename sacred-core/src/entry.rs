@@ -131,9 +131,28 @@ where
         // Needs no config: a run's journal holds its own.
         return crate::journal::sync::sync(&program, journals, &flags, env, &logger);
     }
+    // `save_config`'s own parameter, as in Sacred: `with config_filename=FILE`.
+    let (updates, config_filename) = if command == Command::SaveConfig {
+        config::take_config_filename(updates, &flags)?
+    } else {
+        (updates, None)
+    };
     let (config, resolved) = config::resolve::<E>(&updates, flags.force, env)?;
-    for key in &resolved.added {
-        logger.log(WARNING, &format!("Added new config entry: \"{key}\""));
+    // Sacred warns about keys that are no config entry (here only `config_filename`; other
+    // unknown keys are errors, or kept with `-f`), unless `-f` silences it, on the logger
+    // of the experiment's scaffold, `root`.
+    if config_filename.is_some() && !flags.force {
+        let scaffold = Logger {
+            name: "root".to_owned(),
+            ..logger.clone()
+        };
+        scaffold.log(
+            WARNING,
+            &format!(
+                "Added new config entry: \"{}\"",
+                config::CONFIG_FILENAME_KEY
+            ),
+        );
     }
     let command_name = command.name();
     let print_options = PrintOptions {
@@ -157,15 +176,18 @@ where
             Ok(Outcome::Done)
         }
         Command::SaveConfig => {
-            let given = flags
-                .config_file
-                .clone()
+            let given = config_filename
+                .or_else(|| flags.config_file.clone())
                 .map_or_else(config::default_save_path, Into::into);
             let path = env.resolve(&given);
             run_command(&logger, "save_config", || {
-                config::save_config(&resolved.record, &path)?;
-                logger.log(INFO, &format!("Saved config to {}", given.display()));
-                Ok(())
+                // Sacred logs this on the command's own logger, before writing.
+                let command_logger = Logger {
+                    name: "save_config".to_owned(),
+                    ..logger.clone()
+                };
+                command_logger.info(&format!("Saving config to \"{}\"", given.display()));
+                config::save_config(&resolved.record, &path)
             })?;
             Ok(Outcome::Done)
         }

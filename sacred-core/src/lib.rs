@@ -50,7 +50,10 @@ pub use seed::SeededRng;
 pub mod __private {
     pub use crate::capture::{write_stderr, write_stdout};
     pub use crate::entry::main_in;
-    pub use crate::experiment::{BuildInfo, DefaultValue, NamedConfig, Param};
+    pub use crate::experiment::{
+        BuildInfo, DefaultValue, DependencyDecl, DependencyGraph, GraphPackage, NamedConfig, Param,
+        target_is,
+    };
     pub use crate::schema::{
         Config, ConfigType, Field, Kind, Pick, PickConfig, PickValue, Variant, VariantFields,
         default_json,

@@ -281,8 +281,9 @@ impl Lifecycle {
         if self.finished.load(Ordering::SeqCst) {
             return;
         }
+        // Sacred logs an interruption as a warning, not an error.
         self.logger.log(
-            ERROR,
+            WARNING,
             &format!("Aborted after {}!", format_elapsed(self.started.elapsed())),
         );
         if self

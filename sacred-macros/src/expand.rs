@@ -8,6 +8,7 @@ use syn::spanned::Spanned;
 use syn::{Ident, Path};
 
 use crate::crate_files::CrateFiles;
+use crate::linked::Graph;
 use crate::model::{Experiment, Input, Output, Param};
 use crate::source_text::compact;
 
@@ -200,10 +201,7 @@ fn build_info_of(files: &CrateFiles) -> TokenStream {
             }
         }
     });
-    let lockfile = match &files.lockfile {
-        Some(path) => quote!(::core::option::Option::Some(::core::include_str!(#path))),
-        None => quote!(::core::option::Option::None),
-    };
+    let dependencies = dependency_graph(files.graph.as_ref(), files.lockfile.as_deref());
     quote! {
         ::sacred::__private::BuildInfo {
             package: ::core::env!("CARGO_PKG_NAME"),
@@ -211,9 +209,76 @@ fn build_info_of(files: &CrateFiles) -> TokenStream {
             manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
             main_file: ::core::file!(),
             sources: &[#(#sources),*],
-            lockfile: #lockfile,
+            dependencies: #dependencies,
         }
     }
+}
+
+/// The dependency graph as a constant: `cfg!(…)` decides each declaration for some
+/// targets, and each of the experiment's features, for the build being compiled. The lockfile and the path packages' manifests it was read from
+/// are included (and dropped) so that cargo rebuilds the crate when one changes.
+fn dependency_graph(graph: Option<&Graph>, lockfile: Option<&str>) -> TokenStream {
+    let Some(graph) = graph else {
+        let tracked = lockfile.map(|path| {
+            quote!(
+                const _: &str = ::core::include_str!(#path);
+            )
+        });
+        return quote!({
+            #tracked
+            ::sacred::__private::DependencyGraph::EMPTY
+        });
+    };
+    let packages = graph.packages.iter().map(|package| {
+        let (name, version) = (&package.name, &package.version);
+        let features = package
+            .features
+            .iter()
+            .map(|(feature, items)| quote!((#feature, &[#(#items),*])));
+        let deps = package.deps.iter().map(|dep| {
+            let key = &dep.key;
+            let to = u32::try_from(dep.to).unwrap_or(u32::MAX);
+            let on = dep.cond.tokens();
+            let (optional, default_features) = (dep.optional, dep.default_features);
+            let features = &dep.features;
+            quote! {
+                ::sacred::__private::DependencyDecl {
+                    key: #key,
+                    to: #to,
+                    on: #on,
+                    optional: #optional,
+                    default_features: #default_features,
+                    features: &[#(#features),*],
+                }
+            }
+        });
+        quote! {
+            ::sacred::__private::GraphPackage {
+                name: #name,
+                version: #version,
+                features: &[#(#features),*],
+                deps: &[#(#deps),*],
+            }
+        }
+    });
+    let root_features = graph
+        .root_features
+        .iter()
+        .map(|feature| quote!((#feature, ::core::cfg!(feature = #feature))));
+    let tracked = lockfile
+        .into_iter()
+        .chain(graph.tracked.iter().map(String::as_str));
+    quote!({
+        #(const _: &[u8] = ::core::include_bytes!(#tracked);)*
+        // A manifest's `cfg(…)` may name configurations this crate does not declare.
+        #[allow(unexpected_cfgs)]
+        const GRAPH: ::sacred::__private::DependencyGraph =
+            ::sacred::__private::DependencyGraph {
+                packages: &[#(#packages),*],
+                root_features: &[#(#root_features),*],
+            };
+        GRAPH
+    })
 }
 
 /// The path of the constant that `#[named_config]` emitted for the function at `path`:
@@ -432,11 +497,12 @@ mod tests {
                 },
             ],
             lockfile: Some("/ws/Cargo.lock".into()),
+            graph: None,
         };
         let out = squash(&build_info_of(&files).to_string());
         for expected in [
             "sources: &[::sacred::__private::SourceFile {path: \"examples/demo.rs\", content: ::core::include_bytes!(\"/ws/examples/demo.rs\"), }, ::sacred::__private::SourceFile {path: \"src/lib.rs\", content: ::core::include_bytes!(\"/ws/src/lib.rs\"), }]",
-            "lockfile: ::core::option::Option::Some(::core::include_str!(\"/ws/Cargo.lock\"))",
+            "dependencies: {const _: &str = ::core::include_str!(\"/ws/Cargo.lock\"); ::sacred::__private::DependencyGraph::EMPTY}",
             "main_file: ::core::file!()",
         ] {
             assert!(
@@ -447,7 +513,7 @@ mod tests {
         let out = squash(&build_info_of(&CrateFiles::default()).to_string());
         assert!(
             out.contains(&squash(
-                "sources: &[], lockfile: ::core::option::Option::None"
+                "sources: &[], dependencies: {::sacred::__private::DependencyGraph::EMPTY}"
             )),
             "{out}"
         );

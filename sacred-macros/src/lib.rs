@@ -15,10 +15,13 @@ mod ctxt;
 mod docs;
 mod expand;
 mod fallback;
+mod linked;
 mod model;
 mod named_config;
 mod serde_names;
 mod source_text;
+#[cfg(test)]
+mod test_dir;
 mod validate;
 
 use proc_macro::TokenStream;

@@ -62,18 +62,20 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         summary: "Store the updated configuration in a file.",
         usage: "{program} save_config [with UPDATE...] [--config-file=FILE]",
         body: "Resolves the configuration like print_config, writes it to FILE and exits \
-               without running the experiment. FILE is given with `--config-file` and \
-               defaults to `config.json`.",
+               without running the experiment. FILE is given as in Sacred, with \
+               `with config_filename=FILE`, or with `--config-file`, and defaults to \
+               `config.json`; its extension chooses the format (.json, .toml, .yaml, .yml).",
     },
     CommandSpec {
         name: "print_dependencies",
         command: Command::PrintDependencies,
         summary: "Print the detected source-files and dependencies.",
         usage: "{program} print_dependencies",
-        body: "Lists what a run records about the code: the dependencies from the Cargo.lock \
-               the binary was built with, the source files embedded at build time with their \
-               md5, and the git repositories with their commit (`M` marks uncommitted changes), \
-               and exits without running the experiment.",
+        body: "Lists what a run records about the code: the packages compiled into the \
+               binary, with their versions (`*` marks the crate's own direct dependencies), \
+               the source files embedded at build time with their md5, and the git \
+               repositories with their commit (`M` marks uncommitted changes), and exits \
+               without running the experiment.",
     },
     CommandSpec {
         name: "sync",

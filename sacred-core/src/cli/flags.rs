@@ -150,12 +150,12 @@ pub(super) const FLAGS: &[FlagSpec] = &[
         short: Some('m'),
         long: "mongo_db",
         value: Some(
-            "a database specification `[host:port:]db_name[.prefix][!priority]` or a \
+            "a database specification `[host:port:]db_name[.collection][!priority]` or a \
              `mongodb://` URI",
         ),
         help: "Add a MongoDB Observer to the experiment. The argument value is the database \
                specification. Should be in the form: \
-               `[host:port:]db_name[.prefix][!priority]`, or a `mongodb://` URI",
+               `[host:port:]db_name[.collection][!priority]`, or a `mongodb://` URI",
     },
     FlagSpec {
         id: FlagId::Name,
@@ -411,6 +411,7 @@ impl FlagSet {
                     )
                 })?;
                 flags.loglevel = Some(level);
+                flags.loglevel_given = Some(value.clone());
             }
             FlagId::MongoDb => flags.mongo_db = Some(text()?),
             FlagId::Name => flags.name = Some(one_line(text()?)?),

@@ -231,6 +231,9 @@ pub(crate) struct Flags {
     pub id: Option<String>,
     /// `-l/--loglevel LEVEL`, as a number (10 DEBUG … 50 CRITICAL).
     pub loglevel: Option<u8>,
+    /// `-l/--loglevel LEVEL` as it was typed (`WARNING`, `30`), which Sacred records in
+    /// `meta.options`.
+    pub loglevel_given: Option<String>,
     /// `-m/--mongo_db SPEC`.
     pub mongo_db: Option<String>,
     /// `-n/--name NAME`.

@@ -28,7 +28,7 @@ use crate::{ConfigSource, Env, Error};
 pub(crate) use file::default_save_path;
 use layer::Layer;
 pub(crate) use print::{PrintOptions, render_config, render_named_configs};
-pub(crate) use save::save_config;
+pub(crate) use save::{CONFIG_FILENAME_KEY, save_config, take_config_filename};
 
 /// Sets a dotted key in a JSON object, creating nested objects on the way.
 pub(crate) fn merge_update(target: &mut serde_json::Value, key: &str, value: serde_json::Value) {

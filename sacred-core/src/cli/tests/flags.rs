@@ -42,6 +42,7 @@ fn every_value_flag() {
             file_storage: Some("runs".to_owned()),
             id: Some("7".to_owned()),
             loglevel: Some(20),
+            loglevel_given: Some("INFO".to_owned()),
             mongo_db: Some("host:27017:db".to_owned()),
             name: Some("trial".to_owned()),
             priority: Some(3.0),
