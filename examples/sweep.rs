@@ -1,47 +1,60 @@
-//! A sweep and its workers: a small deterministic fit whose result depends on its config
-//! and seed only, so a rerun gives the same result.
+//! A learning-rate sweep to browse with `runs`: fits a line to noisy points by gradient
+//! descent and logs the loss at every step.
 //!
 //! ```text
-//! cargo run --example sweep -- sweep with lr=[0.1,0.01] batch_size=[16,32] -F runs
-//! cargo run --features mongo --example sweep -- sweep with lr=[0.1,0.01] -q -m localhost:27017:lab
-//! cargo run --features mongo --example sweep -- worker -m localhost:27017:lab --idle-exit 10
-//! cargo run --features mongo --example sweep -- rerun 1 -m localhost:27017:lab
+//! cargo run --example sweep -- with lr=0.01
+//! cargo run --example sweep -- with lr=0.1 momentum=0.5
+//! cargo run --example sweep -- runs ls
+//! cargo run --example sweep -- runs diff 1 2
+//! cargo run --example sweep --features plot -- runs plot training.loss -o loss.png --log-y
 //! ```
-
-use std::time::Duration;
 
 use sacred::prelude::*;
 
-/// A toy fit: `steps` updates of a weight towards 1, with noise drawn from the run's seed.
-#[experiment(name = "sweep_demo")]
+/// Fits `y = a·x + b` to 64 noisy points of `y = 2x + 1` by gradient descent.
+#[experiment(name = "sweep")]
 fn main(
     /// learning rate
-    #[default(0.1)]
+    #[default(0.05)]
     lr: f64,
-    /// samples per step
-    #[default(16)]
-    batch_size: u32,
-    /// units per layer (a list: in a sweep, a list of lists sweeps it)
-    #[default(vec![8, 8])]
-    layers: Vec<u32>,
-    /// updates of the weight
-    #[default(20)]
-    steps: u32,
-    /// seconds each step waits, to keep a run busy
+    /// momentum of the updates
     #[default(0.0)]
-    pause: f64,
+    momentum: f64,
+    /// gradient steps
+    #[default(100)]
+    steps: u32,
     run: &Run,
 ) -> f64 {
-    let mut rng = run.rng_for("noise");
-    let mut weight = 0.0_f64;
-    for step in 0..steps {
-        let noise = f64::from(u32::try_from(rng.next_u64() % 1000).unwrap_or(0)) / 1e5;
-        weight += lr * (1.0 - weight) + noise;
-        run.log_scalar_at("weight", weight, u64::from(step));
-        if pause > 0.0 {
-            std::thread::sleep(Duration::from_secs_f64(pause));
+    let mut noise = run.rng_for("data");
+    let points: Vec<(f64, f64)> = (0..64)
+        .map(|i| {
+            let x = f64::from(i) / 32.0 - 1.0;
+            // Uniform noise in [-0.25, 0.25).
+            #[allow(clippy::cast_precision_loss)]
+            let e = (noise.next_u64() >> 11) as f64 / (1_u64 << 53) as f64 - 0.5;
+            (x, 2.0 * x + 1.0 + e * 0.5)
+        })
+        .collect();
+    let n = points.len() as f64;
+    let loss = run.metric("training.loss");
+    let (mut a, mut b, mut va, mut vb) = (0.0, 0.0, 0.0, 0.0);
+    let mut last = f64::NAN;
+    for _ in 0..steps {
+        let (mut ga, mut gb, mut sum) = (0.0, 0.0, 0.0);
+        for (x, y) in &points {
+            let err = a * x + b - y;
+            ga += 2.0 * err * x / n;
+            gb += 2.0 * err / n;
+            sum += err * err / n;
         }
+        loss.log(sum);
+        last = sum;
+        va = momentum * va - lr * ga;
+        vb = momentum * vb - lr * gb;
+        a += va;
+        b += vb;
     }
-    let units: u32 = layers.iter().sum();
-    weight * f64::from(batch_size) + f64::from(units)
+    run.log_scalar("fit.a", a);
+    run.log_scalar("fit.b", b);
+    last
 }

@@ -29,7 +29,8 @@
 pub use rand;
 pub use sacred_core::{
     ArtifactOptions, ConfigError, ConfigSource, Env, Error, Experiment, ExperimentInfo, Failure,
-    Metric, Outcome, Progress, Run, SeededRng, observer, seed, time,
+    Metric, Outcome, Progress, Run, SacredLayer, SeededRng, logging, observer, runs, seed, time,
+    tracing_layer,
 };
 #[cfg(feature = "mongo")]
 pub use sacred_mongo as mongo;
@@ -76,6 +77,53 @@ where
     sacred_core::run_from::<E, I, S>(args, &with_features(env.clone()))
 }
 
+/// Runs the experiment `E` with the process's arguments and environment, as the `main` that
+/// `#[experiment]` generates for a function named `main` does: prints an error, if any, and
+/// exits with the command's exit code.
+///
+/// Call it from a `main` of your own when something must happen before the run, such as
+/// setting up your own logging: a `tracing` subscriber or `log` logger installed there is
+/// kept, and sacred installs its own only where you installed none (see [`logging`]).
+///
+/// ```no_run
+/// use sacred::prelude::*;
+///
+/// /// Trains.
+/// #[experiment(config = Train)]
+/// fn train(#[default(0.1)] lr: f64) -> f64 {
+///     tracing::info!(lr, "training");
+///     lr
+/// }
+///
+/// fn main() {
+///     tracing_subscriber::fmt::init();
+///     sacred::main::<Train>();
+/// }
+/// ```
+pub fn main<E: Experiment>() -> ! {
+    sacred_core::__private::main_in::<E>(with_features(sacred_core::Env::from_process()))
+}
+
+/// Runs `runs ARGS…` (the words after `runs`) as the `sacred` tool does: for runs of every
+/// experiment, from file storage (`-F DIR`) or, with the `mongo` feature, MongoDB
+/// (`-m URL`); `plot` needs the `plot` feature.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// std::fs::create_dir(dir.path().join("runs"))?;
+/// let env = sacred::Env::captured(dir.path());
+/// sacred::runs_from(&["ls".to_owned(), "-F".to_owned(), "runs".to_owned()], &env)?;
+/// assert_eq!(env.stdout_text(), "no runs in file storage `runs`\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// Bad input (exit code 2) and stores that cannot be read (1); see
+/// [`runs::run_from`].
+pub fn runs_from(args: &[String], env: &Env) -> Result<(), Error> {
+    sacred_core::runs::run_from("sacred", args, &with_features(env.clone()), None)
+}
+
 /// Registers what the enabled features add to an environment: the MongoDB observer.
 fn with_features(env: Env) -> Env {
     #[cfg(feature = "mongo")]
@@ -106,16 +154,27 @@ mod mongo_factory {
                 .map_err(|e| ObserverError::new(e.to_string()))?;
             Ok(Box::new(store))
         }
+
+        fn mongo_reader(
+            &self,
+            spec: &str,
+        ) -> Result<Box<dyn sacred_core::runs::RunReader>, ObserverError> {
+            let spec =
+                sacred_mongo::parse_spec(spec).map_err(|e| ObserverError::new(e.to_string()))?;
+            let runs = sacred_mongo::MongoRuns::connect(&spec)
+                .map_err(|e| ObserverError::new(e.to_string()))?;
+            Ok(Box::new(runs))
+        }
     }
 }
 
-pub use sacred_macros::{experiment, named_config};
+pub use sacred_macros::{config, experiment, ingredient, named_config};
 pub use serde;
 pub use serde_json;
 
 /// Everything an experiment usually needs: `use sacred::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Run, experiment, named_config};
+    pub use crate::{Run, config, experiment, ingredient, named_config};
     pub use rand::{Rng, RngExt, SeedableRng};
 }
 
@@ -124,14 +183,17 @@ pub mod prelude {
 /// Not a stable API: it changes whenever the macros change.
 #[doc(hidden)]
 pub mod __private {
-    pub use sacred_core::__private::{BuildInfo, DefaultValue, NamedConfig, Param};
+    pub use sacred_core::__private::{
+        BuildInfo, Config, ConfigType, DefaultValue, DependencyDecl, DependencyGraph, Field,
+        GraphPackage, Kind, NamedConfig, Param, Pick, PickConfig, PickValue, Variant,
+        VariantFields, default_json, target_is,
+    };
     pub use sacred_core::observer::SourceFile;
     pub use sacred_core::{Experiment, ExperimentInfo, FunctionOutcome, Run, outcome};
 
-    /// The generated `main`: the process's arguments and environment, with the observers
-    /// of the enabled features; prints an error and exits with its code.
+    /// The generated `main` (see [`crate::main`]).
     pub fn main<E: Experiment>() -> ! {
-        sacred_core::__private::main_in::<E>(super::with_features(sacred_core::Env::from_process()))
+        crate::main::<E>()
     }
     pub use serde;
     pub use serde_json;
@@ -173,3 +235,8 @@ pub mod __private {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// The Rust examples of the guide for Sacred's users, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/COMING_FROM_SACRED.md")]
+pub struct ComingFromSacredDoctests;

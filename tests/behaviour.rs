@@ -322,8 +322,83 @@ fn print_named_configs_lists_docs() {
     assert!(matches!(out, Ok(Outcome::Done)));
     assert_eq!(
         env.stdout_text(),
-        "Named Configurations (doc):\n  small                              # Small batches.\n  big                                # Big batches and a custom name.\n"
+        "Named Configurations (doc):\n  small   # Small batches.\n  big   # Big batches and a custom name.\n"
     );
+}
+
+#[test]
+fn save_config_takes_config_filename_as_sacred_does() {
+    let dir = tmp();
+    let env = env_in(dir.path());
+    let out = run_from::<Cfg, _, _>(
+        [
+            "behave",
+            "save_config",
+            "with",
+            "config_filename=out.yaml",
+            "lr=0.5",
+        ],
+        &env,
+    );
+    assert!(matches!(out, Ok(Outcome::Done)), "{out:?}");
+    let yaml = std::fs::read_to_string(dir.path().join("out.yaml")).unwrap_or_default();
+    assert!(yaml.contains("lr: 0.5"), "{yaml}");
+    assert!(!yaml.contains("config_filename"), "{yaml}");
+    assert!(!dir.path().join("config.json").exists());
+    let log = env.stderr_text();
+    assert!(
+        log.starts_with(
+            "WARNING - root - Added new config entry: \"config_filename\"\n\
+             INFO - behave - Running command 'save_config'\n"
+        ),
+        "{log}"
+    );
+    assert!(
+        log.contains("INFO - save_config - Saving config to \"out.yaml\"\n"),
+        "{log}"
+    );
+
+    // `-f` silences the warning, as in Sacred.
+    let env = env_in(dir.path());
+    let out = run_from::<Cfg, _, _>(
+        [
+            "behave",
+            "save_config",
+            "-f",
+            "with",
+            "config_filename=forced.json",
+        ],
+        &env,
+    );
+    assert!(matches!(out, Ok(Outcome::Done)), "{out:?}");
+    assert!(dir.path().join("forced.json").is_file());
+    assert!(!env.stderr_text().contains("Added new config entry"));
+
+    // Both spellings at once is ambiguous.
+    let env = env_in(dir.path());
+    let out = run_from::<Cfg, _, _>(
+        [
+            "behave",
+            "save_config",
+            "--config-file",
+            "a.json",
+            "with",
+            "config_filename=b.json",
+        ],
+        &env,
+    );
+    match out {
+        Err(e) => {
+            assert_eq!(e.exit_code(), 2);
+            assert!(e.to_string().contains("config_filename"), "{e}");
+        }
+        Ok(o) => panic!("expected an error, got {o:?}"),
+    }
+    assert!(!dir.path().join("a.json").exists() && !dir.path().join("b.json").exists());
+
+    // Other commands have no such key.
+    let (out, _) = run(&["print_config", "with", "config_filename=x.json"]);
+    assert!(out.is_err(), "{out:?}");
 }
 
 #[test]
@@ -438,16 +513,15 @@ fn bad_input_runs_and_writes_nothing() {
 }
 
 #[test]
-fn force_records_unknown_keys_without_passing_them_on() {
+fn force_records_unknown_keys_without_passing_them_on_and_says_nothing() {
     let (out, env) = run(&["-f", "with", "nonexistent=3"]);
     match out {
         Ok(Outcome::Completed { config, .. }) => assert_eq!(config["nonexistent"], json!(3)),
         other => panic!("expected a completed run, got {other:?}"),
     }
-    assert!(
-        env.stderr_text()
-            .contains("WARNING - behave - Added new config entry: \"nonexistent\"")
-    );
+    // Sacred's `-f` silences the warnings about suspicious changes.
+    let log = env.stderr_text();
+    assert!(!log.contains("Added new config entry"), "{log}");
 }
 
 #[test]

@@ -171,7 +171,7 @@ fn config_layers_combines_named_configs_files_and_updates() {
     let out = run("config_layers", &["print_named_configs"], dir.path());
     assert_eq!(
         text(&out.stdout),
-        "Named Configurations (doc):\n  small                              # Few, small batches for a quick check.\n  sgd                                # Plain SGD with a larger learning rate.\n"
+        "Named Configurations (doc):\n  small   # Few, small batches for a quick check.\n  sgd   # Plain SGD with a larger learning rate.\n"
     );
 }
 
@@ -214,4 +214,44 @@ fn an_outside_crate_builds_the_quickstart_program() {
     // The same program gives the same numbers as the example built in this workspace.
     let here = run("quickstart", &["with", "lr=0.0001", "seed=42"], dir.path());
     assert_eq!(text(&out.stdout), text(&here.stdout));
+
+    // Its dependencies: `sacred` (its only one, marked) and what `sacred` links, found
+    // through the path dependency and `sacred`'s own workspace; no MongoDB driver (the
+    // feature is off), nothing for other targets.
+    let out = Command::new(target.join("debug/outside"))
+        .arg("print_dependencies")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let listed: Vec<&str> = stdout
+        .lines()
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .collect();
+    let direct: Vec<&str> = listed
+        .iter()
+        .filter(|l| l.starts_with('*'))
+        .copied()
+        .collect();
+    assert_eq!(direct, ["* sacred               == 0.1.0"], "{stdout}");
+    for present in ["sacred-core ", "serde_json ", "figment ", "rustix "] {
+        assert!(
+            listed.iter().any(|l| l[2..].starts_with(present)),
+            "{present}missing: {stdout}"
+        );
+    }
+    for absent in [
+        "mongodb ",
+        "tokio ",
+        "windows-sys ",
+        "wasm-bindgen ",
+        "sacred-macros ",
+    ] {
+        assert!(
+            !listed.iter().any(|l| l[2..].starts_with(absent)),
+            "{absent}listed: {stdout}"
+        );
+    }
 }

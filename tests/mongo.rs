@@ -137,6 +137,80 @@ fn a_completed_run_matches_sacreds_document() {
 }
 
 #[test]
+fn a_collection_in_the_short_form_names_the_runs_collection_as_in_sacred() {
+    // Python Sacred 0.8.7, `-m HOST:PORT:DB.myruns`: the run in `myruns`, its metrics in
+    // `metrics`, the files in the bucket `fs` as `artifact://myruns/1/model.bin`. The short
+    // form carries no credentials: this test needs a server that asks for none.
+    let db = TestDb::new("collection");
+    let host = MongoUrl::parse(db.url()).first_host();
+    let arg = format!("{host}:{}.myruns", db.name());
+    let dir = tmp();
+    let out = golden(&["-m", &arg, "with", "seed=1"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(db.count("myruns", Document::new()), 1);
+    assert_eq!(db.count("runs", Document::new()), 0);
+    assert_eq!(db.count("myruns_runs", Document::new()), 0);
+    assert_eq!(
+        db.count("metrics", sacred::mongo::bson::doc! {"run_id": 1}),
+        2
+    );
+    assert_eq!(db.count("myruns_metrics", Document::new()), 0);
+    let files: Vec<String> = db
+        .find("fs.files", Document::new())
+        .iter()
+        .filter_map(|f| f.get_str("filename").ok().map(str::to_owned))
+        .collect();
+    for artifact in ["model.bin", "summary.txt"] {
+        let name = format!("artifact://myruns/1/{artifact}");
+        assert!(files.contains(&name), "{name} not in {files:?}");
+    }
+
+    // The reader of the same argument finds all of it.
+    let spec = parse_spec(&arg).unwrap();
+    assert_eq!(spec.runs_collection(), "myruns");
+    let reader = MongoReader::connect(&spec).unwrap();
+    let run = reader.get_run(&RunId::Int(1)).unwrap().unwrap();
+    assert_eq!(run.get_str("status").ok(), Some("COMPLETED"));
+    // The packages compiled in, and beside them the direct ones.
+    let json = json_of(&run);
+    let listed = |key: &str| -> Vec<String> {
+        json["experiment"][key]
+            .as_array()
+            .map(|deps| {
+                deps.iter()
+                    .filter_map(|d| d.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (all, direct) = (listed("dependencies"), listed("direct_dependencies"));
+    assert!(
+        direct.iter().any(|d| d.starts_with("sacred-mongo==")),
+        "{direct:?}"
+    );
+    assert!(
+        direct.iter().all(|d| all.contains(d)),
+        "{direct:?} not in {all:?}"
+    );
+    assert!(
+        !all.iter().any(|d| d.starts_with("windows-sys==")),
+        "{all:?}"
+    );
+    let metrics = reader.metrics(&RunId::Int(1)).unwrap();
+    assert!(
+        metrics
+            .iter()
+            .any(|m| m.name == "training.loss" && m.steps == [0, 1, 2]),
+        "{metrics:?}"
+    );
+    assert_eq!(
+        reader.artifact(&RunId::Int(1), "model.bin").unwrap(),
+        Some(b"\x00\x01weights".to_vec())
+    );
+    assert!(reader.captured_out(&RunId::Int(1)).unwrap().is_some());
+}
+
+#[test]
 fn failed_and_panicking_runs_match_sacreds_document() {
     let db = TestDb::new("failed");
     let dir = tmp();

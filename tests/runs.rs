@@ -314,7 +314,8 @@ fn sigint_and_sigterm_interrupt_the_run_and_keep_its_record() {
         assert_eq!(metrics["training.loss"]["steps"], json!([0, 1, 2]));
         let cout = read(&dir.path().join("fs/1/cout.txt"));
         assert!(cout.contains("waiting for a signal"), "{cout}");
-        assert!(cout.contains("ERROR - golden - Aborted after"), "{cout}");
+        // Sacred logs the interruption as a warning.
+        assert!(cout.contains("WARNING - golden - Aborted after"), "{cout}");
         assert_eq!(own_artifacts(&run), ["model.bin", "summary.txt"]);
     }
 }
@@ -515,6 +516,11 @@ fn loglevel_filters_tracing_events_and_sacreds_own_lines() {
     let out = golden(&["-F", "fs", "-l", "WARNING"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let cout = read(&dir.path().join("fs/2/cout.txt"));
+    // Sacred records the level as it was typed.
+    let run = json_file(&dir.path().join("fs/2/run.json"));
+    assert_eq!(run["meta"]["options"]["--loglevel"], "WARNING");
+    let run = json_file(&dir.path().join("fs/1/run.json"));
+    assert_eq!(run["meta"]["options"]["--loglevel"], "DEBUG");
     assert!(!cout.contains("loaded the data"), "{cout}");
     assert!(!cout.contains("INFO - golden - Running command"), "{cout}");
     assert!(cout.contains("starting 32"), "{cout}");
@@ -537,7 +543,7 @@ fn print_dependencies_lists_dependencies_sources_and_repositories() {
     let stdout = text(&out.stdout);
     assert!(stdout.starts_with("Dependencies:\n"), "{stdout}");
     assert!(
-        stdout.contains("\n  serde                == 1."),
+        stdout.contains("\n* serde                == 1."),
         "{stdout}"
     );
     let golden_src =
@@ -555,6 +561,105 @@ fn print_dependencies_lists_dependencies_sources_and_repositories() {
         !dir.path().join("runs").exists(),
         "print_dependencies records nothing"
     );
+}
+
+/// The `Dependencies:` lines of `print_dependencies`: (marked direct, name, version).
+fn dependency_lines(stdout: &str) -> Vec<(bool, String, String)> {
+    stdout
+        .lines()
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .map(|line| {
+            let direct = line.starts_with('*');
+            let (name, version) = line[2..].split_once(" == ").unwrap_or((line, ""));
+            (direct, name.trim().to_owned(), version.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn only_packages_compiled_into_the_binary_are_listed_and_the_direct_ones_marked() {
+    let dir = tmp();
+    let out = golden(&["print_dependencies"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let listed = dependency_lines(&stdout);
+    let names: Vec<&str> = listed.iter().map(|(_, name, _)| name.as_str()).collect();
+    // The workspace's Cargo.lock has them all, for other targets, dev, build or proc-macro
+    // use only.
+    let lock = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock"));
+    for absent in [
+        "windows-sys",
+        "wasm-bindgen",
+        "web-sys",
+        "jni",
+        "serde_derive",
+        "thiserror-impl",
+        "trybuild",
+        "sacred-macros",
+        "sacred",
+    ] {
+        assert!(lock.contains(&format!("name = \"{absent}\"\n")), "{absent}");
+        assert!(!names.contains(&absent), "{absent} listed: {names:?}");
+    }
+    // What the binary links, each with its version.
+    for present in [
+        "serde",
+        "serde_json",
+        "sacred-core",
+        "rand",
+        "tracing",
+        "libc",
+    ] {
+        assert!(names.contains(&present), "{present} missing: {names:?}");
+    }
+    assert!(listed.iter().all(|(_, _, version)| !version.is_empty()));
+    assert!(listed.len() < 200, "{} listed", listed.len());
+    // `*` marks the example's package's own dependencies (and the dev-dependencies the
+    // example names), not what they pull in.
+    let direct: Vec<&str> = listed
+        .iter()
+        .filter(|(direct, _, _)| *direct)
+        .map(|(_, name, _)| name.as_str())
+        .collect();
+    for expected in ["sacred-core", "serde", "serde_json", "rand", "tracing"] {
+        assert!(
+            direct.contains(&expected),
+            "{expected} not direct: {direct:?}"
+        );
+    }
+    for indirect in ["libc", "figment", "anyhow", "tempfile"] {
+        assert!(!direct.contains(&indirect), "{indirect} direct: {direct:?}");
+    }
+
+    // Every record lists the same packages.
+    let out = golden(&["-F", "fs"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let run = json_file(&dir.path().join("fs/1/run.json"));
+    let recorded: Vec<String> = run["experiment"]["dependencies"]
+        .as_array()
+        .map(|deps| {
+            deps.iter()
+                .filter_map(|d| d.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let expected: Vec<String> = listed
+        .iter()
+        .map(|(_, name, version)| format!("{name}=={version}"))
+        .collect();
+    assert_eq!(recorded, expected);
+    // Beside Sacred's key, the direct ones.
+    let recorded_direct: Vec<&str> = run["experiment"]["direct_dependencies"]
+        .as_array()
+        .map(|deps| deps.iter().filter_map(|d| d.as_str()).collect())
+        .unwrap_or_default();
+    let expected_direct: Vec<String> = listed
+        .iter()
+        .filter(|(direct, _, _)| *direct)
+        .map(|(_, name, version)| format!("{name}=={version}"))
+        .collect();
+    assert_eq!(recorded_direct, expected_direct);
 }
 
 #[test]
@@ -693,8 +798,17 @@ fn golden_blocked_mid_run(cwd: &Path) -> (Option<i32>, String) {
     let mut command = golden_command(cwd);
     command.args(["-F", "blocked/runs", "with", "mode=steady", "steps=2"]);
     common::when_ready(&mut command, |_| {
-        std::fs::rename(cwd.join("blocked"), cwd.join("moved-aside")).unwrap();
-        std::fs::write(cwd.join("blocked"), "x").unwrap();
+        // Moved aside at once (removing it could race with the store writing in it); the
+        // store may create the directory again before the file is there (a beat): then
+        // move that aside too.
+        let blocked = cwd.join("blocked");
+        for attempt in 0..100 {
+            let _ = std::fs::rename(&blocked, cwd.join(format!("moved-aside-{attempt}")));
+            if std::fs::write(&blocked, "x").is_ok() {
+                return;
+            }
+        }
+        panic!("{} stays a directory", blocked.display());
     })
 }
 

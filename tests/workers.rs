@@ -20,7 +20,7 @@ use sacred::serde_json::{Value, json};
 use sacred_test_support::mongo::TestDb;
 
 fn sweep(args: &[&str], cwd: &Path) -> Output {
-    common::run("sweep", args, cwd)
+    common::run("sweep_demo", args, cwd)
 }
 
 /// The runs of the test's database, by `_id`, as JSON.
@@ -206,7 +206,7 @@ fn a_sweep_runs_its_points_in_processes_with_its_meta() {
 /// join it), its output in `dir/worker-N.log`.
 fn worker(db: &TestDb, dir: &Path, n: usize) -> Child {
     let log = std::fs::File::create(dir.join(format!("worker-{n}.log"))).unwrap();
-    common::example("sweep", dir)
+    common::example("sweep_demo", dir)
         .args([
             "worker",
             "-m",
@@ -470,7 +470,7 @@ fn a_dead_run_is_requeued_and_run_until_it_was_requeued_too_often() {
     };
     db.insert("runs", dead(1, 3));
     db.insert("runs", dead(2, 1));
-    let out = common::example("sweep", dir.path())
+    let out = common::example("sweep_demo", dir.path())
         .args(["worker", "-m", db.url(), "--idle-exit", "1"])
         .output()
         .unwrap();

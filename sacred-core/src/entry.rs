@@ -85,6 +85,13 @@ where
     S: Into<OsString>,
 {
     let args = crate::env::args_to_strings(args.into_iter().map(Into::into))?;
+    if args.get(1).map(String::as_str) == Some("runs") {
+        // `runs` reads its own words: its flags are not Sacred's (`-n` is a limit there).
+        let program = crate::cli::program_name(&args);
+        let own = E::INFO.name.map_or_else(|| program.clone(), str::to_owned);
+        crate::runs::run_from(&program, &args[2..], env, Some(&own))?;
+        return Ok(Outcome::Done);
+    }
     let invocation = cli::parse(&args)?;
     let Invocation {
         program,
@@ -92,6 +99,11 @@ where
         updates,
         flags,
     } = invocation;
+    if flags.version && command != Command::Help(None) {
+        let name = E::INFO.name.unwrap_or(&program);
+        env.out(&format!("{name} {}\n", E::INFO.build.version));
+        return Ok(Outcome::Done);
+    }
     match &command {
         Command::Help(None) => {
             env.out(&cli::render_help(&program, &E::INFO, &E::defaults()));
@@ -129,9 +141,28 @@ where
         }
         _ => {}
     }
+    // `save_config`'s own parameter, as in Sacred: `with config_filename=FILE`.
+    let (updates, config_filename) = if command == Command::SaveConfig {
+        config::take_config_filename(updates, &flags)?
+    } else {
+        (updates, None)
+    };
     let (config, resolved) = config::resolve::<E>(&updates, flags.force, env)?;
-    for key in &resolved.added {
-        logger.log(WARNING, &format!("Added new config entry: \"{key}\""));
+    // Sacred warns about keys that are no config entry (here only `config_filename`; other
+    // unknown keys are errors, or kept with `-f`), unless `-f` silences it, on the logger
+    // of the experiment's scaffold, `root`.
+    if config_filename.is_some() && !flags.force {
+        let scaffold = Logger {
+            name: "root".to_owned(),
+            ..logger.clone()
+        };
+        scaffold.log(
+            WARNING,
+            &format!(
+                "Added new config entry: \"{}\"",
+                config::CONFIG_FILENAME_KEY
+            ),
+        );
     }
     let command_name = command.name();
     let print_options = PrintOptions {
@@ -155,15 +186,18 @@ where
             Ok(Outcome::Done)
         }
         Command::SaveConfig => {
-            let given = flags
-                .config_file
-                .clone()
+            let given = config_filename
+                .or_else(|| flags.config_file.clone())
                 .map_or_else(config::default_save_path, Into::into);
             let path = env.resolve(&given);
             run_command(&logger, "save_config", || {
-                config::save_config(&resolved.record, &path)?;
-                logger.log(INFO, &format!("Saved config to {}", given.display()));
-                Ok(())
+                // Sacred logs this on the command's own logger, before writing.
+                let command_logger = Logger {
+                    name: "save_config".to_owned(),
+                    ..logger.clone()
+                };
+                command_logger.info(&format!("Saving config to \"{}\"", given.display()));
+                config::save_config(&resolved.record, &path)
             })?;
             Ok(Outcome::Done)
         }
@@ -193,6 +227,7 @@ where
         }
         Command::Help(_)
         | Command::Sync(_)
+        | Command::Runs
         | Command::Worker
         | Command::Dead
         | Command::Rerun(_)

@@ -16,6 +16,9 @@ pub enum ConfigSource {
     CommandLine(String),
     /// The seed, drawn from the operating system's entropy because none was given.
     DrawnSeed,
+    /// An ingredient's `seed`, derived from the root seed and the ingredient's key
+    /// (`seed_for("data")`) because none was given.
+    DerivedSeed(String),
 }
 
 impl fmt::Display for ConfigSource {
@@ -26,6 +29,9 @@ impl fmt::Display for ConfigSource {
             ConfigSource::File(path) => write!(f, "config file `{}`", path.display()),
             ConfigSource::CommandLine(token) => write!(f, "command line `with {token}`"),
             ConfigSource::DrawnSeed => f.write_str("drawn from OS entropy"),
+            ConfigSource::DerivedSeed(name) => {
+                write!(f, "derived from the root seed as `seed_for(\"{name}\")`")
+            }
         }
     }
 }
@@ -146,6 +152,15 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A `runs` command could not read or change the stored runs: an unknown id, a run
+    /// that cannot be read, a store that cannot be reached.
+    #[error("{message}")]
+    Runs {
+        /// The full message: what was wanted, where, and what was wrong.
+        message: String,
+        /// The exit code: 2 for an id no run has, 1 otherwise.
+        code: i32,
+    },
     /// The system could not do what the run needs (a thread, output capture).
     #[error("cannot {action}: {source}")]
     Io {
@@ -160,6 +175,7 @@ impl Error {
     /// The process exit code for this error: 2 for bad input, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
+            Error::Runs { code, .. } => *code,
             Error::Usage { .. }
             | Error::Config(_)
             | Error::ConfigFile { .. }

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use crate::run::Run;
 
 /// One parameter of the experiment function, as the macro saw it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Param {
     /// The parameter's name, which is also its config key.
     pub name: &'static str,
@@ -15,8 +15,49 @@ pub struct Param {
     pub ty: &'static str,
     /// The `///` doc comment on the parameter, trimmed; empty when there is none.
     pub doc: &'static str,
-    /// Whether the parameter has a `#[default(…)]`. Without one a run must set it.
+    /// Whether the parameter has a `#[default(…)]`. Without one a run must set it, unless
+    /// its type's table gives every field a default (an ingredient).
     pub has_default: bool,
+    /// The table of the parameter's type, when it has one (`#[config]`, `#[ingredient]`).
+    pub nested: fn() -> Option<&'static crate::schema::ConfigType>,
+}
+
+impl Param {
+    /// A parameter whose type has no table.
+    pub const fn plain(
+        name: &'static str,
+        ty: &'static str,
+        doc: &'static str,
+        has_default: bool,
+    ) -> Self {
+        Self {
+            name,
+            ty,
+            doc,
+            has_default,
+            nested: no_table,
+        }
+    }
+
+    /// The table of the parameter's type, when it has one.
+    pub fn config_type(&self) -> Option<&'static crate::schema::ConfigType> {
+        (self.nested)()
+    }
+
+    /// Whether a run must set the parameter: it has no default, and its type's table
+    /// does not give every field one. A `seed` is never required (it is drawn).
+    pub fn is_required(&self) -> bool {
+        !self.has_default
+            && self.name != crate::seed::SEED_KEY
+            && !self
+                .config_type()
+                .is_some_and(crate::schema::ConfigType::is_defaulted)
+    }
+}
+
+/// The `nested` of a parameter whose type has no table.
+fn no_table() -> Option<&'static crate::schema::ConfigType> {
+    None
 }
 
 /// A named config: a set of config values selected on the command line by `with NAME`.
@@ -63,8 +104,77 @@ pub struct BuildInfo {
     pub main_file: &'static str,
     /// Every `.rs` file of the experiment's crate, with its contents at build time.
     pub sources: &'static [crate::observer::SourceFile],
-    /// The `Cargo.lock` the crate was built with, if one was found.
-    pub lockfile: Option<&'static str>,
+    /// The packages of the crate's `Cargo.lock` that may be compiled into the binary, and
+    /// when each edge between them holds for the target being built.
+    pub dependencies: DependencyGraph,
+}
+
+/// The experiment's dependency graph as the macro found it in `Cargo.lock` and the
+/// packages' manifests, with what the compiler decided for the target it built: package 0
+/// is the experiment's own. `sacred-core` resolves the features from there, as cargo does,
+/// to find the packages compiled in.
+#[derive(Debug, Clone, Copy)]
+pub struct DependencyGraph {
+    /// The packages that may be compiled in.
+    pub packages: &'static [GraphPackage],
+    /// The experiment's own features, each with whether it is on in this build.
+    pub root_features: &'static [(&'static str, bool)],
+}
+
+impl DependencyGraph {
+    /// No packages: no lockfile was found.
+    pub const EMPTY: DependencyGraph = DependencyGraph {
+        packages: &[],
+        root_features: &[],
+    };
+}
+
+/// One package of a [`DependencyGraph`].
+#[derive(Debug, Clone, Copy)]
+pub struct GraphPackage {
+    /// Its name, as `Cargo.lock` writes it.
+    pub name: &'static str,
+    /// Its version.
+    pub version: &'static str,
+    /// Its features that turn dependencies on, with their items as its manifest writes
+    /// them (`dep:x`, `x/feature`, `x?/feature`, another feature).
+    pub features: &'static [(&'static str, &'static [&'static str])],
+    /// Its normal dependency declarations.
+    pub deps: &'static [DependencyDecl],
+}
+
+/// One dependency declaration of a [`GraphPackage`].
+#[derive(Debug, Clone, Copy)]
+pub struct DependencyDecl {
+    /// The key features name it by.
+    pub key: &'static str,
+    /// The package it resolves to, an index into [`DependencyGraph::packages`].
+    pub to: u32,
+    /// Whether it applies to the target the binary was compiled for.
+    pub on: bool,
+    /// `optional = true`: only a feature turns it on.
+    pub optional: bool,
+    /// Whether it asks for the dependency's default features.
+    pub default_features: bool,
+    /// The features it asks for.
+    pub features: &'static [&'static str],
+}
+
+/// Whether the binary is compiled for the target triple `triple`, for the dependencies that
+/// a manifest declares for one triple (`[target.x86_64-pc-windows-msvc.dependencies]`).
+pub const fn target_is(triple: &str) -> bool {
+    let (a, b) = (triple.as_bytes(), crate::host::TARGET.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 impl BuildInfo {
@@ -76,7 +186,7 @@ impl BuildInfo {
         manifest_dir: "/nonexistent",
         main_file: "src/main.rs",
         sources: &[],
-        lockfile: None,
+        dependencies: DependencyGraph::EMPTY,
     };
 }
 

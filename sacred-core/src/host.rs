@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 /// The rustc that compiled this crate (`rustc 1.95.0 (…)`), from the build script.
 const RUST_VERSION: &str = env!("SACRED_RUSTC_VERSION");
 /// The target triple this crate was compiled for.
-const TARGET: &str = env!("SACRED_TARGET");
+pub(crate) const TARGET: &str = env!("SACRED_TARGET");
 /// The cargo profile this crate was compiled with (`debug` or `release`).
 const PROFILE: &str = env!("SACRED_PROFILE");
 

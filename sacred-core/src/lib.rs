@@ -16,6 +16,7 @@ mod host;
 pub mod journal;
 mod lifecycle;
 mod log;
+pub mod logging;
 pub mod observer;
 #[doc(hidden)]
 pub mod outcome;
@@ -25,6 +26,8 @@ mod pump;
 mod queue;
 mod record;
 mod run;
+pub mod runs;
+pub mod schema;
 pub mod secret;
 pub mod seed;
 mod settings;
@@ -37,6 +40,7 @@ pub use entry::{EXIT_INCOMPLETE, Outcome, run_from};
 pub use env::Env;
 pub use error::{ConfigError, ConfigSource, Error};
 pub use experiment::{Experiment, ExperimentInfo, Failure, FunctionOutcome};
+pub use logging::{SacredLayer, tracing_layer};
 pub use run::{ArtifactOptions, Metric, Progress, Run};
 pub use seed::SeededRng;
 
@@ -47,5 +51,12 @@ pub use seed::SeededRng;
 pub mod __private {
     pub use crate::capture::{write_stderr, write_stdout};
     pub use crate::entry::main_in;
-    pub use crate::experiment::{BuildInfo, DefaultValue, NamedConfig, Param};
+    pub use crate::experiment::{
+        BuildInfo, DefaultValue, DependencyDecl, DependencyGraph, GraphPackage, NamedConfig, Param,
+        target_is,
+    };
+    pub use crate::schema::{
+        Config, ConfigType, Field, Kind, Pick, PickConfig, PickValue, Variant, VariantFields,
+        default_json,
+    };
 }

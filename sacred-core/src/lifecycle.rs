@@ -77,7 +77,7 @@ pub(crate) fn run_observed<E: Experiment>(
     };
     let capture = Arc::new(start_capture(plan.capture, logger)?);
     if env.is_process() {
-        crate::capture::install_tracing(logger.level);
+        crate::logging::install_for_run(flags.loglevel, env.var("RUST_LOG"), logger);
     }
     logger.info(&format!("Running command '{}'", request.command));
     let start_time = Timestamp::now();
@@ -171,6 +171,9 @@ pub(crate) fn run_observed<E: Experiment>(
             (RunEnd::Failed(trace), Outcome::Failed { config, failure })
         }
     };
+    if let Outcome::Failed { failure, .. } = &outcome {
+        crate::logging::hint_after_failure(&failure.message, logger);
+    }
     let Some(report) = lifecycle.finish(end) else {
         // A signal ended the run while the function was returning; that thread exits.
         loop {
@@ -283,8 +286,9 @@ impl Lifecycle {
         if self.finished.load(Ordering::SeqCst) {
             return;
         }
+        // Sacred logs an interruption as a warning, not an error.
         self.logger.log(
-            ERROR,
+            WARNING,
             &format!("Aborted after {}!", format_elapsed(self.started.elapsed())),
         );
         if self

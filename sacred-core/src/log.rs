@@ -23,13 +23,7 @@ impl Logger {
         if level < self.level {
             return;
         }
-        let label = match level {
-            ..=10 => "DEBUG",
-            11..=20 => "INFO",
-            21..=30 => "WARNING",
-            31..=40 => "ERROR",
-            _ => "CRITICAL",
-        };
+        let label = crate::logging::label(level);
         self.env
             .err(&format!("{label} - {} - {message}\n", self.name));
     }

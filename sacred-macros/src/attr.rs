@@ -158,7 +158,10 @@ fn parse_config(meta: &ParseNestedMeta<'_>, ctxt: &Ctxt) -> syn::Result<Option<I
 }
 
 /// `named_configs(path, …)`.
-fn parse_named_configs(meta: &ParseNestedMeta<'_>, ctxt: &Ctxt) -> syn::Result<Option<Vec<Path>>> {
+pub(crate) fn parse_named_configs(
+    meta: &ParseNestedMeta<'_>,
+    ctxt: &Ctxt,
+) -> syn::Result<Option<Vec<Path>>> {
     if !meta.input.peek(syn::token::Paren) {
         ctxt.error_spanned_by(
             &meta.path,
@@ -175,7 +178,7 @@ fn parse_named_configs(meta: &ParseNestedMeta<'_>, ctxt: &Ctxt) -> syn::Result<O
 }
 
 /// Consumes the value of an argument that was reported, so that parsing can go on.
-fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+pub(crate) fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     if meta.input.peek(Token![=]) {
         meta.value()?.parse::<Expr>()?;
     } else if meta.input.peek(syn::token::Paren) {
@@ -255,7 +258,7 @@ impl ParamAttrs {
 }
 
 /// The expression of `#[default(expr)]`, or `None` after reporting a malformed one.
-fn default_expr(attr: &Attribute, ctxt: &Ctxt) -> Option<Expr> {
+pub(crate) fn default_expr(attr: &Attribute, ctxt: &Ctxt) -> Option<Expr> {
     const MSG: &str = "`#[default]` takes its value in parentheses, e.g. `#[default(32)]`";
     match &attr.meta {
         Meta::List(list) if list.tokens.is_empty() => {

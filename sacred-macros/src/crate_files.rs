@@ -1,5 +1,5 @@
-//! The files of the experiment's crate that the expansion embeds: its sources and the
-//! `Cargo.lock` it was built with.
+//! The files of the experiment's crate that the expansion embeds: its sources, and the
+//! dependency graph read from the `Cargo.lock` it was built with.
 //!
 //! They are found when the macro expands and embedded with `include_bytes!` and
 //! `include_str!`, which make cargo rebuild the crate when one of them changes, so the
@@ -7,6 +7,8 @@
 //! cannot be read or a missing `CARGO_MANIFEST_DIR` only means fewer files.
 
 use std::path::{Component, Path, PathBuf};
+
+use crate::linked::{self, Graph};
 
 /// One source file to embed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +27,9 @@ pub(crate) struct CrateFiles {
     pub(crate) sources: Vec<SourcePath>,
     /// The absolute path of the `Cargo.lock` above the manifest directory, if any.
     pub(crate) lockfile: Option<String>,
+    /// The packages of that lockfile that may be compiled into the binary (see
+    /// [`crate::linked`]); `None` without a readable lockfile listing the crate.
+    pub(crate) graph: Option<Graph>,
 }
 
 impl CrateFiles {
@@ -37,7 +42,26 @@ impl CrateFiles {
         let Ok(dir) = std::path::absolute(PathBuf::from(dir)) else {
             return Self::default();
         };
-        Self::find(&dir, call_site_file().as_deref())
+        let call_file = call_site_file();
+        let mut files = Self::find(&dir, call_file.as_deref());
+        let package = std::env::var("CARGO_PKG_NAME").unwrap_or_default();
+        let version = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
+        // An example, test or bench gets the dev-dependencies it names.
+        let dev_user = call_file
+            .as_deref()
+            .filter(|file| !file.starts_with(dir.join("src")))
+            .and_then(|file| std::fs::read_to_string(file).ok());
+        files.graph = files.lockfile.as_deref().and_then(|lockfile| {
+            linked::graph(&linked::Build {
+                lockfile: Path::new(lockfile),
+                manifest_dir: &dir,
+                package: &package,
+                version: &version,
+                dev_user: dev_user.as_deref(),
+                cargo_home: linked::cargo_home(),
+            })
+        });
+        files
     }
 
     /// The files of the crate whose `Cargo.toml` is in `manifest_dir` (absolute), plus
@@ -46,6 +70,7 @@ impl CrateFiles {
         Self {
             sources: sources(manifest_dir, call_file),
             lockfile: lockfile(manifest_dir).and_then(|p| p.to_str().map(str::to_owned)),
+            graph: None,
         }
     }
 }
@@ -141,40 +166,8 @@ fn lockfile(dir: &Path) -> Option<PathBuf> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
     use super::*;
-
-    /// A directory under the system's temporary directory, removed when dropped.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new() -> Self {
-            static COUNT: AtomicUsize = AtomicUsize::new(0);
-            let name = format!(
-                "sacred-macros-test-{}-{}",
-                std::process::id(),
-                COUNT.fetch_add(1, Ordering::Relaxed)
-            );
-            let dir = std::env::temp_dir().join(name);
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).unwrap();
-            Self(dir)
-        }
-
-        fn write(&self, path: &str, text: &str) -> PathBuf {
-            let path = self.0.join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, text).unwrap();
-            path
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    use crate::test_dir::TempDir;
 
     fn relative(files: &CrateFiles) -> Vec<&str> {
         files.sources.iter().map(|s| s.relative.as_str()).collect()

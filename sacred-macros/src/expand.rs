@@ -8,6 +8,7 @@ use syn::spanned::Spanned;
 use syn::{Ident, Path};
 
 use crate::crate_files::CrateFiles;
+use crate::linked::Graph;
 use crate::model::{Experiment, Input, Output, Param};
 use crate::source_text::compact;
 
@@ -91,6 +92,21 @@ fn config_struct(model: &Experiment, config: &Ident) -> TokenStream {
     } else {
         TokenStream::new()
     };
+    let partial_fields: Vec<syn::Field> = model
+        .params()
+        .map(|param| {
+            let Param {
+                ident,
+                ty,
+                doc_attrs,
+                ..
+            } = param;
+            // Private, as the config struct's fields: the named configs that fill them live
+            // beside the experiment.
+            syn::parse_quote!(#(#doc_attrs)* #ident: #ty)
+        })
+        .collect();
+    let partial = crate::config_type::partial(vis, config, None, partial_fields.iter());
     quote! {
         #[doc = #doc]
         #derives
@@ -98,6 +114,8 @@ fn config_struct(model: &Experiment, config: &Ident) -> TokenStream {
             #(#fields)*
             #seed
         }
+
+        #partial
     }
 }
 
@@ -112,12 +130,14 @@ fn info(model: &Experiment) -> TokenStream {
         let ty = compact(&param.ty);
         let doc = &param.doc;
         let has_default = param.default.is_some();
+        let nested = crate::config_type::pick(&param.ty);
         quote! {
             ::sacred::__private::Param {
                 name: #name,
                 ty: #ty,
                 doc: #doc,
                 has_default: #has_default,
+                nested: #nested,
             }
         }
     });
@@ -181,10 +201,7 @@ fn build_info_of(files: &CrateFiles) -> TokenStream {
             }
         }
     });
-    let lockfile = match &files.lockfile {
-        Some(path) => quote!(::core::option::Option::Some(::core::include_str!(#path))),
-        None => quote!(::core::option::Option::None),
-    };
+    let dependencies = dependency_graph(files.graph.as_ref(), files.lockfile.as_deref());
     quote! {
         ::sacred::__private::BuildInfo {
             package: ::core::env!("CARGO_PKG_NAME"),
@@ -192,9 +209,76 @@ fn build_info_of(files: &CrateFiles) -> TokenStream {
             manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
             main_file: ::core::file!(),
             sources: &[#(#sources),*],
-            lockfile: #lockfile,
+            dependencies: #dependencies,
         }
     }
+}
+
+/// The dependency graph as a constant: `cfg!(…)` decides each declaration for some
+/// targets, and each of the experiment's features, for the build being compiled. The lockfile and the path packages' manifests it was read from
+/// are included (and dropped) so that cargo rebuilds the crate when one changes.
+fn dependency_graph(graph: Option<&Graph>, lockfile: Option<&str>) -> TokenStream {
+    let Some(graph) = graph else {
+        let tracked = lockfile.map(|path| {
+            quote!(
+                const _: &str = ::core::include_str!(#path);
+            )
+        });
+        return quote!({
+            #tracked
+            ::sacred::__private::DependencyGraph::EMPTY
+        });
+    };
+    let packages = graph.packages.iter().map(|package| {
+        let (name, version) = (&package.name, &package.version);
+        let features = package
+            .features
+            .iter()
+            .map(|(feature, items)| quote!((#feature, &[#(#items),*])));
+        let deps = package.deps.iter().map(|dep| {
+            let key = &dep.key;
+            let to = u32::try_from(dep.to).unwrap_or(u32::MAX);
+            let on = dep.cond.tokens();
+            let (optional, default_features) = (dep.optional, dep.default_features);
+            let features = &dep.features;
+            quote! {
+                ::sacred::__private::DependencyDecl {
+                    key: #key,
+                    to: #to,
+                    on: #on,
+                    optional: #optional,
+                    default_features: #default_features,
+                    features: &[#(#features),*],
+                }
+            }
+        });
+        quote! {
+            ::sacred::__private::GraphPackage {
+                name: #name,
+                version: #version,
+                features: &[#(#features),*],
+                deps: &[#(#deps),*],
+            }
+        }
+    });
+    let root_features = graph
+        .root_features
+        .iter()
+        .map(|feature| quote!((#feature, ::core::cfg!(feature = #feature))));
+    let tracked = lockfile
+        .into_iter()
+        .chain(graph.tracked.iter().map(String::as_str));
+    quote!({
+        #(const _: &[u8] = ::core::include_bytes!(#tracked);)*
+        // A manifest's `cfg(…)` may name configurations this crate does not declare.
+        #[allow(unexpected_cfgs)]
+        const GRAPH: ::sacred::__private::DependencyGraph =
+            ::sacred::__private::DependencyGraph {
+                packages: &[#(#packages),*],
+                root_features: &[#(#root_features),*],
+            };
+        GRAPH
+    })
 }
 
 /// The path of the constant that `#[named_config]` emitted for the function at `path`:
@@ -356,6 +440,8 @@ mod tests {
             "let __sacred_ret = __sacred_main(__sacred_arg_0, __sacred_run, __sacred_arg_1);",
             "match (&&::sacred::__private::outcome::Returned(&__sacred_ret)).sacred_return_kind().split(__sacred_ret)",
             "fn main() {::sacred::__private::main::<Config>()}",
+            "struct ConfigPartial {#[doc = r\" samples\"] #[serde(rename = \"batch_size\", skip_serializing_if = \"::core::option::Option::is_none\")] batch_size: ::core::option::Option<u32>,",
+            "nested: || {#[allow(unused_imports)] use ::sacred::__private::{PickConfig as _, PickValue as _}; (&::sacred::__private::Pick::<u32>::NEW).sacred_config_type()}",
         ] {
             assert!(
                 out.contains(&squash(expected)),
@@ -411,11 +497,12 @@ mod tests {
                 },
             ],
             lockfile: Some("/ws/Cargo.lock".into()),
+            graph: None,
         };
         let out = squash(&build_info_of(&files).to_string());
         for expected in [
             "sources: &[::sacred::__private::SourceFile {path: \"examples/demo.rs\", content: ::core::include_bytes!(\"/ws/examples/demo.rs\"), }, ::sacred::__private::SourceFile {path: \"src/lib.rs\", content: ::core::include_bytes!(\"/ws/src/lib.rs\"), }]",
-            "lockfile: ::core::option::Option::Some(::core::include_str!(\"/ws/Cargo.lock\"))",
+            "dependencies: {const _: &str = ::core::include_str!(\"/ws/Cargo.lock\"); ::sacred::__private::DependencyGraph::EMPTY}",
             "main_file: ::core::file!()",
         ] {
             assert!(
@@ -426,7 +513,7 @@ mod tests {
         let out = squash(&build_info_of(&CrateFiles::default()).to_string());
         assert!(
             out.contains(&squash(
-                "sources: &[], lockfile: ::core::option::Option::None"
+                "sources: &[], dependencies: {::sacred::__private::DependencyGraph::EMPTY}"
             )),
             "{out}"
         );

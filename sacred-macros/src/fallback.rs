@@ -23,7 +23,7 @@ pub(crate) fn experiment(model: &Experiment) -> TokenStream {
     let vis = &func.vis;
     let config = model.config_ident();
     let doc = struct_doc(&model.description);
-    // No sources or lockfile: the stub is never run, so the crate is not walked for it.
+    // No sources or dependencies: the stub is never run, so the crate is not walked for it.
     let build = quote! {
         ::sacred::__private::BuildInfo {
             package: ::core::env!("CARGO_PKG_NAME"),
@@ -31,7 +31,7 @@ pub(crate) fn experiment(model: &Experiment) -> TokenStream {
             manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
             main_file: ::core::file!(),
             sources: &[],
-            lockfile: ::core::option::Option::None,
+            dependencies: ::sacred::__private::DependencyGraph::EMPTY,
         }
     };
     let derives = serde_derives();

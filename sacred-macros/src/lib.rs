@@ -9,14 +9,19 @@
 //! one `ctxt::Ctxt`, so that all errors are shown together.
 
 mod attr;
+mod config_type;
 mod crate_files;
 mod ctxt;
 mod docs;
 mod expand;
 mod fallback;
+mod linked;
 mod model;
 mod named_config;
+mod serde_names;
 mod source_text;
+#[cfg(test)]
+mod test_dir;
 mod validate;
 
 use proc_macro::TokenStream;
@@ -74,7 +79,8 @@ use proc_macro::TokenStream;
 /// # Expansion
 ///
 /// - a config struct, with the function's visibility, one field per config parameter
-///   (plus `seed`), deriving `Serialize` and `Deserialize`;
+///   (plus `seed`), deriving `Serialize` and `Deserialize`, and its `…Partial` twin (every
+///   field an `Option`) that a typed named config may return;
 /// - `impl sacred::Experiment` for it: constant tables of names, types, docs, defaults
 ///   and named configs, and a `call` that runs the function;
 /// - the function itself, with its parameter attributes removed; a function named `main`
@@ -127,21 +133,116 @@ pub fn named_config(attr: TokenStream, item: TokenStream) -> TokenStream {
     named_config::named_config(attr.into(), item.into()).into()
 }
 
+/// Makes a struct or an enum a config type: `--help` and `print_config` show each of its
+/// fields with its type, doc and default, and the command line knows its enum variants.
+///
+/// ```
+/// use sacred::prelude::*;
+///
+/// /// How the learning rate changes.
+/// #[config]
+/// #[derive(Debug, PartialEq)]
+/// enum Schedule {
+///     /// the same rate throughout
+///     Constant,
+///     /// a cosine decay after a warm-up
+///     Cosine {
+///         /// warm-up steps
+///         #[default(5)]
+///         warmup: u32,
+///     },
+/// }
+///
+/// #[experiment(config = Train)]
+/// fn train(#[default(Schedule::Constant)] schedule: Schedule) -> String {
+///     format!("{schedule:?}")
+/// }
+///
+/// let env = sacred::Env::captured(std::env::temp_dir());
+/// let outcome = sacred::run_from::<Train, _, _>(["train", "-u", "with", "schedule=Cosine"], &env);
+/// assert!(matches!(
+///     outcome,
+///     Ok(sacred::Outcome::Completed { result: Some(r), .. }) if r == "Cosine { warmup: 5 }"
+/// ));
+/// ```
+///
+/// On a struct with named fields or an enum (no generic parameters). Fields may carry `///`
+/// docs and `#[default(expr)]`; a variant written by its name alone (`schedule=Cosine`)
+/// takes its fields' defaults. The type gets serde's `Serialize` and `Deserialize` through
+/// the facade, unless it derives them itself. A struct also gets a `NamePartial` struct
+/// (every field an `Option`, unset ones left out) for typed named configs.
+#[proc_macro_attribute]
+pub fn config(attr: TokenStream, item: TokenStream) -> TokenStream {
+    config_type::config_type(config_type::Flavor::Config, attr.into(), item.into()).into()
+}
+
+/// Makes a struct an ingredient: a reusable section of config, used as a parameter of any
+/// experiment (`data: Dataset`), with its own named configs (`with data.small`) and seed.
+///
+/// Everything [`#[config]`](macro@config) does, plus:
+/// - `#[ingredient(named_configs(small, …))]` lists `#[named_config]` functions, selected
+///   under the parameter's name (`with data.small`) and applied below it; they may return
+///   the ingredient's `NamePartial`;
+/// - a parameter of the type needs no `#[default]` when every field has one;
+/// - a field `seed` that no layer sets is derived from the run's root seed as
+///   `run.seed_for("data")` does, for the parameter `data`.
+///
+/// ```
+/// use sacred::prelude::*;
+///
+/// /// Ten samples.
+/// #[named_config]
+/// fn small() -> DatasetPartial {
+///     DatasetPartial { samples: Some(10), ..Default::default() }
+/// }
+///
+/// /// Where the samples come from.
+/// #[ingredient(named_configs(small))]
+/// struct Dataset {
+///     /// how many samples
+///     #[default(1000)]
+///     samples: u32,
+///     /// derived from the root seed when not set
+///     seed: u64,
+/// }
+///
+/// #[experiment(config = Train)]
+/// fn train(data: Dataset, run: &Run) -> bool {
+///     data.samples == 10 && data.seed == run.seed_for("data")
+/// }
+///
+/// let env = sacred::Env::captured(std::env::temp_dir());
+/// let outcome = sacred::run_from::<Train, _, _>(["train", "-u", "with", "data.small"], &env);
+/// assert!(matches!(
+///     outcome,
+///     Ok(sacred::Outcome::Completed { result: Some(r), .. }) if r == true
+/// ));
+/// ```
+#[proc_macro_attribute]
+pub fn ingredient(attr: TokenStream, item: TokenStream) -> TokenStream {
+    config_type::config_type(config_type::Flavor::Ingredient, attr.into(), item.into()).into()
+}
+
+/// Parses the item an attribute goes on; when it is not what the attribute takes, the item
+/// is kept as written, followed by an error that starts with `wanted`.
+fn parse_item<T: syn::parse::Parse>(
+    item: proc_macro2::TokenStream,
+    wanted: &str,
+) -> Result<T, proc_macro2::TokenStream> {
+    syn::parse2(item.clone()).map_err(|err| {
+        let err = syn::Error::new(err.span(), format!("{wanted}: {err}")).to_compile_error();
+        quote::quote!(#item #err)
+    })
+}
+
 /// The pipeline of `#[experiment]`.
 fn experiment_tokens(
     args: proc_macro2::TokenStream,
     item: proc_macro2::TokenStream,
 ) -> proc_macro2::TokenStream {
-    let func: syn::ItemFn = match syn::parse2(item.clone()) {
+    let func: syn::ItemFn = match parse_item(item, "`#[experiment]` goes on a free function") {
         Ok(func) => func,
-        Err(err) => {
-            let err = syn::Error::new(
-                err.span(),
-                format!("`#[experiment]` goes on a free function: {err}"),
-            )
-            .to_compile_error();
-            return quote::quote!(#item #err);
-        }
+        Err(kept) => return kept,
     };
     let ctxt = ctxt::Ctxt::new();
     let args = attr::ExperimentArgs::parse(args, &ctxt);

@@ -15,16 +15,9 @@ use crate::expand::named_config_ident;
 
 /// The expansion of `#[named_config]`.
 pub(crate) fn named_config(args: TokenStream, item: TokenStream) -> TokenStream {
-    let func: ItemFn = match syn::parse2(item.clone()) {
+    let func: ItemFn = match crate::parse_item(item, "`#[named_config]` goes on a function") {
         Ok(func) => func,
-        Err(err) => {
-            let err = syn::Error::new(
-                err.span(),
-                format!("`#[named_config]` goes on a function: {err}"),
-            )
-            .to_compile_error();
-            return quote!(#item #err);
-        }
+        Err(kept) => return kept,
     };
     let ctxt = Ctxt::new();
     validate(&args, &func, &ctxt);

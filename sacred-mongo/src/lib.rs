@@ -7,7 +7,7 @@
 //! use sacred_mongo::read::{MongoReader, RunFilter};
 //!
 //! # fn main() -> Result<(), sacred_mongo::MongoError> {
-//! // `-m 127.0.0.1:27017:my_db`, `-m my_db.prefix!40`, or a full URI with credentials.
+//! // `-m 127.0.0.1:27017:my_db`, `-m my_db.collection!40`, or a full URI with credentials.
 //! let spec = parse_spec("mongodb://user:secret@db.example.org/research?authSource=admin")?;
 //! println!("{spec}"); // mongodb://user:***@db.example.org/research?authSource=admin, database research
 //! let observer = MongoObserver::new(spec.clone())?; // a `sacred_core::observer::Observer`
@@ -29,9 +29,9 @@
 //! drain until its deadline and reports the writes that failed.
 //!
 //! What is written, per collection:
-//! - `runs` (or `<prefix>_runs`): Sacred's document, inserted at the start with all of
-//!   Sacred's start fields, then updated field by field (`$set`, `$push`), never replaced,
-//!   so dashboards keep their own fields (`omniboard.tags`). A beat sets `heartbeat`, and
+//! - `runs` (or the collection `-m db.collection` names): Sacred's document, inserted at
+//!   the start with all of Sacred's start fields, then updated field by field (`$set`,
+//!   `$push`), never replaced, so dashboards keep their own fields (`omniboard.tags`). A beat sets `heartbeat`, and
 //!   `info` and `result` only when they changed. `captured_out` keeps the last
 //!   [`Limits::captured_out_bytes`] bytes and is appended on the server (a pipeline update
 //!   with `$concat`, cut with `$substrBytes` on a character boundary computed by the
@@ -58,10 +58,10 @@
 //!   a later write is written in place and its file removed; `replace_run` removes the
 //!   files with the run. Readers that know only Sacred's schema (Omniboard, incense) see
 //!   the marker.
-//! - `metrics` (or `<prefix>_metrics`): Sacred's `{run_id, name, steps, values,
-//!   timestamps}`, one `$push … $each` per metric and beat, upserted, with an index on
+//! - `metrics` (whatever the runs collection is called, as in Sacred): Sacred's `{run_id,
+//!   name, steps, values, timestamps}`, one `$push … $each` per metric and beat, upserted, with an index on
 //!   `{run_id, name}`. At most [`Limits::metric_points`] points per document; later points
-//!   are inserted into `<metrics>_overflow` as `{run_id, name, chunk, steps, values,
+//!   are inserted into `metrics_overflow` as `{run_id, name, chunk, steps, values,
 //!   timestamps}` documents of at most as many points (a unique index on
 //!   `{run_id, name, chunk}` makes a repeated write harmless), and the metric document gets
 //!   `overflow: true` and `count`. No document nears MongoDB's 16 MB.
@@ -81,7 +81,8 @@
 //! tail of the output), `spill` (the size of fields, and the format of those moved to
 //! GridFS), `worker` (the writing thread; `worker::claim` takes given ids,
 //! `worker::spill` keeps the document small), `observer` ([`MongoObserver`]) and [`read`]
-//! ([`read::MongoReader`]). The reader shares `connect` and `spill` with the worker, not
+//! ([`read::MongoReader`]), and `runs` ([`MongoRuns`], the reader of the `runs` commands).
+//! The reader shares `connect` and `spill` with the worker, not
 //! the worker itself.
 
 mod connect;
@@ -91,6 +92,7 @@ mod limits;
 mod observer;
 mod output;
 pub mod read;
+mod runs;
 mod spec;
 mod spill;
 mod store;
@@ -99,6 +101,7 @@ mod worker;
 pub use error::MongoError;
 pub use limits::Limits;
 pub use observer::MongoObserver;
+pub use runs::MongoRuns;
 pub use spec::{DEFAULT_DATABASE, DEFAULT_PRIORITY, MongoSpec, parse_spec};
 pub use store::MongoStore;
 

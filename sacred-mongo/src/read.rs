@@ -109,6 +109,15 @@ impl MongoReader {
     /// # Errors
     /// The server cannot be reached or refuses the query, or a moved field cannot be read.
     pub fn list_runs(&self, filter: &RunFilter) -> Result<Vec<Document>, MongoError> {
+        self.find_runs(filter, None)
+    }
+
+    /// The runs matching `filter`, newest first, with only the fields of `projection`.
+    fn find_runs(
+        &self,
+        filter: &RunFilter,
+        projection: Option<Document>,
+    ) -> Result<Vec<Document>, MongoError> {
         let mut query = Document::new();
         if let Some(status) = &filter.status {
             query.insert("status", status.as_str());
@@ -117,6 +126,9 @@ impl MongoReader {
             query.insert("experiment.name", name.as_str());
         }
         let mut find = self.runs.find(query).sort(doc! { "_id": -1 });
+        if let Some(projection) = projection {
+            find = find.projection(projection);
+        }
         if let Some(limit) = filter.limit {
             find = find.limit(i64::try_from(limit).unwrap_or(i64::MAX));
         }
@@ -127,6 +139,101 @@ impl MongoReader {
             })
             .map_err(|f: OpFailure| f.into_error(&self.spec, "list the runs"))?;
         runs.into_iter().map(|run| self.load_spilled(run)).collect()
+    }
+
+    /// Like [`MongoReader::list_runs`], without the fields a listing of runs does not show
+    /// (`captured_out`, `info`): what `runs ls` reads.
+    ///
+    /// # Errors
+    /// The server cannot be reached or refuses the query, or a moved field cannot be read.
+    pub fn list_run_summaries(&self, filter: &RunFilter) -> Result<Vec<Document>, MongoError> {
+        self.find_runs(filter, Some(doc! { "captured_out": 0, "info": 0 }))
+    }
+
+    /// Whether a run with `_id` `id` is stored.
+    ///
+    /// # Errors
+    /// The server cannot be reached or refuses the query.
+    pub fn has_run(&self, id: &RunId) -> Result<bool, MongoError> {
+        Ok(self
+            .stored_run(id_bson(id), Some(doc! { "_id": 1 }))?
+            .is_some())
+    }
+
+    /// The size in bytes of the GridFS file `file_id`, if there is one.
+    ///
+    /// # Errors
+    /// The server cannot be reached or refuses the query.
+    pub fn file_length(&self, file_id: &Bson) -> Result<Option<u64>, MongoError> {
+        let files: Vec<mongodb::gridfs::FilesCollectionDocument> = self
+            .block(async {
+                let cursor = timed(
+                    self.timeout,
+                    self.bucket.find(doc! { "_id": file_id.clone() }),
+                )
+                .await?;
+                cursor.try_collect().await.map_err(OpFailure::Driver)
+            })
+            .map_err(|f: OpFailure| {
+                f.into_error(&self.spec, &format!("read the GridFS file {file_id}"))
+            })?;
+        Ok(files.first().map(|f| f.length))
+    }
+
+    /// Removes run `id` and what only it refers to: its `metrics` documents and their
+    /// overflow, the GridFS files of its artifacts, output and moved fields. Sources and
+    /// resources, which runs share, stay. `false` when there is no such run.
+    ///
+    /// # Errors
+    /// The server cannot be reached or refuses.
+    pub fn remove_run(&self, id: &RunId) -> Result<bool, MongoError> {
+        let key = id_bson(id);
+        let Some(run) = self.stored_run(key.clone(), None)? else {
+            return Ok(false);
+        };
+        let mut files: Vec<Bson> = Vec::new();
+        if let Ok(artifacts) = run.get_array("artifacts") {
+            files.extend(artifacts.iter().filter_map(|a| match a {
+                Bson::Document(a) => a.get("file_id").cloned(),
+                _ => None,
+            }));
+        }
+        files.extend(run.get("captured_out_file").cloned());
+        for field in SPILLABLE {
+            files.extend(run.get(field).and_then(spill::marked_file).cloned());
+        }
+        let output = format!("captured_out://{}/{id}", self.spec.runs_collection());
+        self.block(async {
+            let named: Vec<mongodb::gridfs::FilesCollectionDocument> =
+                timed(self.timeout, self.bucket.find(doc! { "filename": &output }))
+                    .await?
+                    .try_collect()
+                    .await
+                    .map_err(OpFailure::Driver)?;
+            files.extend(named.into_iter().map(|f| f.id));
+            for file in &files {
+                // A file already gone is what removal wants.
+                let _ = timed(self.timeout, self.bucket.delete(file.clone())).await;
+            }
+            timed(
+                self.timeout,
+                self.metrics.delete_many(doc! { "run_id": key.clone() }),
+            )
+            .await?;
+            timed(
+                self.timeout,
+                self.overflow.delete_many(doc! { "run_id": key.clone() }),
+            )
+            .await?;
+            timed(
+                self.timeout,
+                self.runs.delete_one(doc! { "_id": key.clone() }),
+            )
+            .await?;
+            Ok(())
+        })
+        .map_err(|f: OpFailure| f.into_error(&self.spec, &format!("remove the run {id}")))?;
+        Ok(true)
     }
 
     /// The run document with `_id` `id`, if there is one, its fields moved to GridFS loaded

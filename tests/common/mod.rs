@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod runs;
 pub(crate) mod servers;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -10,7 +10,7 @@
 //!   their relative order in the capture can differ from the terminal's (as in Sacred).
 //! - [`CaptureMode::Sys`] leaves file descriptors alone: only what goes through
 //!   [`write_stdout`] and [`write_stderr`] (the `sacred` print macros, the runtime's log
-//!   lines and the subscriber of [`install_tracing`]) is captured, not child processes.
+//!   lines and the log lines of [`crate::logging`]) is captured, not child processes.
 //! - [`CaptureMode::No`] captures nothing.
 //!
 //! Captured text is handed out by [`Capture::take`] a complete line at a time, with
@@ -22,7 +22,6 @@ mod collapse;
 mod fd;
 #[cfg(unix)]
 mod screen;
-mod subscriber;
 mod sys;
 
 use std::io;
@@ -31,8 +30,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::cli::CaptureMode;
 
 use buffer::SharedBuffer;
-pub(crate) use subscriber::install_tracing;
-pub(crate) use sys::{draw_stderr, record_stderr};
+pub(crate) use sys::{capture_stderr, draw_stderr};
 pub use sys::{write_stderr, write_stdout};
 
 /// A running capture of the process's output.

@@ -49,6 +49,13 @@ fn record(stream: Stream, text: &str) {
     }
 }
 
+/// Copies `text` into the running `sys` capture as standard error, if any, without writing
+/// it anywhere: for log lines whose records another part of the program prints, and a
+/// progress bar's last state (under `fd` capture, what those print is captured already).
+pub(crate) fn capture_stderr(text: &str) {
+    record(Stream::Err, text);
+}
+
 /// Writes to the process's standard output and, while a `sys` capture is running, also into
 /// that capture.
 ///
@@ -85,10 +92,4 @@ pub fn write_stderr(text: &str) {
 /// (in `fd` mode the capture sees it anyway, as a terminal shows it).
 pub(crate) fn draw_stderr(text: &str) {
     let _ = io::stderr().lock().write_all(text.as_bytes());
-}
-
-/// Copies a line of standard error into the running `sys` capture only: a progress bar's
-/// last state.
-pub(crate) fn record_stderr(text: &str) {
-    record(Stream::Err, text);
 }

@@ -9,10 +9,6 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tracing_core::Dispatch;
-use tracing_core::dispatcher::with_default;
-
-use super::subscriber::LogSubscriber;
 use super::*;
 
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -216,61 +212,4 @@ fn no_mode_captures_nothing() {
     raw_stdout("nocap raw\n");
     assert_eq!(capture.take(), "");
     assert_eq!(capture.stop(), "");
-}
-
-/// Emits one event at each level, with the target `syslog`.
-fn emit_all_levels() {
-    tracing::trace!(target: "syslog", "fine detail");
-    tracing::debug!(target: "syslog", "detail");
-    tracing::info!(target: "syslog", answer = 42, name = "deep", "hello {}", "world");
-    tracing::warn!(target: "syslog", "careful");
-    tracing::error!(target: "syslog", reason = ?Some(3), "broken");
-    tracing::info!(target: "syslog", only = true);
-}
-
-#[test]
-fn tracing_events_become_sacred_log_lines() {
-    let _serial = serial();
-    let capture = Capture::start(CaptureMode::Sys).unwrap();
-    let log = |loglevel| {
-        with_default(
-            &Dispatch::new(LogSubscriber::new(loglevel)),
-            emit_all_levels,
-        );
-        capture.take()
-    };
-
-    assert_eq!(
-        marked(&log(20), "syslog"),
-        [
-            "INFO - syslog - hello world answer=42 name=deep",
-            "WARNING - syslog - careful",
-            "ERROR - syslog - broken reason=Some(3)",
-            "INFO - syslog - only=true",
-        ]
-    );
-    assert_eq!(
-        marked(&log(30), "syslog"),
-        [
-            "WARNING - syslog - careful",
-            "ERROR - syslog - broken reason=Some(3)"
-        ]
-    );
-    let everything = log(0);
-    let everything = marked(&everything, "syslog");
-    assert_eq!(everything.len(), 6);
-    assert_eq!(
-        everything[..2],
-        ["TRACE - syslog - fine detail", "DEBUG - syslog - detail"]
-    );
-    assert_eq!(marked(&log(50), "syslog"), Vec::<&str>::new());
-    capture.stop();
-}
-
-#[test]
-fn install_tracing_installs_once_then_changes_the_level() {
-    // Other tests of the crate may install it too; it is ours either way.
-    assert!(install_tracing(20));
-    assert!(install_tracing(40));
-    assert!(install_tracing(20));
 }

@@ -62,18 +62,20 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         summary: "Store the updated configuration in a file.",
         usage: "{program} save_config [with UPDATE...] [--config-file=FILE]",
         body: "Resolves the configuration like print_config, writes it to FILE and exits \
-               without running the experiment. FILE is given with `--config-file` and \
-               defaults to `config.json`.",
+               without running the experiment. FILE is given as in Sacred, with \
+               `with config_filename=FILE`, or with `--config-file`, and defaults to \
+               `config.json`; its extension chooses the format (.json, .toml, .yaml, .yml).",
     },
     CommandSpec {
         name: "print_dependencies",
         command: Command::PrintDependencies,
         summary: "Print the detected source-files and dependencies.",
         usage: "{program} print_dependencies",
-        body: "Lists what a run records about the code: the dependencies from the Cargo.lock \
-               the binary was built with, the source files embedded at build time with their \
-               md5, and the git repositories with their commit (`M` marks uncommitted changes), \
-               and exits without running the experiment.",
+        body: "Lists what a run records about the code: the packages compiled into the \
+               binary, with their versions (`*` marks the crate's own direct dependencies), \
+               the source files embedded at build time with their md5, and the git \
+               repositories with their commit (`M` marks uncommitted changes), and exits \
+               without running the experiment.",
     },
     CommandSpec {
         name: "sync",
@@ -137,6 +139,20 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         body: "Lists the RUNNING runs of this experiment without a beat for --dead-after \
                seconds (default: three of each run's beat intervals, Sacred's 10 s for runs \
                started without a worker). With --mark they are marked FAILED.",
+    },
+    CommandSpec {
+        name: "runs",
+        command: Command::Runs,
+        summary: "List, show, compare, plot and remove recorded runs.",
+        usage: "{program} runs ls|show|diff|metrics|export|plot|rm [ARG...] [-F DIR | -m DB]",
+        body: "Reads the runs recorded in file storage (-F DIR; default the configured \
+               directory, else ./runs) or MongoDB (-m DB), this experiment's own by default \
+               (--all for every experiment's). `ls` lists them, newest first, with the config \
+               values that differ; `show ID` prints one run; `diff A B` compares runs; \
+               `metrics ID` prints a run's series (--csv, --json); `export` writes one CSV of \
+               config, result and metric summaries; `plot NAME -o FILE.png` draws a metric \
+               of many runs (the `plot` feature); `rm ID` removes runs after asking. \
+               `{program} runs --help` lists every flag.",
     },
     CommandSpec {
         name: "help",
@@ -209,6 +225,7 @@ mod tests {
             Command::Worker,
             Command::Rerun(String::new()),
             Command::Dead,
+            Command::Runs,
         ];
         for command in &commands {
             let rows = COMMANDS
@@ -254,6 +271,7 @@ mod tests {
                 "worker",
                 "rerun",
                 "dead",
+                "runs",
                 "help"
             ]
         );
@@ -266,13 +284,13 @@ mod tests {
             unknown_help_topic("print_confg").to_string(),
             "`help print_confg`: unknown command `print_confg`; expected one of main, \
              print_config, print_named_configs, save_config, print_dependencies, sync, sweep, worker, rerun, dead, \
-             help\n  did you mean `print_config`?"
+             runs, help\n  did you mean `print_config`?"
         );
         assert_eq!(
             unknown_help_topic("mian").to_string(),
             "`help mian`: unknown command `mian`; expected one of main, print_config, \
              print_named_configs, save_config, print_dependencies, sync, sweep, worker, rerun, \
-             dead, help\n  did you mean `main`?"
+             dead, runs, help\n  did you mean `main`?"
         );
         let far = unknown_help_topic("small_model").to_string();
         assert!(!far.contains("did you mean"), "{far}");

@@ -33,6 +33,7 @@ pub(super) enum FlagId {
     IdleExit,
     DeadAfter,
     Mark,
+    Version,
 }
 
 /// One supported flag.
@@ -155,12 +156,12 @@ pub(super) const FLAGS: &[FlagSpec] = &[
         short: Some('m'),
         long: "mongo_db",
         value: Some(
-            "a database specification `[host:port:]db_name[.prefix][!priority]` or a \
+            "a database specification `[host:port:]db_name[.collection][!priority]` or a \
              `mongodb://` URI",
         ),
         help: "Add a MongoDB Observer to the experiment. The argument value is the database \
                specification. Should be in the form: \
-               `[host:port:]db_name[.prefix][!priority]`, or a `mongodb://` URI",
+               `[host:port:]db_name[.collection][!priority]`, or a `mongodb://` URI",
     },
     FlagSpec {
         id: FlagId::Name,
@@ -203,8 +204,7 @@ pub(super) const FLAGS: &[FlagSpec] = &[
         short: None,
         long: "config-file",
         value: Some("a file name"),
-        help: "With save_config: the file to store the configuration in (default: \
-               config.json).",
+        help: "With save_config: the file to store the configuration in.",
     },
     FlagSpec {
         id: FlagId::Sources,
@@ -257,7 +257,27 @@ pub(super) const FLAGS: &[FlagSpec] = &[
         value: None,
         help: "With dead: mark the dead runs FAILED.",
     },
+    FlagSpec {
+        id: FlagId::Version,
+        short: None,
+        long: "version",
+        value: None,
+        help: "Print the experiment's name and version and exit.",
+    },
 ];
+
+/// The value a flag has when it is not given (and neither `sacred.toml` nor an environment
+/// variable sets it), shown by `--help`.
+pub(super) fn flag_default(id: FlagId) -> Option<&'static str> {
+    match id {
+        FlagId::BeatInterval => Some("10"),
+        FlagId::Capture => Some("fd"),
+        FlagId::FileStorage => Some("runs"),
+        FlagId::Loglevel => Some("INFO"),
+        FlagId::ConfigFile => Some("config.json"),
+        _ => None,
+    }
+}
 
 /// A flag of Python Sacred that sacred-rs does not have.
 pub(super) struct Unsupported {
@@ -354,6 +374,10 @@ impl FlagSet {
             self.help = true;
             return Ok(());
         }
+        if spec.id == FlagId::Version {
+            self.flags.version = true;
+            return Ok(());
+        }
         if self.seen.contains(&spec.id) {
             return Err(usage_error(
                 program,
@@ -437,6 +461,7 @@ impl FlagSet {
                     )
                 })?;
                 flags.loglevel = Some(level);
+                flags.loglevel_given = Some(value.clone());
             }
             FlagId::MongoDb => flags.mongo_db = Some(text()?),
             FlagId::Name => flags.name = Some(one_line(text()?)?),
@@ -481,6 +506,7 @@ impl FlagSet {
                 }
             }
             FlagId::Mark => flags.mark = true,
+            FlagId::Version => flags.version = true,
         }
         Ok(())
     }

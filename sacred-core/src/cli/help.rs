@@ -6,6 +6,7 @@
 use super::command::CommandSpec;
 use super::flags::FLAGS;
 use crate::experiment::{DefaultValue, ExperimentInfo, Param};
+use crate::schema::{ConfigType, Field, Kind, VariantFields};
 use crate::seed::SEED_DOC;
 
 /// The width help text is wrapped to.
@@ -55,7 +56,11 @@ pub(crate) fn render_help(
                 (Some(c), None) => format!("-{c} {long}"),
                 (None, _) => long,
             };
-            (left, flag.help.to_owned())
+            let help = match super::flags::flag_default(flag.id) {
+                Some(default) => format!("{} [default: {default}]", flag.help),
+                None => flag.help.to_owned(),
+            };
+            (left, help)
         })
         .collect();
     out.push_str(&table(&options));
@@ -81,12 +86,12 @@ pub(crate) fn render_help(
     out.push_str("\nConfig:\n");
     out.push_str(&table(&config_rows(info, defaults)));
 
-    if !info.named_configs.is_empty() {
+    let named = crate::config::all_named_configs(info);
+    if !named.is_empty() {
         out.push_str("\nNamed configs:\n");
-        let named: Vec<(String, String)> = info
-            .named_configs
-            .iter()
-            .map(|config| (config.name.to_owned(), config.doc.to_owned()))
+        let named: Vec<(String, String)> = named
+            .into_iter()
+            .map(|(name, _, config)| (name, config.doc.to_owned()))
             .collect();
         out.push_str(&table(&named));
     }
@@ -98,11 +103,23 @@ const SEED_DRAWN: &str = "(drawn at random when not given)";
 
 /// One row per parameter, `name: TYPE = DEFAULT` and the doc, then the seed.
 fn config_rows(info: &ExperimentInfo, defaults: &[DefaultValue]) -> Vec<(String, String)> {
-    let mut rows: Vec<(String, String)> = info
-        .params
-        .iter()
-        .map(|param| (param_line(param, defaults), param_doc(param)))
-        .collect();
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for param in info.params {
+        let line = match param.config_type() {
+            // A struct with a table: its fields' rows show the defaults.
+            Some(ty) if !ty.fields().is_empty() => param_line(param, &[]),
+            _ => param_line(param, defaults),
+        };
+        rows.push((line, param_doc(param)));
+        if let Some(ty) = param.config_type() {
+            let default = defaults
+                .iter()
+                .find(|d| d.name == param.name)
+                .and_then(|d| d.value.clone().ok())
+                .or_else(|| ty.defaults().and_then(Result::ok));
+            nested_rows(param.name, ty, default.as_ref(), &mut rows);
+        }
+    }
     if !info.params.iter().any(|param| param.name == "seed") {
         rows.push(("seed: u64".to_owned(), format!("{SEED_DOC} {SEED_DRAWN}")));
     }
@@ -114,10 +131,10 @@ fn config_rows(info: &ExperimentInfo, defaults: &[DefaultValue]) -> Vec<(String,
 fn param_line(param: &Param, defaults: &[DefaultValue]) -> String {
     let head = format!("{}: {}", param.name, param.ty);
     if !param.has_default {
-        return if param.name == "seed" {
-            head
-        } else {
+        return if param.is_required() {
             format!("{head} (required)")
+        } else {
+            head
         };
     }
     match defaults
@@ -128,6 +145,78 @@ fn param_line(param: &Param, defaults: &[DefaultValue]) -> String {
         Some(Ok(value)) => format!("{head} = {}", compact(value)),
         Some(Err(reason)) => format!("{head} (default not serialisable: {reason})"),
         None => head,
+    }
+}
+
+/// One row per field of a nested struct (`optimizer.lr: f64 = 0.001`) and per variant of
+/// an enum, as it is written on the command line (`schedule=Cosine`,
+/// `schedule={Linear: {end: …}}`), followed by the variant's fields; `value` is the
+/// default of the whole value, when there is one.
+fn nested_rows(
+    prefix: &str,
+    ty: &ConfigType,
+    value: Option<&serde_json::Value>,
+    rows: &mut Vec<(String, String)>,
+) {
+    match ty.kind {
+        Kind::Struct(fields) => field_rows(prefix, fields, Some(ty), value, rows),
+        Kind::Enum(variants) => {
+            for variant in variants {
+                let written = match variant.by_name() {
+                    Ok(_) => variant.name.to_owned(),
+                    Err(_) => variant.form(),
+                };
+                rows.push((format!("{prefix}={written}"), variant.doc.to_owned()));
+                let inner = value.and_then(|v| v.get(variant.name));
+                let inner_prefix = format!("{prefix}.{}", variant.name);
+                match (variant.inner_table(), variant.fields) {
+                    (Some(table), _) => nested_rows(&inner_prefix, table, inner, rows),
+                    (None, VariantFields::Struct(fields)) => {
+                        field_rows(&inner_prefix, fields, None, inner, rows);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// The rows of named fields below `prefix`; `owner` is the struct they belong to (none for
+/// a variant's fields).
+fn field_rows(
+    prefix: &str,
+    fields: &[Field],
+    owner: Option<&ConfigType>,
+    value: Option<&serde_json::Value>,
+    rows: &mut Vec<(String, String)>,
+) {
+    for field in fields {
+        if owner.is_some_and(|ty| ty.derives_seed(field)) && field.default.is_none() {
+            let doc = match field.doc {
+                "" => format!(
+                    "the seed of `{prefix}` (derived from the root seed as \
+                     `seed_for(\"{prefix}\")` when not given)"
+                ),
+                doc => doc.to_owned(),
+            };
+            rows.push((format!("{prefix}.{}: {}", field.name, field.ty), doc));
+            continue;
+        }
+        let key = format!("{prefix}.{}", field.name);
+        let default = value
+            .and_then(|v| v.get(field.name))
+            .cloned()
+            .or_else(|| field.default.and_then(|d| d().ok()));
+        let head = format!("{key}: {}", field.ty);
+        let line = match &default {
+            Some(default) => format!("{head} = {}", compact(default)),
+            None if field.is_defaulted() => head,
+            None => format!("{head} (required)"),
+        };
+        rows.push((line, field.doc.to_owned()));
+        if let Some(ty) = (field.nested)() {
+            nested_rows(&key, ty, default.as_ref(), rows);
+        }
     }
 }
 
@@ -237,30 +326,10 @@ mod tests {
     }
 
     const PARAMS: &[Param] = &[
-        Param {
-            name: "lr",
-            ty: "f64",
-            doc: "The learning rate.",
-            has_default: true,
-        },
-        Param {
-            name: "optimizer",
-            ty: "String",
-            doc: "",
-            has_default: true,
-        },
-        Param {
-            name: "data",
-            ty: "PathBuf",
-            doc: "Where the training data is.",
-            has_default: false,
-        },
-        Param {
-            name: "layers",
-            ty: "Vec<u32>",
-            doc: "",
-            has_default: true,
-        },
+        Param::plain("lr", "f64", "The learning rate.", true),
+        Param::plain("optimizer", "String", "", true),
+        Param::plain("data", "PathBuf", "Where the training data is.", false),
+        Param::plain("layers", "Vec<u32>", "", true),
     ];
 
     const NAMED: &[NamedConfig] = &[
@@ -346,6 +415,22 @@ mod tests {
         for python_only in ["--pdb", "--sql", "--s3", "--tiny_db"] {
             assert!(!text.contains(python_only), "{python_only}");
         }
+    }
+
+    #[test]
+    fn flags_show_their_defaults_and_version_is_listed() {
+        let text = help().split_whitespace().collect::<Vec<_>>().join(" ");
+        for expected in [
+            "[default: 10]",
+            "[default: fd]",
+            "[default: runs]",
+            "[default: INFO]",
+            "[default: config.json]",
+            "--version Print the experiment's name and version and exit.",
+        ] {
+            assert!(text.contains(expected), "{expected} missing:\n{text}");
+        }
+        assert_eq!(text.matches("[default:").count(), 5, "{text}");
     }
 
     #[test]
@@ -447,18 +532,8 @@ mod tests {
     #[test]
     fn user_seed_replaces_the_generated_line() {
         const WITH_SEED: &[Param] = &[
-            Param {
-                name: "seed",
-                ty: "u32",
-                doc: "",
-                has_default: false,
-            },
-            Param {
-                name: "steps",
-                ty: "u32",
-                doc: "",
-                has_default: true,
-            },
+            Param::plain("seed", "u32", "", false),
+            Param::plain("steps", "u32", "", true),
         ];
         let info = ExperimentInfo {
             params: WITH_SEED,
@@ -500,18 +575,8 @@ mod tests {
     #[test]
     fn missing_and_failed_defaults() {
         const ONE: &[Param] = &[
-            Param {
-                name: "a",
-                ty: "Weird",
-                doc: "",
-                has_default: true,
-            },
-            Param {
-                name: "b",
-                ty: "u8",
-                doc: "",
-                has_default: true,
-            },
+            Param::plain("a", "Weird", "", true),
+            Param::plain("b", "u8", "", true),
         ];
         let info = ExperimentInfo {
             params: ONE,

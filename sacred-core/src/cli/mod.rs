@@ -41,12 +41,7 @@ pub(crate) use value::parse_value;
 /// A usage error naming the offending token, with hints, ending with a pointer to
 /// `--help`.
 pub(crate) fn parse(args: &[String]) -> Result<Invocation, Error> {
-    let program = args
-        .first()
-        .and_then(|a| a.rsplit(['/', '\\']).next())
-        .filter(|name| !name.is_empty())
-        .unwrap_or("experiment")
-        .to_owned();
+    let program = program_name(args);
     let mut given = flags::FlagSet::default();
     let mut positionals = Vec::new();
     for token in lex::Lexer::new(&program, args.get(1..).unwrap_or_default()) {
@@ -61,6 +56,8 @@ pub(crate) fn parse(args: &[String]) -> Result<Invocation, Error> {
         // `-h` wins over any command, and over mistakes in the positional arguments.
         Ok((_, updates)) if given.help => (Command::Help(None), updates),
         Err(_) if given.help => (Command::Help(None), Vec::new()),
+        // `--version` too: it prints the version, whatever else is on the line.
+        Err(_) if given.flags.version => (Command::Main, Vec::new()),
         result => result?,
     };
     Ok(Invocation {
@@ -69,6 +66,15 @@ pub(crate) fn parse(args: &[String]) -> Result<Invocation, Error> {
         updates,
         flags: given.flags,
     })
+}
+
+/// The program's name: the last part of `args[0]`, `experiment` when there is none.
+pub(crate) fn program_name(args: &[String]) -> String {
+    args.first()
+        .and_then(|a| a.rsplit(['/', '\\']).next())
+        .filter(|name| !name.is_empty())
+        .unwrap_or("experiment")
+        .to_owned()
 }
 
 /// A usage error: the first line, indented hint lines, and the pointer to `--help`.
@@ -108,6 +114,9 @@ pub(crate) enum Command {
     Rerun(String),
     /// `dead`: list (and mark) RUNNING runs whose process died.
     Dead,
+    /// `runs SUBCOMMAND …`: list, show, compare, plot and remove recorded runs. Its words
+    /// are read by `runs` itself, before this parser (its flags are not Sacred's).
+    Runs,
 }
 
 impl Command {
@@ -230,6 +239,9 @@ pub(crate) struct Flags {
     pub id: Option<String>,
     /// `-l/--loglevel LEVEL`, as a number (10 DEBUG … 50 CRITICAL).
     pub loglevel: Option<u8>,
+    /// `-l/--loglevel LEVEL` as it was typed (`WARNING`, `30`), which Sacred records in
+    /// `meta.options`.
+    pub loglevel_given: Option<String>,
     /// `-m/--mongo_db SPEC`.
     pub mongo_db: Option<String>,
     /// `-n/--name NAME`.
@@ -258,6 +270,8 @@ pub(crate) struct Flags {
     pub dead_after: Option<f64>,
     /// `--mark` (with `dead`): mark the dead runs FAILED.
     pub mark: bool,
+    /// `--version`: print the experiment's name and version instead of any command.
+    pub version: bool,
 }
 
 /// A parsed command line.

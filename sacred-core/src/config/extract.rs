@@ -6,7 +6,9 @@ use serde_json::Value;
 use super::Resolved;
 use super::layer::merge_into;
 use super::render::{described, lookup};
+use super::variants::{expected_variants, misplaced_fields};
 use crate::experiment::Experiment;
+use crate::schema::{describe_key, type_at_key};
 use crate::seed::SEED_KEY;
 use crate::{ConfigError, Error, suggest};
 
@@ -56,11 +58,8 @@ fn type_error<E: Experiment>(
         .and_then(|m| m.strip_suffix('`'))
     {
         let key = join(&path, field);
-        let ty = E::INFO
-            .params
-            .iter()
-            .find(|p| p.name == key)
-            .map(|p| format!("a value of type {}", p.ty))
+        let ty = describe_key(E::INFO.params, &key)
+            .map(|(ty, _)| format!("a value of type {ty}"))
             .unwrap_or_else(|| "a value".to_owned());
         return ConfigError {
             problem: "missing value".to_owned(),
@@ -77,9 +76,14 @@ fn type_error<E: Experiment>(
         Some((problem, expected)) => (problem, expected.to_owned()),
         None => (message, "a valid value".to_owned()),
     };
-    let declared = E::INFO.params.iter().find(|p| p.name == path).map(|p| p.ty);
-    let expected = match declared {
-        Some(ty) if ty != expected => format!("{expected} (`{path}` has type {ty})"),
+    let declared = describe_key(E::INFO.params, &path).map(|(ty, _)| ty);
+    let table = type_at_key(E::INFO.params, &path);
+    let hint = table
+        .zip(lookup(tree, &path))
+        .and_then(|(table, value)| misplaced_fields(&path, table, value));
+    let expected = match (table, declared) {
+        (Some(table), _) if !table.variants().is_empty() => expected_variants(table),
+        (_, Some(ty)) if ty != expected => format!("{expected} (`{path}` has type {ty})"),
         _ => expected,
     };
     let problem = if problem.starts_with("invalid type") {
@@ -93,7 +97,7 @@ fn type_error<E: Experiment>(
         source: resolved.source_of(&path).cloned(),
         key: path,
         expected,
-        hint: None,
+        hint,
     }
     .into()
 }
@@ -123,10 +127,15 @@ fn unknown_key_error<E: Experiment>(
     } else {
         format!("one of {}", siblings.join(", "))
     };
+    let nested = nested_namesakes(record, key, last);
     let hint = suggest::did_you_mean(last, siblings.iter().copied())
         .map(|h| match h.strip_prefix("did you mean `") {
             Some(rest) if !parent.is_empty() => format!("did you mean `{parent}.{rest}"),
             _ => h,
+        })
+        .or_else(|| {
+            let quoted: Vec<String> = nested.iter().map(|k| format!("`{k}`")).collect();
+            (!quoted.is_empty()).then(|| format!("did you mean {}?", quoted.join(" or ")))
         })
         .into_iter()
         .chain(std::iter::once(
@@ -142,6 +151,27 @@ fn unknown_key_error<E: Experiment>(
         source: resolved.source_of(key).cloned(),
         hint: Some(hint),
     }
+}
+
+/// The dotted keys of the record, other than `key`, whose last segment is `last`
+/// (`optimizer.lr` for `lr`, `schedule.Cosine.warmup` for `schedule.warmup`).
+fn nested_namesakes(record: &Value, key: &str, last: &str) -> Vec<String> {
+    fn collect(node: &Value, prefix: &str, last: &str, out: &mut Vec<String>) {
+        let Value::Object(map) = node else {
+            return;
+        };
+        for (name, inner) in map {
+            let path = join(prefix, name);
+            if !prefix.is_empty() && name == last {
+                out.push(path.clone());
+            }
+            collect(inner, &path, last, out);
+        }
+    }
+    let mut out = Vec::new();
+    collect(record, "", last, &mut out);
+    out.retain(|found| found != key);
+    out
 }
 
 fn join(parent: &str, key: &str) -> String {

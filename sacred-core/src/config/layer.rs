@@ -12,6 +12,8 @@ pub(crate) struct Layer {
     pub(crate) source: ConfigSource,
     /// The values, keys already nested.
     dict: Dict,
+    /// The same values as JSON.
+    json: serde_json::Value,
 }
 
 impl Layer {
@@ -27,22 +29,34 @@ impl Layer {
                 super::render::kind(&value)
             ));
         };
-        let value = expand_dotted_keys(value);
-        let dict = Value::serialize(&value)
-            .map_err(|e| e.to_string())?
-            .into_dict()
-            .unwrap_or_default();
-        Ok(Self { source, dict })
+        let json = expand_dotted_keys(value);
+        let dict = to_dict(&json)?;
+        Ok(Self { source, dict, json })
+    }
+
+    /// The values as JSON, keys nested.
+    pub(crate) fn json(&self) -> &serde_json::Value {
+        &self.json
+    }
+
+    /// Writes enum variants given by name (`"Cosine"`) as the variant with its defaults.
+    ///
+    /// # Errors
+    /// A name that is no variant, or a variant with fields that lack a default.
+    pub(crate) fn expand_variant_names(
+        mut self,
+        params: &'static [crate::experiment::Param],
+    ) -> Result<Self, crate::Error> {
+        super::variants::expand_variant_names(params, &mut self.json, &self.source)?;
+        self.dict = to_dict(&self.json).map_err(crate::Error::usage)?;
+        Ok(self)
     }
 
     /// A layer that sets one dotted key.
     pub(crate) fn single(source: ConfigSource, key: &str, value: serde_json::Value) -> Self {
-        let nested = nest(key, value);
-        let dict = Value::serialize(&nested)
-            .ok()
-            .and_then(Value::into_dict)
-            .unwrap_or_default();
-        Self { source, dict }
+        let json = nest(key, value);
+        let dict = to_dict(&json).unwrap_or_default();
+        Self { source, dict, json }
     }
 
     /// The name under which figment keeps this layer's metadata.
@@ -61,6 +75,14 @@ impl Provider for Layer {
         map.insert(Profile::Default, self.dict.clone());
         Ok(map)
     }
+}
+
+/// A JSON object as figment's dictionary.
+fn to_dict(json: &serde_json::Value) -> Result<Dict, String> {
+    Ok(Value::serialize(json)
+        .map_err(|e| e.to_string())?
+        .into_dict()
+        .unwrap_or_default())
 }
 
 /// `nest("a.b", v)` is `{"a": {"b": v}}`.

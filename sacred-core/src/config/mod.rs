@@ -12,6 +12,7 @@ mod layer;
 mod print;
 pub(crate) mod render;
 mod save;
+mod variants;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -19,7 +20,7 @@ use std::path::Path;
 use figment::Figment;
 
 use crate::cli::Update;
-use crate::experiment::Experiment;
+use crate::experiment::{Experiment, ExperimentInfo, NamedConfig};
 use crate::seed::{self, SEED_KEY};
 use crate::suggest;
 use crate::{ConfigSource, Env, Error};
@@ -27,7 +28,7 @@ use crate::{ConfigSource, Env, Error};
 pub(crate) use file::default_save_path;
 use layer::Layer;
 pub(crate) use print::{PrintOptions, render_config, render_named_configs};
-pub(crate) use save::save_config;
+pub(crate) use save::{CONFIG_FILENAME_KEY, save_config, take_config_filename};
 
 /// Sets a dotted key in a JSON object, creating nested objects on the way.
 pub(crate) fn merge_update(target: &mut serde_json::Value, key: &str, value: serde_json::Value) {
@@ -92,6 +93,7 @@ pub(crate) fn resolve<E: Experiment>(
     force: bool,
     env: &Env,
 ) -> Result<(E, Resolved), Error> {
+    let params = E::INFO.params;
     let defaults = defaults_object::<E>()?;
     let mut layers = vec![
         Layer::from_json(ConfigSource::Default, defaults.clone()).map_err(|reason| {
@@ -99,14 +101,16 @@ pub(crate) fn resolve<E: Experiment>(
         })?,
     ];
     layers.extend(preset_layers::<E>(updates, env)?);
-    layers.extend(updates.iter().filter_map(|u| match u {
-        Update::Set { key, value, token } => Some(Layer::single(
-            ConfigSource::CommandLine(token.clone()),
-            key,
-            value.clone(),
-        )),
-        Update::Named(_) => None,
-    }));
+    for update in updates {
+        if let Update::Set { key, value, token } = update {
+            let source = ConfigSource::CommandLine(token.clone());
+            layers.push(Layer::single(source, key, value.clone()));
+        }
+    }
+    let mut layers = layers
+        .into_iter()
+        .map(|layer| layer.expand_variant_names(params))
+        .collect::<Result<Vec<_>, _>>()?;
 
     let mut figment = layers
         .iter()
@@ -117,10 +121,17 @@ pub(crate) fn resolve<E: Experiment>(
         figment = figment.merge(layer.clone());
         layers.push(layer);
     }
-    let sources = layers.into_iter().map(|l| (l.label(), l.source)).collect();
-    let tree: serde_json::Value = figment
+    let root_seed = figment.extract_inner::<u64>(SEED_KEY).ok();
+    for layer in ingredient_seeds(params, &figment, root_seed) {
+        figment = figment.merge(layer.clone());
+        layers.push(layer);
+    }
+    let mut tree: serde_json::Value = figment
         .extract()
         .map_err(|e| Error::usage(format!("the config could not be merged: {e}")))?;
+    let values: Vec<&serde_json::Value> = layers.iter().map(Layer::json).collect();
+    variants::settle_variants(params, &mut tree, &values);
+    let sources = layers.into_iter().map(|l| (l.label(), l.source)).collect();
 
     let mut resolved = Resolved {
         record: serde_json::Value::Null,
@@ -140,8 +151,51 @@ pub(crate) fn resolve<E: Experiment>(
     Ok((config, resolved))
 }
 
+/// For each ingredient whose type has a `seed` field that no layer set, a layer that sets
+/// it to `seed_for(root, PATH)`, the same value as `run.seed_for("PATH")` (`data`, or
+/// `data.tokenizer` for an ingredient inside one).
+fn ingredient_seeds(
+    params: &'static [crate::experiment::Param],
+    figment: &Figment,
+    root: Option<u64>,
+) -> Vec<Layer> {
+    let Some(root) = root else {
+        return Vec::new();
+    };
+    crate::schema::ingredients(params)
+        .into_iter()
+        .filter(|(_, ty)| ty.fields().iter().any(|f| ty.derives_seed(f)))
+        .filter_map(|(path, _)| {
+            let key = format!("{path}.{SEED_KEY}");
+            if figment.contains(&key) {
+                return None;
+            }
+            let value = seed::seed_for(root, &path);
+            Some(Layer::single(
+                ConfigSource::DerivedSeed(path),
+                &key,
+                value.into(),
+            ))
+        })
+        .collect()
+}
+
+/// The parameters' defaults as an object; a parameter without a `#[default]` whose type's
+/// table gives its fields defaults (an ingredient) gets those.
 pub(crate) fn defaults_object<E: Experiment>() -> Result<serde_json::Value, Error> {
     let mut map = serde_json::Map::new();
+    for param in E::INFO.params.iter().filter(|p| !p.has_default) {
+        let Some(value) = param.config_type().and_then(|ty| ty.defaults()) else {
+            continue;
+        };
+        let value = value.map_err(|reason| {
+            Error::usage(format!(
+                "the default of `{}` cannot be serialised: {reason}",
+                param.name
+            ))
+        })?;
+        map.insert(param.name.to_owned(), value);
+    }
     for default in E::defaults() {
         let value = default.value.map_err(|reason| {
             Error::usage(format!(
@@ -173,7 +227,7 @@ fn preset_layers<E: Experiment>(updates: &[Update], env: &Env) -> Result<Vec<Lay
             );
             continue;
         }
-        let Some(named) = E::INFO.named_configs.iter().find(|n| n.name == token) else {
+        let Some((prefix, named)) = find_named_config(&E::INFO, token) else {
             return Err(unknown_preset::<E>(token));
         };
         let value = (named.build)().map_err(|reason| {
@@ -181,6 +235,10 @@ fn preset_layers<E: Experiment>(updates: &[Update], env: &Env) -> Result<Vec<Lay
                 "named config `{token}` cannot be serialised: {reason}"
             ))
         })?;
+        let value = match prefix {
+            Some(prefix) => layer::nest(&prefix, value),
+            None => value,
+        };
         let source = ConfigSource::NamedConfig(token.clone());
         layers.push(Layer::from_json(source, value).map_err(|reason| {
             Error::usage(format!("named config `{token}` is invalid: {reason}"))
@@ -189,8 +247,39 @@ fn preset_layers<E: Experiment>(updates: &[Update], env: &Env) -> Result<Vec<Lay
     Ok(layers)
 }
 
+/// Every named config: the experiment's, then each ingredient's under its dotted key
+/// (`data.small`), with the prefix it applies under.
+pub(crate) fn all_named_configs(
+    info: &ExperimentInfo,
+) -> Vec<(String, Option<String>, &'static NamedConfig)> {
+    let own = info
+        .named_configs
+        .iter()
+        .map(|n| (n.name.to_owned(), None, n));
+    let ingredients = crate::schema::ingredients(info.params)
+        .into_iter()
+        .flat_map(|(path, ty)| {
+            ty.named_configs
+                .iter()
+                .map(move |n| (format!("{path}.{}", n.name), Some(path.clone()), n))
+        });
+    own.chain(ingredients).collect()
+}
+
+/// The named config called `token` and the prefix it applies under.
+fn find_named_config(
+    info: &ExperimentInfo,
+    token: &str,
+) -> Option<(Option<String>, &'static NamedConfig)> {
+    all_named_configs(info)
+        .into_iter()
+        .find(|(name, _, _)| name == token)
+        .map(|(_, prefix, named)| (prefix, named))
+}
+
 fn unknown_preset<E: Experiment>(token: &str) -> Error {
-    let names: Vec<&str> = E::INFO.named_configs.iter().map(|n| n.name).collect();
+    let all = all_named_configs(&E::INFO);
+    let names: Vec<&str> = all.iter().map(|(name, _, _)| name.as_str()).collect();
     let available = if names.is_empty() {
         "this experiment has no named configs".to_owned()
     } else {
@@ -200,7 +289,7 @@ fn unknown_preset<E: Experiment>(token: &str) -> Error {
         "`with {token}`: `{token}` is neither a named config nor a config file; expected a \
          named config, a .toml/.json/.yaml file, or KEY=VALUE ({available})"
     );
-    let is_key = token == SEED_KEY || E::INFO.params.iter().any(|p| p.name == token);
+    let is_key = token == SEED_KEY || crate::schema::describe_key(E::INFO.params, token).is_some();
     if is_key {
         message.push_str(&format!(
             "\n  `{token}` is a config key: set it with `with {token}=VALUE`"
@@ -211,5 +300,7 @@ fn unknown_preset<E: Experiment>(token: &str) -> Error {
     Error::usage(message)
 }
 
+#[cfg(test)]
+mod enum_tests;
 #[cfg(test)]
 pub(crate) mod tests;

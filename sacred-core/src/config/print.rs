@@ -83,7 +83,6 @@ impl Printer<'_> {
         let Value::Object(map) = node else {
             return;
         };
-        let is_table = |v: &Value| matches!(v, Value::Object(m) if !m.is_empty());
         let mut leaves: Vec<(&String, &Value)> = map.iter().filter(|(_, v)| !is_table(v)).collect();
         let mut tables: Vec<(&String, &Value)> = map.iter().filter(|(_, v)| is_table(v)).collect();
         leaves.sort_by(|a, b| a.0.cmp(b.0));
@@ -96,15 +95,16 @@ impl Printer<'_> {
         }
         for (key, value) in tables {
             let path = join(prefix, key);
-            self.line(&indent, &format!("{key}:"), &path, None, out);
+            self.line(&indent, &format!("{key}:"), &path, Some(value), out);
             self.level(value, &path, depth + 1, out);
         }
     }
 
-    fn line(&self, indent: &str, entry: &str, path: &str, leaf: Option<&Value>, out: &mut String) {
-        let mark = self.mark(path, leaf);
+    fn line(&self, indent: &str, entry: &str, path: &str, value: Option<&Value>, out: &mut String) {
+        let mark = value.map_or(Mark::Plain, |value| self.mark(path, value));
         let doc = self.doc(path);
-        let source = if self.options.sources && leaf.is_some() {
+        let is_leaf = value.is_some_and(|v| !is_table(v));
+        let source = if self.options.sources && is_leaf {
             Some(
                 self.resolved
                     .source_of(path)
@@ -154,15 +154,18 @@ impl Printer<'_> {
                     .unwrap_or(SEED_DOC),
             );
         }
-        self.info
-            .params
-            .iter()
-            .find(|p| p.name == path)
-            .map(|p| p.doc)
+        crate::schema::describe_key(self.info.params, path)
+            .map(|(_, doc)| doc)
+            .or_else(|| crate::schema::variant_doc(self.info.params, path))
             .filter(|d| !d.is_empty())
     }
 
-    fn mark(&self, path: &str, leaf: Option<&Value>) -> Mark {
+    /// How the entry at `path` is marked, as Sacred marks it: added when it matches no
+    /// config field (or lies under one that does not); typechanged when its JSON type differs
+    /// from its default's; modified when a layer above the defaults gave it a value other
+    /// than its default. A table (a `name:` header) is modified when anything under it is
+    /// marked, so the path down to a change is coloured.
+    fn mark(&self, path: &str, value: &Value) -> Mark {
         if self
             .resolved
             .added
@@ -171,25 +174,42 @@ impl Printer<'_> {
         {
             return Mark::Added;
         }
-        let Some(value) = leaf else {
-            return Mark::Plain;
-        };
-        let source = self.resolved.source_of(path);
-        let user_set = !matches!(
-            source,
-            None | Some(ConfigSource::Default | ConfigSource::DrawnSeed)
-        );
-        if let Some(default) = lookup(&self.resolved.defaults, path)
+        let default = lookup(&self.resolved.defaults, path);
+        if let Some(default) = default
             && type_changed(default, value)
         {
             return Mark::TypeChanged;
         }
-        if user_set {
+        if let Value::Object(children) = value
+            && !children.is_empty()
+        {
+            let changed_below = children
+                .iter()
+                .any(|(key, child)| self.mark(&join(path, key), child) != Mark::Plain);
+            return if changed_below {
+                Mark::Modified
+            } else {
+                Mark::Plain
+            };
+        }
+        let user_set = !matches!(
+            self.resolved.source_of(path),
+            None | Some(
+                ConfigSource::Default | ConfigSource::DrawnSeed | ConfigSource::DerivedSeed(_)
+            )
+        );
+        // A value set to what it already was is no modification (Sacred compares values).
+        if user_set && default != Some(value) {
             Mark::Modified
         } else {
             Mark::Plain
         }
     }
+}
+
+/// A non-empty object: printed as a `name:` header with its entries below.
+fn is_table(value: &Value) -> bool {
+    matches!(value, Value::Object(map) if !map.is_empty())
 }
 
 /// Pads to the doc column, with at least one space.
@@ -214,27 +234,28 @@ fn join(prefix: &str, key: &str) -> String {
 }
 
 /// Renders `print_named_configs`: `Named Configurations (doc):` then one line per named
-/// config with its doc, or `  No named configs`.
+/// config with the first line of its doc three spaces after the name, or `  No named
+/// configs`.
 pub(crate) fn render_named_configs(info: &ExperimentInfo, color: bool) -> String {
     let mut out = if color {
         format!("Named Configurations ({DIM}doc{RESET}):\n")
     } else {
         "Named Configurations (doc):\n".to_owned()
     };
-    if info.named_configs.is_empty() {
+    let all = super::all_named_configs(info);
+    if all.is_empty() {
         out.push_str("  No named configs\n");
     }
-    for named in info.named_configs {
+    // An ingredient's named configs are listed under its key, as Sacred lists `ing.name`.
+    for (name, _, named) in all {
         out.push_str("  ");
-        out.push_str(named.name);
-        if !named.doc.is_empty() {
-            let mut width = 2 + named.name.chars().count();
-            pad(&mut out, &mut width);
-            let doc = named.doc.lines().next().unwrap_or_default();
+        out.push_str(&name);
+        // Sacred writes the doc three spaces after the name, unaligned.
+        if let Some(doc) = named.doc.lines().next().filter(|d| !d.is_empty()) {
             if color {
-                out.push_str(&format!("{DIM}# {doc}{RESET}"));
+                out.push_str(&format!("{DIM}   # {doc}{RESET}"));
             } else {
-                out.push_str(&format!("# {doc}"));
+                out.push_str(&format!("   # {doc}"));
             }
         }
         out.push('\n');

@@ -5,6 +5,44 @@ use std::path::Path;
 
 use crate::Error;
 use crate::atomic::AtomicFile;
+use crate::cli::{Flags, Update};
+
+/// The key of `save_config`'s own parameter, Sacred's name for the file to write:
+/// `save_config with config_filename=out.yaml`.
+pub(crate) const CONFIG_FILENAME_KEY: &str = "config_filename";
+
+/// Takes `config_filename=FILE` out of `save_config`'s updates: it names the file to write
+/// (the last one wins, as updates do) and is no config entry, so it is neither resolved nor
+/// saved, as in Sacred. A string value is the file name; any other value is written as
+/// it reads (`config_filename=7` names the file `7`).
+///
+/// # Errors
+/// A usage error when `--config-file` is given too: the two would disagree.
+pub(crate) fn take_config_filename(
+    updates: Vec<Update>,
+    flags: &Flags,
+) -> Result<(Vec<Update>, Option<String>), Error> {
+    let mut file = None;
+    let mut rest = Vec::with_capacity(updates.len());
+    for update in updates {
+        match update {
+            Update::Set { key, value, .. } if key == CONFIG_FILENAME_KEY => {
+                file = Some(match value {
+                    serde_json::Value::String(name) => name,
+                    other => other.to_string(),
+                });
+            }
+            other => rest.push(other),
+        }
+    }
+    if let (Some(file), Some(flag)) = (&file, &flags.config_file) {
+        return Err(Error::usage(format!(
+            "`save_config` got two files: `--config-file {flag}` and `with \
+             {CONFIG_FILENAME_KEY}={file}`; give one of them"
+        )));
+    }
+    Ok((rest, file))
+}
 
 /// Writes `config` to `path` as JSON (sorted keys, two-space indent), TOML or YAML, chosen by
 /// the extension. The file is written to a temporary file beside it and renamed into place,

@@ -39,42 +39,12 @@ impl Experiment for Cfg {
         name: Some("golden"),
         description: "Test experiment.",
         params: &[
-            Param {
-                name: "batch_size",
-                ty: "u32",
-                doc: "samples per step",
-                has_default: true,
-            },
-            Param {
-                name: "lr",
-                ty: "f64",
-                doc: "learning rate",
-                has_default: true,
-            },
-            Param {
-                name: "mode",
-                ty: "String",
-                doc: "ok | fail",
-                has_default: true,
-            },
-            Param {
-                name: "optimizer",
-                ty: "Optimizer",
-                doc: "",
-                has_default: true,
-            },
-            Param {
-                name: "tags",
-                ty: "BTreeMap<String, i64>",
-                doc: "",
-                has_default: true,
-            },
-            Param {
-                name: "limit",
-                ty: "Option<u32>",
-                doc: "",
-                has_default: true,
-            },
+            Param::plain("batch_size", "u32", "samples per step", true),
+            Param::plain("lr", "f64", "learning rate", true),
+            Param::plain("mode", "String", "ok | fail", true),
+            Param::plain("optimizer", "Optimizer", "", true),
+            Param::plain("tags", "BTreeMap<String, i64>", "", true),
+            Param::plain("limit", "Option<u32>", "", true),
         ],
         named_configs: &[
             NamedConfig {
@@ -431,8 +401,42 @@ fn added_and_typechanged_entries_are_marked() {
 fn named_configs_are_listed_with_docs() {
     assert_eq!(
         render_named_configs(&Cfg::INFO, false),
-        "Named Configurations (doc):\n  small                              # Small batches.\n  big                                # Big batches.\n"
+        "Named Configurations (doc):\n  small   # Small batches.\n  big   # Big batches.\n"
     );
+    assert_eq!(
+        render_named_configs(&Cfg::INFO, true),
+        "Named Configurations (\x1b[2mdoc\x1b[0m):\n  small\x1b[2m   # Small batches.\x1b[0m\n  big\x1b[2m   # Big batches.\x1b[0m\n"
+    );
+}
+
+#[test]
+fn a_value_set_to_its_default_is_not_modified_and_headers_above_changes_are() {
+    let color = PrintOptions {
+        color: true,
+        sources: false,
+    };
+    let (_, resolved) = resolve_ok(&[set("batch_size=32"), set("optimizer.lr=0.5")]);
+    let colored = render_config(&resolved, &Cfg::INFO, color);
+    assert!(
+        colored
+            .contains("\n  batch_size = 32                    \x1b[2m# samples per step\x1b[0m\n"),
+        "{colored}"
+    );
+    assert!(
+        colored.contains("\x1b[34m  optimizer:\x1b[0m\n"),
+        "{colored}"
+    );
+    assert!(
+        colored.contains("\x1b[34m    lr = 0.5\x1b[0m\n"),
+        "{colored}"
+    );
+    assert!(colored.contains("\n    name = \"adam\"\n"), "{colored}");
+
+    // Nothing changed under `optimizer`: its header stays plain.
+    let (_, resolved) = resolve_ok(&[set("optimizer.lr=0.01"), set("lr=0.5")]);
+    let colored = render_config(&resolved, &Cfg::INFO, color);
+    assert!(colored.contains("\n  optimizer:\n"), "{colored}");
+    assert!(colored.contains("\n    lr = 0.01\n"), "{colored}");
 }
 
 #[test]

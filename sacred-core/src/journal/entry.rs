@@ -118,6 +118,9 @@ pub struct Start {
     pub sources: Vec<(String, usize)>,
     /// `name==version` of its dependencies.
     pub dependencies: Vec<String>,
+    /// Those of them its package depends on directly (absent from older journals).
+    #[serde(default)]
+    pub direct_dependencies: Vec<String>,
     /// Its repositories: url, commit, dirty.
     pub repositories: Vec<(String, String, bool)>,
     /// The command.
@@ -198,6 +201,7 @@ impl Record {
                 .map(|(i, s)| (s.path.to_owned(), i))
                 .collect(),
             dependencies: experiment.dependencies.clone(),
+            direct_dependencies: experiment.direct_dependencies.clone(),
             repositories: experiment
                 .repositories
                 .iter()

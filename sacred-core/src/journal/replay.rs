@@ -142,14 +142,17 @@ pub(crate) fn started_event(start: &Start, blobs: &[Vec<u8>], id: Option<RunId>)
         .collect();
     StartedEvent::new(
         id.or_else(|| start.id.clone()),
-        Arc::new(ExperimentRecord::new(
-            start.name.clone(),
-            start.base_dir.clone(),
-            start.mainfile.clone(),
-            sources,
-            start.dependencies.clone(),
-            repositories,
-        )),
+        Arc::new(
+            ExperimentRecord::new(
+                start.name.clone(),
+                start.base_dir.clone(),
+                start.mainfile.clone(),
+                sources,
+                start.dependencies.clone(),
+                repositories,
+            )
+            .with_direct_dependencies(start.direct_dependencies.clone()),
+        ),
         start.command.clone(),
         start.host.clone(),
         Timestamp::from_micros(start.start_time),

@@ -96,6 +96,9 @@ pub struct ExperimentRecord {
     pub sources: Vec<SourceFile>,
     /// `name==version` of every dependency, sorted case-insensitively.
     pub dependencies: Vec<String>,
+    /// Those of `dependencies` that the experiment's own package depends on directly: a
+    /// Rust addition, recorded beside Sacred's `dependencies`.
+    pub direct_dependencies: Vec<String>,
     /// The repositories of the sources.
     pub repositories: Vec<Repository>,
 }
@@ -116,8 +119,15 @@ impl ExperimentRecord {
             mainfile: mainfile.into(),
             sources,
             dependencies,
+            direct_dependencies: Vec::new(),
             repositories,
         }
+    }
+
+    /// The same record with `direct` as its direct dependencies.
+    pub fn with_direct_dependencies(mut self, direct: Vec<String>) -> Self {
+        self.direct_dependencies = direct;
+        self
     }
 }
 

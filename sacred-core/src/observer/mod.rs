@@ -73,6 +73,19 @@ pub trait ObserverFactory: Send + Sync {
             "this binary cannot reach a store of queued runs",
         ))
     }
+
+    /// A reader of the runs stored in MongoDB at a `-m/--mongo_db` argument or configured
+    /// URL, for the `runs` commands. The default says that this factory cannot read runs.
+    ///
+    /// # Errors
+    /// The argument is malformed or the server cannot be reached; the message names it
+    /// (with any password masked).
+    fn mongo_reader(&self, spec: &str) -> Result<Box<dyn crate::runs::RunReader>, ObserverError> {
+        let _ = spec;
+        Err(ObserverError::new(
+            "this build cannot read runs from MongoDB; expected the `mongo` feature of sacred",
+        ))
+    }
 }
 
 /// Receives the events of a run. Every method has a no-op default.

@@ -41,7 +41,7 @@ pub(crate) fn meta(flags: &Flags, updates: &[Update], command: &str, resolved: &
             "--force": flags.force,
             "--help": false,
             "--id": text(&flags.id),
-            "--loglevel": flags.loglevel.map(|l| l.to_string()),
+            "--loglevel": text(&flags.loglevel_given),
             "--mongo_db": flags.mongo_db.as_deref().map(|url| mask_url(url).to_string()),
             "--name": text(&flags.name),
             "--pdb": false,
@@ -84,6 +84,8 @@ mod tests {
             ),
             comment: Some("note".to_owned()),
             capture: Some(CaptureMode::Sys),
+            loglevel: Some(30),
+            loglevel_given: Some("WARNING".to_owned()),
             ..Flags::default()
         };
         let meta = meta(&flags, &updates, "main", &resolved);
@@ -99,6 +101,7 @@ mod tests {
         assert_eq!(meta["named_configs"], json!(["small"]));
         assert_eq!(meta["options"]["UPDATE"], json!(["batch_size=3", "small"]));
         assert_eq!(meta["options"]["--capture"], "sys");
+        assert_eq!(meta["options"]["--loglevel"], "WARNING");
         assert_eq!(meta["options"]["COMMAND"], Value::Null);
     }
 }

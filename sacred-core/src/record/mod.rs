@@ -1,14 +1,14 @@
 //! The experiment record: sources, dependencies, repositories, and Sacred's `meta`.
 //!
 //! Sacred's `experiment` record is `{name, base_dir, mainfile, sources, dependencies,
-//! repositories}`. Here the sources and the `Cargo.lock` are embedded in the binary by the
-//! macro ([`experiment_record`]), the dependencies are the experiment package's transitive
-//! dependencies in that lockfile ([`lockfile`]), and the repositories come from the `git`
-//! command line ([`git`]). Git is the slow part: it is probed once per run, by the pump
+//! repositories}`. Here the sources are embedded in the binary by the macro
+//! ([`experiment_record`]), the dependencies are the packages compiled into the binary,
+//! from the graph of `Cargo.lock` the macro embedded ([`dependencies`]), and the
+//! repositories come from the `git` command line ([`git`]). Git is the slow part: it is probed once per run, by the pump
 //! thread, not on the experiment's thread.
 
+mod dependencies;
 mod git;
-mod lockfile;
 mod meta;
 mod render;
 
@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use crate::experiment::{BuildInfo, ExperimentInfo};
 use crate::observer::ExperimentRecord;
 
+use dependencies::{Dependency, linked};
 pub(crate) use git::{enforce_clean, repositories};
-pub(crate) use lockfile::dependencies;
 pub(crate) use meta::meta;
 pub(crate) use render::render_dependencies;
 
@@ -27,12 +27,18 @@ pub(crate) use render::render_dependencies;
 /// `-e/--enforce_clean`).
 pub(crate) fn experiment_record(info: &ExperimentInfo, name: &str) -> ExperimentRecord {
     let build = &info.build;
+    let linked = linked(build);
     ExperimentRecord {
         name: name.to_owned(),
         base_dir: build.manifest_dir.to_owned(),
         mainfile: mainfile(build),
         sources: build.sources.to_vec(),
-        dependencies: dependencies(build),
+        dependencies: linked.iter().map(Dependency::requirement).collect(),
+        direct_dependencies: linked
+            .iter()
+            .filter(|d| d.direct)
+            .map(Dependency::requirement)
+            .collect(),
         repositories: Vec::new(),
     }
 }
@@ -83,7 +89,7 @@ mod tests {
         BuildInfo {
             package: "exp",
             version: "0.3.0",
-            lockfile: Some(lockfile::tests::LOCK),
+            dependencies: dependencies::tests::GRAPH,
             ..BuildInfo::TEST
         }
     }
@@ -150,7 +156,11 @@ mod tests {
         assert_eq!(record.base_dir, "/nonexistent");
         assert_eq!(record.mainfile, "src/main.rs");
         assert_eq!(record.sources, sources);
-        assert_eq!(record.dependencies.len(), 6);
+        assert_eq!(record.dependencies.len(), 7);
+        assert_eq!(
+            record.direct_dependencies,
+            ["alpha==0.1.0", "bits==2.0.0", "delta==0.2.0", "feat==0.1.0"]
+        );
         assert!(record.repositories.is_empty());
     }
 

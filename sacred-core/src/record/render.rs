@@ -14,7 +14,8 @@ const ENDC: &str = "\x1b[0m";
 ///
 /// ```text
 /// Dependencies:
-///   rand                 == 0.10.0
+/// * rand                 == 0.10.0
+///   rand_core            == 0.10.0
 ///
 /// Sources:
 ///   src/main.rs                                  4a37ecadbc18b2f4ffe17a047e1b9af5
@@ -24,14 +25,20 @@ const ENDC: &str = "\x1b[0m";
 ///
 /// ```
 ///
-/// The `Version Control` section appears only when a repository was found; `M` marks a
-/// dirty one, and with `color` its line is red. The text ends with an empty line, like
+/// A `*` in place of the first space marks the experiment's direct dependencies among all
+/// the packages compiled in. The `Version Control`
+/// section appears only when a repository was found; `M` marks a dirty one, and with `color` its line is red. The text ends with an empty line, like
 /// Sacred's; print it as is.
 pub(crate) fn render_dependencies(record: &ExperimentRecord, color: bool) -> String {
     let mut out = String::from("Dependencies:\n");
     for dep in &record.dependencies {
         let (name, version) = dep.split_once("==").unwrap_or((dep, ""));
-        let _ = writeln!(out, "  {name:<20} == {version}");
+        let mark = if record.direct_dependencies.contains(dep) {
+            '*'
+        } else {
+            ' '
+        };
+        let _ = writeln!(out, "{mark} {name:<20} == {version}");
     }
     out.push_str("\nSources:\n");
     for source in &record.sources {
@@ -74,6 +81,7 @@ mod tests {
                 },
             ],
             dependencies: vec!["rand==0.10.0".into(), "serde_json==1.0.154".into()],
+            direct_dependencies: vec!["rand==0.10.0".into()],
             repositories,
         }
     }
@@ -84,7 +92,7 @@ mod tests {
         assert_eq!(
             text,
             "Dependencies:\n\
-             \x20 rand                 == 0.10.0\n\
+             * rand                 == 0.10.0\n\
              \x20 serde_json           == 1.0.154\n\
              \n\
              Sources:\n\

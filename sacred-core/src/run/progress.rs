@@ -151,7 +151,7 @@ impl Inner {
         if self.draws {
             let line = self.line(Instant::now());
             crate::capture::draw_stderr(&format!("\r{line}\u{1b}[K\n"));
-            crate::capture::record_stderr(&format!("{line}\n"));
+            crate::capture::capture_stderr(&format!("{line}\n"));
             state.shown = false;
         }
     }

@@ -88,12 +88,12 @@ fn parse_id(arg: &str, id: &str) -> Result<i64, MongoError> {
 
 /// See [`MongoSpec::in_place_argument`].
 pub(super) fn argument(spec: &MongoSpec, id: i64) -> String {
-    if let Some(prefix) = &spec.prefix {
+    if let Some(collection) = &spec.collection {
         let host = spec
             .url
             .strip_prefix("mongodb://")
             .unwrap_or(spec.url.as_str());
-        return format!("{host}:{}.{prefix}:{id}", spec.database);
+        return format!("{host}:{}.{collection}:{id}", spec.database);
     }
     let url = spec.url.as_str();
     let authority_start = url.find("://").map_or(0, |at| at + 3);

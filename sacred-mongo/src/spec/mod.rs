@@ -5,14 +5,20 @@
 //! | Argument | Server | Database | Collections |
 //! |---|---|---|---|
 //! | `host:port` | `host:port` | `sacred` | `runs`, `metrics` |
-//! | `[host:port:]db[.prefix][!priority]` | `host:port` or `localhost:27017` | `db` | `runs`, `metrics`, or `prefix_runs`, `prefix_metrics` |
+//! | `[host:port:]db[.collection][!priority]` | `host:port` or `localhost:27017` | `db` | `runs` (or `collection`), `metrics` |
 //! | `mongodb://…` or `mongodb+srv://…` | as the URI says, with its credentials and options | the URI's path, or `sacred` | `runs`, `metrics` |
 //!
-//! GridFS is always the bucket `fs`, shared by all prefixes, as in Sacred. The default
-//! priority is 30 (Sacred's). Sacred's `db.collection:run_id` starts the queued run
-//! `run_id` in place (see `in_place`; in a URI, the path `/db.runs:run_id`).
+//! As in Sacred 0.8.7, whose `-m db.collection` is its `MongoObserver`'s (deprecated)
+//! `collection` argument: `.collection` renames the runs collection only; metrics stay in
+//! `metrics` (and the points past a metric document's bound in `metrics_overflow`), and
+//! GridFS is always the database's bucket `fs`, where artifacts are named
+//! `artifact://<runs collection>/<id>/<name>`. The names Sacred reserves (`_properties`,
+//! `search_space`, `search_spaces`) and the metrics collections are refused as the runs
+//! collection. The default priority is 30 (Sacred's). Sacred's `db.collection:run_id`
+//! starts the queued run `run_id` in place (see `in_place`; in a URI, the path
+//! `/db.runs:run_id`).
 //!
-//! Database and prefix names follow Sacred's rule: a letter or `_`, then at most 63 of
+//! Database and collection names follow Sacred's rule: a letter or `_`, then at most 63 of
 //! `0-9 A-Z a-z # % & ' ( ) + - ; = @ [ ] ^ _ { }` (the database in a URI's path follows
 //! MongoDB's own rule instead).
 //!
@@ -35,8 +41,23 @@ pub const DEFAULT_PRIORITY: i32 = 30;
 pub const DEFAULT_DATABASE: &str = "sacred";
 /// The characters Sacred allows in database and collection names after the first.
 const NAME_CHARS: &str = "#%&'()+-;=@[]^_{}";
+/// The runs collection when the argument names none.
+const RUNS: &str = "runs";
+/// The metrics collection, whatever the runs collection is called (as in Sacred).
+const METRICS: &str = "metrics";
+/// Where a metric's points past the bound of its `metrics` document go.
+const METRICS_OVERFLOW: &str = "metrics_overflow";
+/// Names the runs collection cannot have: Sacred's reserved names, and the collections
+/// the metrics go to.
+const RESERVED: &[&str] = &[
+    "_properties",
+    "search_space",
+    "search_spaces",
+    METRICS,
+    METRICS_OVERFLOW,
+];
 
-/// A MongoDB server, database and collection prefix to store runs in, with the observer's
+/// A MongoDB server, database and runs collection to store runs in, with the observer's
 /// priority.
 ///
 /// It holds the real URL (credentials included) for connecting, but shows only the masked
@@ -47,13 +68,14 @@ pub struct MongoSpec {
     /// The URL masked, with the secrets that must never be shown.
     masked: MaskedUrl,
     database: String,
-    prefix: Option<String>,
+    /// The runs collection from `-m db.collection`; `None`: `runs`.
+    collection: Option<String>,
     priority: i32,
     /// The queued run to start in place (Sacred's `db.collection:run_id`), if any.
     run: Option<i64>,
 }
 
-/// Parses a `-m/--mongo_db` argument: `host:port`, `[host:port:]db[.prefix][!priority]`, or
+/// Parses a `-m/--mongo_db` argument: `host:port`, `[host:port:]db[.collection][!priority]`, or
 /// a `mongodb://` / `mongodb+srv://` URI (the database is its path, `sacred` when empty).
 ///
 /// # Errors
@@ -69,10 +91,10 @@ pub fn parse_spec(arg: &str) -> Result<MongoSpec, MongoError> {
 }
 
 impl MongoSpec {
-    /// A `-m` argument that selects this server, database and collection prefix again,
-    /// with the password masked: Sacred's short form `host:port:db[.prefix][!priority]`
-    /// when the server has no credentials or options, else the URI with the database as
-    /// its path (a prefix cannot be given in a URI).
+    /// A `-m` argument that selects this server, database and runs collection again, with
+    /// the password masked: Sacred's short form `host:port:db[.collection][!priority]` when
+    /// the server has no credentials or options, else the URI with the database as its
+    /// path (a collection cannot be given in a URI).
     pub fn argument(&self) -> String {
         let masked = self.masked_url();
         let rest = masked.strip_prefix("mongodb://").unwrap_or(&masked);
@@ -81,9 +103,9 @@ impl MongoSpec {
             && !rest.contains(['@', '?', '/', ',']);
         if plain {
             let mut argument = format!("{rest}:{}", self.database);
-            if let Some(prefix) = &self.prefix {
+            if let Some(collection) = &self.collection {
                 argument.push('.');
-                argument.push_str(prefix);
+                argument.push_str(collection);
             }
             if self.priority != DEFAULT_PRIORITY {
                 argument.push_str(&format!("!{}", self.priority));
@@ -116,9 +138,9 @@ impl MongoSpec {
         &self.database
     }
 
-    /// The collection prefix (`-m db.prefix`), if any.
-    pub fn prefix(&self) -> Option<&str> {
-        self.prefix.as_deref()
+    /// The runs collection named with `-m db.collection`, if any.
+    pub fn collection(&self) -> Option<&str> {
+        self.collection.as_deref()
     }
 
     /// The observer's priority (`-m db!priority`; 30 by default).
@@ -126,20 +148,20 @@ impl MongoSpec {
         self.priority
     }
 
-    /// The runs collection: `runs`, or `<prefix>_runs`.
+    /// The runs collection: `runs`, or the one `-m db.collection` names.
     pub fn runs_collection(&self) -> String {
-        self.prefixed("runs")
+        self.collection.as_deref().unwrap_or(RUNS).to_owned()
     }
 
-    /// The metrics collection: `metrics`, or `<prefix>_metrics`.
+    /// The metrics collection: always `metrics`, as in Sacred's `-m db.collection`.
     pub fn metrics_collection(&self) -> String {
-        self.prefixed("metrics")
+        METRICS.to_owned()
     }
 
     /// Where the points of a metric past the bound of its `metrics` document go:
-    /// `metrics_overflow`, or `<prefix>_metrics_overflow`.
+    /// `metrics_overflow`.
     pub fn overflow_collection(&self) -> String {
-        self.prefixed("metrics_overflow")
+        METRICS_OVERFLOW.to_owned()
     }
 
     /// The same server with another database (the URL, and so the authentication
@@ -153,16 +175,16 @@ impl MongoSpec {
         Ok(self)
     }
 
-    /// The same server and database with another collection prefix (`None`: none).
+    /// The same server and database with another runs collection (`None`: `runs`).
     ///
     /// # Errors
-    /// [`MongoError::InvalidSpec`] when `prefix` breaks Sacred's rule for collection names.
-    pub fn with_prefix(mut self, prefix: Option<&str>) -> Result<Self, MongoError> {
-        if let Some(prefix) = prefix {
-            check_name(prefix, "collection prefix")
-                .map_err(|expected| invalid(prefix, expected))?;
+    /// [`MongoError::InvalidSpec`] when `collection` breaks Sacred's rule for collection
+    /// names or is reserved.
+    pub fn with_collection(mut self, collection: Option<&str>) -> Result<Self, MongoError> {
+        if let Some(collection) = collection {
+            check_collection(collection).map_err(|expected| invalid(collection, expected))?;
         }
-        self.prefix = prefix.map(str::to_owned);
+        self.collection = collection.map(str::to_owned);
         Ok(self)
     }
 
@@ -194,21 +216,14 @@ impl MongoSpec {
     pub fn scrub(&self, text: &str) -> String {
         self.masked.scrub(text)
     }
-
-    fn prefixed(&self, name: &str) -> String {
-        match &self.prefix {
-            Some(prefix) => format!("{prefix}_{name}"),
-            None => name.to_owned(),
-        }
-    }
 }
 
-/// `mongodb://host:27017, database sacred, prefix p` (password masked).
+/// `mongodb://host:27017, database sacred, collection c` (password masked).
 impl fmt::Display for MongoSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}, database {}", self.masked, self.database)?;
-        if let Some(prefix) = &self.prefix {
-            write!(f, ", prefix {prefix}")?;
+        if let Some(collection) = &self.collection {
+            write!(f, ", collection {collection}")?;
         }
         Ok(())
     }
@@ -219,7 +234,7 @@ impl fmt::Debug for MongoSpec {
         f.debug_struct("MongoSpec")
             .field("url", &self.masked.masked())
             .field("database", &self.database)
-            .field("prefix", &self.prefix)
+            .field("collection", &self.collection)
             .field("priority", &self.priority)
             .finish_non_exhaustive()
     }
@@ -260,6 +275,18 @@ fn check_name(name: &str, what: &str) -> Result<(), String> {
     }
 }
 
+/// Sacred's rule for collection names, and the names the runs collection cannot have.
+fn check_collection(name: &str) -> Result<(), String> {
+    check_name(name, "collection")?;
+    if RESERVED.contains(&name) {
+        return Err(format!(
+            "the collection name `{name}` is reserved (for Sacred, or for the metrics); \
+             choose another name for the runs collection"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod argument_tests {
     use super::*;
@@ -280,7 +307,7 @@ mod argument_tests {
             if !argument.contains("***") {
                 let again = parse_spec(&argument).unwrap_or_else(|e| panic!("{e}"));
                 assert_eq!(again.database(), spec.database());
-                assert_eq!(again.prefix(), spec.prefix());
+                assert_eq!(again.collection(), spec.collection());
             }
         }
     }
@@ -339,20 +366,24 @@ mod tests {
         let spec = ok("localhost:27017");
         let spec = spec
             .with_database("other")
-            .and_then(|s| s.with_prefix(Some("p")))
+            .and_then(|s| s.with_collection(Some("p")))
             .map(|s| s.with_priority(7));
         let spec = match spec {
             Ok(spec) => spec,
             Err(e) => panic!("{e}"),
         };
         assert_eq!(spec.database(), "other");
-        assert_eq!(spec.runs_collection(), "p_runs");
+        assert_eq!(spec.runs_collection(), "p");
+        assert_eq!(spec.metrics_collection(), "metrics");
         assert_eq!(spec.priority(), 7);
         assert_eq!(
             spec.to_string(),
-            "mongodb://localhost:27017, database other, prefix p"
+            "mongodb://localhost:27017, database other, collection p"
         );
         assert!(spec.clone().with_database("a.b").is_err());
-        assert!(spec.with_prefix(Some("")).is_err());
+        assert!(spec.clone().with_collection(Some("")).is_err());
+        assert!(spec.clone().with_collection(Some("metrics")).is_err());
+        let spec = spec.with_collection(None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(spec.runs_collection(), "runs");
     }
 }

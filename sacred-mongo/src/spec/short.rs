@@ -1,20 +1,20 @@
-//! Sacred's short forms of `-m`: `host:port`, and `[host:port:]db[.prefix][!priority]`.
+//! Sacred's short forms of `-m`: `host:port`, and `[host:port:]db[.collection][!priority]`.
 //!
 //! When the argument has two `:`-separated parts and the second is a port number (at most
 //! 65535), it is `host:port` (`mongo.lan:27017` is a server, not the database `mongo` with
-//! prefix `lan`). An IPv6 server is written in brackets (`[::1]:27017:db`). Credentials
+//! collection `lan`). An IPv6 server is written in brackets (`[::1]:27017:db`). Credentials
 //! and options need the URI form.
 
 use sacred_core::secret::mask_url;
 
-use super::{DEFAULT_DATABASE, DEFAULT_PRIORITY, MongoSpec, check_name, invalid};
+use super::{DEFAULT_DATABASE, DEFAULT_PRIORITY, MongoSpec, check_collection, check_name, invalid};
 use crate::error::MongoError;
 
 /// The server when the argument names none.
 const DEFAULT_HOST: &str = "localhost:27017";
 
 /// What the short form looks like, for error messages.
-const SHORT_FORMS: &str = "expected `host:port`, `[host:port:]db_name[.prefix][!priority]` or a \
+const SHORT_FORMS: &str = "expected `host:port`, `[host:port:]db_name[.collection][!priority]` or a \
                            `mongodb://` URI";
 
 /// Parses a short-form argument.
@@ -35,7 +35,7 @@ pub(super) fn parse(arg: &str) -> Result<MongoSpec, MongoError> {
         None => (arg, DEFAULT_PRIORITY),
     };
     let (host, rest) = split_host(arg, body)?;
-    let (database, prefix) = match rest {
+    let (database, collection) = match rest {
         None => (DEFAULT_DATABASE.to_owned(), None),
         Some(rest) => parse_db_part(arg, rest)?,
     };
@@ -44,7 +44,7 @@ pub(super) fn parse(arg: &str) -> Result<MongoSpec, MongoError> {
         masked: mask_url(&url),
         url,
         database,
-        prefix,
+        collection,
         priority,
         run: None,
     })
@@ -137,17 +137,17 @@ fn check_host(arg: &str, host: &str) -> Result<(), MongoError> {
     }
 }
 
-/// `db[.prefix]`.
+/// `db[.collection]`.
 fn parse_db_part(arg: &str, rest: &str) -> Result<(String, Option<String>), MongoError> {
-    let (database, prefix) = match rest.split_once('.') {
-        Some((database, prefix)) => (database, Some(prefix)),
+    let (database, collection) = match rest.split_once('.') {
+        Some((database, collection)) => (database, Some(collection)),
         None => (rest, None),
     };
     check_name(database, "database").map_err(|e| invalid(arg, e))?;
-    if let Some(prefix) = prefix {
-        check_name(prefix, "collection prefix").map_err(|e| invalid(arg, e))?;
+    if let Some(collection) = collection {
+        check_collection(collection).map_err(|e| invalid(arg, e))?;
     }
-    Ok((database.to_owned(), prefix.map(str::to_owned)))
+    Ok((database.to_owned(), collection.map(str::to_owned)))
 }
 
 #[cfg(test)]
@@ -159,7 +159,7 @@ mod tests {
         let spec = ok("127.0.0.1:27017");
         assert_eq!(spec.url(), "mongodb://127.0.0.1:27017");
         assert_eq!(spec.database(), "sacred");
-        assert_eq!(spec.prefix(), None);
+        assert_eq!(spec.collection(), None);
         assert_eq!(spec.priority(), 30);
         assert_eq!(spec.runs_collection(), "runs");
         assert_eq!(spec.metrics_collection(), "metrics");
@@ -178,17 +178,19 @@ mod tests {
     }
 
     #[test]
-    fn host_port_database_prefix_priority() {
+    fn host_port_database_collection_priority() {
+        // Sacred 0.8.7 passes `.queued` as the (deprecated) `collection` argument: runs go
+        // to `queued`, metrics stay in `metrics`.
         let spec = ok("127.0.0.1:27017:sacred_research.queued!2");
         assert_eq!(spec.url(), "mongodb://127.0.0.1:27017");
         assert_eq!(spec.database(), "sacred_research");
-        assert_eq!(spec.prefix(), Some("queued"));
+        assert_eq!(spec.collection(), Some("queued"));
         assert_eq!(spec.priority(), 2);
-        assert_eq!(spec.runs_collection(), "queued_runs");
-        assert_eq!(spec.metrics_collection(), "queued_metrics");
-        assert_eq!(spec.overflow_collection(), "queued_metrics_overflow");
+        assert_eq!(spec.runs_collection(), "queued");
+        assert_eq!(spec.metrics_collection(), "metrics");
+        assert_eq!(spec.overflow_collection(), "metrics_overflow");
         assert_eq!(ok("db!-5").priority(), -5);
-        assert_eq!(ok("db.p").prefix(), Some("p"));
+        assert_eq!(ok("db.p").collection(), Some("p"));
         assert_eq!(ok("_x#%&'()+-;=@[]^_{}").database(), "_x#%&'()+-;=@[]^_{}");
     }
 
@@ -209,9 +211,23 @@ mod tests {
         assert!(e.contains("start with a letter or `_`"), "{e}");
         let e = err("db.pre.fix");
         assert!(
-            e.contains("`pre.fix` is not a valid collection prefix name"),
+            e.contains("`pre.fix` is not a valid collection name"),
             "{e}"
         );
+        // Sacred's reserved names, and the metrics collections runs would be mixed into.
+        for reserved in [
+            "_properties",
+            "search_space",
+            "search_spaces",
+            "metrics",
+            "metrics_overflow",
+        ] {
+            let e = err(&format!("db.{reserved}"));
+            assert!(
+                e.contains(&format!("`{reserved}` is reserved")),
+                "{reserved}: {e}"
+            );
+        }
         let e = err("db!high");
         assert!(
             e.contains("priority after `!` must be an integer, not `high`"),

@@ -12,7 +12,7 @@ pub(super) fn parse(arg: &str) -> Result<MongoSpec, MongoError> {
         url: arg.to_owned(),
         masked: mask_url(arg),
         database: DEFAULT_DATABASE.to_owned(),
-        prefix: None,
+        collection: None,
         priority: DEFAULT_PRIORITY,
         run: None,
     };
@@ -61,7 +61,7 @@ mod tests {
         assert_eq!(spec.url(), "mongodb://127.0.0.1:27999");
         let spec = ok("mongodb://127.0.0.1:27999/exp?serverSelectionTimeoutMS=100");
         assert_eq!(spec.database(), "exp");
-        assert_eq!(spec.prefix(), None);
+        assert_eq!(spec.collection(), None);
         assert_eq!(spec.priority(), 30);
         let spec = ok("mongodb+srv://u:p@cluster0.example.net/research?retryWrites=true");
         assert_eq!(spec.database(), "research");

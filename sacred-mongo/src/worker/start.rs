@@ -396,14 +396,22 @@ impl Worker {
             .iter()
             .map(|r| Bson::Document(doc! { "url": &r.url, "commit": &r.commit, "dirty": r.dirty }))
             .collect();
-        Ok(doc! {
+        let mut experiment_doc = doc! {
             "name": &experiment.name,
             "base_dir": &experiment.base_dir,
             "sources": sources,
             "dependencies": experiment.dependencies.clone(),
             "repositories": repositories,
             "mainfile": &experiment.mainfile,
-        })
+        };
+        // A Rust addition beside Sacred's keys, written only when known.
+        if !experiment.direct_dependencies.is_empty() {
+            experiment_doc.insert(
+                "direct_dependencies",
+                experiment.direct_dependencies.clone(),
+            );
+        }
+        Ok(experiment_doc)
     }
 
     /// The GridFS id of a source: the file stored before with the same absolute path and

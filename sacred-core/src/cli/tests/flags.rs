@@ -42,6 +42,7 @@ fn every_value_flag() {
             file_storage: Some("runs".to_owned()),
             id: Some("7".to_owned()),
             loglevel: Some(20),
+            loglevel_given: Some("INFO".to_owned()),
             mongo_db: Some("host:27017:db".to_owned()),
             name: Some("trial".to_owned()),
             priority: Some(3.0),
@@ -265,4 +266,14 @@ fn names_ids_and_comments_cannot_forge_log_lines() {
         ok_args(&["-n", "trial 2 – ünïcode"]).flags.name.as_deref(),
         Some("trial 2 – ünïcode")
     );
+}
+
+#[test]
+fn version_is_a_flag_that_wins_over_mistakes_in_the_command() {
+    assert!(ok("--version").flags.version);
+    assert!(ok("--vers").flags.version);
+    assert!(ok("--version --version").flags.version);
+    let inv = ok_args(&["print_config", "--version", "extra", "words"]);
+    assert!(inv.flags.version);
+    assert_eq!(inv.command, Command::Main);
 }

@@ -60,7 +60,7 @@ fn unknown_command_suggests_and_lists() {
     );
     assert!(
         message.contains(
-            "available commands: `print_config`, `print_named_configs`, `save_config`, `print_dependencies`, `sync`, `sweep`, `worker`, `rerun`, `dead`, `help`"
+            "available commands: `print_config`, `print_named_configs`, `save_config`, `print_dependencies`, `sync`, `sweep`, `worker`, `rerun`, `dead`, `runs`, `help`"
         ),
         "{message}"
     );

@@ -275,7 +275,7 @@ impl FileStorageObserver {
         }
         let repositories = serde_json::to_value(&experiment.repositories)
             .map_err(|e| ObserverError::new(format!("cannot encode the repositories: {e}")))?;
-        let entry = object([
+        let mut entry = object_map([
             ("base_dir", Value::from(experiment.base_dir.as_str())),
             ("dependencies", Value::from(experiment.dependencies.clone())),
             ("mainfile", Value::from(experiment.mainfile.as_str())),
@@ -283,7 +283,15 @@ impl FileStorageObserver {
             ("repositories", repositories),
             ("sources", Value::Array(sources)),
         ]);
-        Ok((entry, pending))
+        // A Rust addition beside Sacred's keys, written only when known, so a record of
+        // Sacred's events stays byte for byte Sacred's.
+        if !experiment.direct_dependencies.is_empty() {
+            entry.insert(
+                "direct_dependencies".to_owned(),
+                Value::from(experiment.direct_dependencies.clone()),
+            );
+        }
+        Ok((Value::Object(entry), pending))
     }
 
     /// Writes the sources that are not stored yet.
@@ -646,11 +654,6 @@ impl Observer for FileStorageObserver {
             ("fail_trace", Value::from(event.fail_trace.clone())),
         ])
     }
-}
-
-/// A JSON object of `pairs`.
-fn object<const N: usize>(pairs: [(&str, Value); N]) -> Value {
-    Value::Object(object_map(pairs))
 }
 
 /// A JSON map of `pairs`.

@@ -153,6 +153,7 @@ fn experiment() -> Arc<ExperimentRecord> {
             },
         ],
         dependencies: vec!["rand==0.10.0".into(), "sacred==0.1.0".into()],
+        direct_dependencies: Vec::new(),
         repositories: vec![Repository {
             url: "https://example.com/demo.git".into(),
             commit: "5ea1a93705a14eaffaa5d94efe89da107fb2788c".into(),
@@ -465,6 +466,7 @@ fn reproduces_sacred_reference_runs_byte_for_byte() {
             content: GOLDEN_EXP_PY.as_bytes(),
         }],
         dependencies: vec!["numpy==2.4.6".into(), "sacred==0.8.7".into()],
+        direct_dependencies: Vec::new(),
         repositories: vec![],
     });
     let metrics = serde_json::from_str::<Value>(RUN1_METRICS_JSON).unwrap();

@@ -1,0 +1,172 @@
+//! Log records of the experiment (`tracing` events and `log` records) as Sacred's log lines,
+//! `LEVEL - target - message`, on standard error where the run's output capture sees them.
+//!
+//! # What a run installs
+//!
+//! When a run starts in a process (the `main` that `#[experiment]` generates, or
+//! `sacred::main` called from a `main` of your own), sacred installs, each only if the program has not installed its own yet:
+//!
+//! - a global `tracing` subscriber: a `tracing_subscriber` registry with a [`SacredLayer`],
+//!   so events, with the fields of the spans that hold them, become Sacred's lines;
+//! - a `log` logger (`tracing-log`'s `LogTracer`) that turns `log` records into `tracing`
+//!   events, so `log::info!` gives the same lines (and reaches a subscriber of the user's,
+//!   when that is the global one).
+//!
+//! Whoever is first wins, as always with these process-wide slots: a subscriber or logger
+//! set up before the run (in a `main` of your own that then calls `sacred::main`) is kept,
+//! and sacred adds nothing to it; add [`tracing_layer`] to your subscriber for Sacred's
+//! lines. Inside the experiment function the slots are taken: `try_init()` and
+//! `set_global_default` return an error there (the run goes on, with sacred's lines), and
+//! `init()`, which panics on that error, fails the run.
+//!
+//! # Which records
+//!
+//! `-l/--loglevel` sets the default level (INFO when not given). The `RUST_LOG` variable
+//! refines it per target with comma-separated directives, `RUST_LOG=my_crate::data=debug,
+//! hyper=warn`:
+//!
+//! - `target=level` sets the level of a target and the modules inside it (`my_crate::data`
+//!   covers `my_crate::data::csv`, not `my_crate::database`); the longest matching target
+//!   wins, and a later directive for the same target replaces an earlier one;
+//! - a bare `level` is the default when `-l` is not given (`-l` wins);
+//! - a bare `target` shows every level of that target.
+//!
+//! Levels: `trace`, `debug`, `info`, `warn` (or `warning`), `error`, `off`, in any case, or
+//! Sacred's numbers (10 DEBUG … 50 CRITICAL). A directive whose level cannot be read is
+//! ignored with a warning. The filter applies to sacred's subscriber and to every
+//! [`SacredLayer`], never to the other layers of a user's subscriber; the runtime's own
+//! lines (`Running command`, `Completed after`) follow `-l` alone.
+
+mod filter;
+mod layer;
+mod line;
+#[cfg(test)]
+mod tests;
+
+use std::sync::{OnceLock, PoisonError, RwLock};
+
+use tracing_core::{Dispatch, LevelFilter};
+use tracing_subscriber::layer::SubscriberExt as _;
+
+pub(crate) use filter::Filter;
+pub use layer::{SacredLayer, tracing_layer};
+pub(crate) use line::label;
+
+/// The filter of the running process's run; INFO for everything before one starts.
+///
+/// Process-wide like the `tracing` dispatcher and the `log` logger it serves.
+static FILTER: RwLock<Filter> = RwLock::new(Filter::new(20));
+
+/// What the first [`install`] put in place, for the later calls.
+static INSTALLED: OnceLock<Installed> = OnceLock::new();
+
+/// Which of the process-wide slots hold sacred's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Installed {
+    /// The global `tracing` subscriber is sacred's.
+    pub(crate) tracing: bool,
+    /// The `log` logger is sacred's bridge to `tracing`.
+    pub(crate) log: bool,
+}
+
+/// Installs the logging of a run in this process: the filter of `-l` (`loglevel`) and
+/// `RUST_LOG` (`rust_log`), and sacred's subscriber and logger where the program has none.
+/// Warns through `logger` about each directive it ignored.
+pub(crate) fn install_for_run(
+    loglevel: Option<u8>,
+    rust_log: Option<&str>,
+    logger: &crate::log::Logger,
+) -> Installed {
+    let (filter, ignored) = Filter::from_settings(loglevel, rust_log);
+    for message in ignored {
+        logger.log(crate::log::WARNING, &message);
+    }
+    install(filter)
+}
+
+/// After a run failed with `message`: when that says a global `tracing` subscriber or `log`
+/// logger was in place already (`init()` inside the experiment function), tells through
+/// `logger` where a program's own logging is set up instead.
+pub(crate) fn hint_after_failure(message: &str, logger: &crate::log::Logger) {
+    if let Some(hint) = setup_hint(message) {
+        logger.log(crate::log::ERROR, hint);
+    }
+}
+
+/// The hint for a failure `message` that says a logging slot was taken.
+fn setup_hint(message: &str) -> Option<&'static str> {
+    const TAKEN: [&str; 3] = [
+        // `tracing`'s `SetGlobalDefaultError`, in `tracing_subscriber`'s `init()` too.
+        "a global default trace dispatcher has already been set",
+        // `log`'s `SetLoggerError`, as `env_logger::init()` and others panic with it.
+        "SetLoggerError",
+        "attempted to set a logger after the logging system was already initialized",
+    ];
+    TAKEN.iter().any(|taken| message.contains(taken)).then_some(
+        "the experiment set up logging of its own while sacred's was in place: set it up \
+         in a `main` of your own before calling `sacred::main`, or use `try_init()`, which \
+         leaves sacred's in place (see sacred's `logging` docs)",
+    )
+}
+
+/// Makes `filter` the run's filter, and the first time installs sacred's `tracing`
+/// subscriber and `log` logger where the program has none (see the [module](self) docs).
+pub(crate) fn install(filter: Filter) -> Installed {
+    *FILTER.write().unwrap_or_else(PoisonError::into_inner) = filter;
+    let installed = *INSTALLED.get_or_init(|| {
+        let subscriber = tracing_subscriber::registry().with(SacredLayer::gate());
+        Installed {
+            tracing: tracing_core::dispatcher::set_global_default(Dispatch::new(subscriber))
+                .is_ok(),
+            log: tracing_log::LogTracer::init().is_ok(),
+        }
+    });
+    // Recomputes the maximum level `tracing`'s macros check first (and so `LogTracer`).
+    tracing_core::callsite::rebuild_interest_cache();
+    if installed.log {
+        ::log::set_max_level(log_level(LevelFilter::current()));
+    }
+    installed
+}
+
+/// Whether the run's filter lets a record of Sacred level `rank` from `target` through.
+fn filter_allows(rank: u8, target: &str) -> bool {
+    FILTER
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .enabled(rank, target)
+}
+
+/// The most verbose `tracing` level the run's filter lets through.
+fn level_hint() -> LevelFilter {
+    level_filter(
+        FILTER
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .lowest(),
+    )
+}
+
+/// The most verbose `tracing` level at or above Sacred level `lowest`.
+fn level_filter(lowest: u8) -> LevelFilter {
+    match lowest {
+        ..=5 => LevelFilter::TRACE,
+        6..=10 => LevelFilter::DEBUG,
+        11..=20 => LevelFilter::INFO,
+        21..=30 => LevelFilter::WARN,
+        31..=40 => LevelFilter::ERROR,
+        _ => LevelFilter::OFF,
+    }
+}
+
+/// The `log` crate's level filter for a `tracing` one.
+fn log_level(level: LevelFilter) -> ::log::LevelFilter {
+    match level.into_level() {
+        None => ::log::LevelFilter::Off,
+        Some(tracing_core::Level::ERROR) => ::log::LevelFilter::Error,
+        Some(tracing_core::Level::WARN) => ::log::LevelFilter::Warn,
+        Some(tracing_core::Level::INFO) => ::log::LevelFilter::Info,
+        Some(tracing_core::Level::DEBUG) => ::log::LevelFilter::Debug,
+        Some(_) => ::log::LevelFilter::Trace,
+    }
+}
