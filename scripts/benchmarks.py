@@ -82,7 +82,9 @@ def generated(output, keep):
         table = [line for line in lines if line.startswith("|")]
         if len(table) < 3:
             sys.exit("no table in:\n" + output)
-        return "\n".join(table)
+        # What a benchmark reports beside its table (bytes per beat, say) follows it.
+        notes = [line for line in lines if line.strip() and not line.startswith("|")]
+        return "\n".join(table + ([""] + notes if notes else []))
     text = [line for line in lines if line.strip()]
     return "```text\n" + "\n".join(text) + "\n```"
 
