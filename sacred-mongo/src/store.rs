@@ -21,7 +21,7 @@ use mongodb::bson::{Bson, DateTime, Document, doc};
 use mongodb::options::{IndexOptions, ReturnDocument};
 use mongodb::{Client, Collection, IndexModel};
 use sacred_core::observer::{
-    DeadAction, DeadRun, ObserverError, RunId, RunStore, StoredRun, WorkerTag,
+    DeadAction, DeadRun, ObserverError, RunId, RunStore, StoredRun, WorkerTag, silence_limit,
 };
 use sacred_core::time::Timestamp;
 
@@ -31,13 +31,6 @@ use crate::error::{MongoError, OpFailure};
 use crate::limits::Limits;
 use crate::read::to_json;
 use crate::spec::MongoSpec;
-
-/// Sacred's beat interval, for runs that recorded none.
-const DEFAULT_BEAT: f64 = 10.0;
-/// A run is dead after this many of its beat intervals without a beat.
-const BEATS_TO_DEATH: f64 = 3.0;
-/// Silence always allowed, whatever the beat interval (start-up, a busy server).
-const LEAST_SILENCE: Duration = Duration::from_secs(5);
 
 /// A blocking handle on the queue of runs at a [`MongoSpec`].
 pub struct MongoStore {
@@ -295,12 +288,12 @@ fn dead_run(run: &Document, now: Timestamp, dead_after: Option<Duration>) -> Opt
     let meta = run.get_document("meta").ok();
     let worker = meta.and_then(|m| m.get_document("worker").ok());
     let limit = dead_after.unwrap_or_else(|| {
-        let beat = worker
-            .and_then(|w| w.get("beat_interval"))
-            .and_then(number)
-            .filter(|b| *b > 0.0)
-            .unwrap_or(DEFAULT_BEAT);
-        Duration::from_secs_f64(beat * BEATS_TO_DEATH).max(LEAST_SILENCE)
+        silence_limit(
+            worker.and_then(|w| w.get("beat_interval")).and_then(number),
+            meta.and_then(|m| m.get_document("options").ok())
+                .and_then(|o| o.get("--beat-interval"))
+                .and_then(number),
+        )
     });
     let silent_for = last_beat.map_or(Duration::MAX, |t| now.since(t));
     if silent_for <= limit {
@@ -340,6 +333,8 @@ fn number(value: &Bson) -> Option<f64> {
         Bson::Int32(n) => Some(f64::from(*n)),
         #[allow(clippy::cast_precision_loss)]
         Bson::Int64(n) => Some(*n as f64),
+        // Python Sacred keeps its options as typed: `"--beat-interval": "60"`.
+        Bson::String(text) => text.trim().parse().ok(),
         _ => None,
     }
 }

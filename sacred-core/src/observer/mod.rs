@@ -24,7 +24,7 @@ pub use event::{
 
 #[cfg(feature = "test-util")]
 pub use recording::{RecordedEvent, Recording, RecordingObserver};
-pub use store::{DeadAction, DeadRun, RunStore, StoredRun, WorkerTag};
+pub use store::{DeadAction, DeadRun, RunStore, StoredRun, WorkerTag, silence_limit};
 
 use std::time::Instant;
 

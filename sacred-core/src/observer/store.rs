@@ -36,6 +36,26 @@ pub struct StoredRun {
     pub meta: serde_json::Value,
 }
 
+/// The beat interval of a run that records none: Sacred's 10 s.
+const DEFAULT_BEAT: f64 = 10.0;
+/// How many beats a run may miss before it counts as dead.
+const BEATS_TO_DEATH: f64 = 3.0;
+/// The shortest silence that counts as dead, whatever the beat interval.
+const LEAST_SILENCE: Duration = Duration::from_secs(5);
+
+/// How long a RUNNING run may go without a beat before it counts as dead: three of its
+/// beat intervals (at least 5 s). The interval is the one its worker recorded
+/// (`meta.worker.beat_interval`), else the `-b` it was started with
+/// (`meta.options.--beat-interval`), else Sacred's 10 s. `runs ls` (which shows such a run
+/// as `DEAD`), `dead` and the workers all use this rule.
+pub fn silence_limit(worker_beat: Option<f64>, option_beat: Option<f64>) -> Duration {
+    let beat = worker_beat
+        .filter(|b| b.is_finite() && *b > 0.0)
+        .or(option_beat.filter(|b| b.is_finite() && *b > 0.0))
+        .unwrap_or(DEFAULT_BEAT);
+    Duration::from_secs_f64(beat * BEATS_TO_DEATH).max(LEAST_SILENCE)
+}
+
 /// A RUNNING run whose last beat is older than its limit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeadRun {
@@ -90,8 +110,7 @@ pub trait RunStore: Send {
     fn load(&mut self, id: &RunId) -> Result<Option<StoredRun>, ObserverError>;
 
     /// The RUNNING runs (of `experiment`, or all) silent for longer than `dead_after`;
-    /// without it, longer than three of the beat intervals their worker recorded (runs
-    /// started by hand, without one: three of Sacred's 10 s).
+    /// without it, longer than their [`silence_limit`].
     ///
     /// # Errors
     /// The store cannot be reached.

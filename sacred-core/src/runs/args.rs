@@ -139,8 +139,8 @@ pub(crate) fn usage(program: &str) -> String {
     out.push_str(
         "\nFilters: --status completed|failed|running|dead|interrupted|queued; --since \
          2026-11-27 or 2h, 3d; --where 'lr<0.01' (config keys, `result`, `result.KEY`; \
-         = != < <= > >=); -n N.\nA RUNNING run whose heartbeat is older than 2 minutes is \
-         shown as DEAD.\n",
+         = != < <= > >=); -n N.\nA RUNNING run whose heartbeat is older than three of its beat \
+         intervals (30 s by default) is shown as DEAD.\n",
     );
     out
 }

@@ -9,11 +9,6 @@ use serde_json::Value;
 use super::reader::RunRecord;
 use crate::time::Timestamp;
 
-/// A `RUNNING` run whose last heartbeat (or start, when it has none) is older than this is
-/// shown as `DEAD`: its process stopped without recording an end. Runs beat every 10 s by
-/// default, so this is twelve missed beats.
-pub const DEAD_AFTER: Duration = Duration::from_secs(120);
-
 const RED: &str = "\x1b[31m";
 const GREEN: &str = "\x1b[32m";
 const YELLOW: &str = "\x1b[33m";
@@ -22,13 +17,25 @@ const MAGENTA: &str = "\x1b[35m";
 const DIM: &str = "\x1b[2m";
 const RESET: &str = "\x1b[0m";
 
-/// The status to show: the stored one, or `DEAD` for a `RUNNING` run that stopped beating
-/// (see [`DEAD_AFTER`]).
+/// The status to show: the stored one, or `DEAD` for a `RUNNING` run whose last heartbeat
+/// (or start, when it has none) is older than its
+/// [`silence_limit`](crate::observer::silence_limit): its process stopped without
+/// recording an end.
 pub(crate) fn status(run: &RunRecord, now: Timestamp) -> String {
     let stored = run.text("status").unwrap_or("UNKNOWN");
     if stored == "RUNNING" {
         let last = run.time("heartbeat").or_else(|| run.time("start_time"));
-        if last.is_some_and(|t| now.since(t) > DEAD_AFTER) {
+        // Python Sacred keeps its options as typed: `"--beat-interval": "60"`.
+        let number = |value: &Value| {
+            value
+                .as_f64()
+                .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
+        };
+        let limit = crate::observer::silence_limit(
+            run.field("meta.worker.beat_interval").and_then(number),
+            run.field("meta.options.--beat-interval").and_then(number),
+        );
+        if last.is_some_and(|t| now.since(t) > limit) {
             return "DEAD".to_owned();
         }
     }
@@ -304,6 +311,16 @@ mod tests {
             "RUNNING"
         );
         assert_eq!(status(&run("RUNNING", "2026-11-27T11:50:00"), now), "DEAD");
+        // Three beats of 10 s by default; a run started with `-b 60` may be silent longer.
+        assert_eq!(status(&run("RUNNING", "2026-11-27T11:59:25"), now), "DEAD");
+        let slow = RunRecord {
+            id: "2".into(),
+            record: json!({"status": "RUNNING", "heartbeat": "2026-11-27T11:58:00",
+                           "meta": {"options": {"--beat-interval": "60"}}}),
+            config: json!({}),
+            info: json!(null),
+        };
+        assert_eq!(status(&slow, now), "RUNNING");
         assert_eq!(
             status(&run("COMPLETED", "2026-11-27T11:00:00"), now),
             "COMPLETED"

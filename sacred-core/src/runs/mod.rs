@@ -24,7 +24,6 @@ mod show;
 use std::path::PathBuf;
 
 pub use file::FileReader;
-pub use format::DEAD_AFTER;
 pub use reader::{Artifact, Listed, Query, ReadError, RunReader, RunRecord, Series, Summary};
 
 use crate::settings::{DEFAULT_FILE_STORAGE, Settings};
