@@ -3,11 +3,12 @@
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use super::Metric;
 use crate::log::format_elapsed;
+use crate::sync::lock;
 
 /// How often a bar is redrawn and its metric logged, at most.
 const EVERY: Duration = Duration::from_millis(100);
@@ -46,13 +47,13 @@ struct Inner {
     /// Whether the bar is drawn at all: standard error is a terminal.
     draws: bool,
     started: Instant,
+    /// When the bar is next drawn and logged, in nanoseconds since `started`.
+    next: AtomicU64,
     state: Mutex<State>,
 }
 
 #[derive(Debug, Default)]
 struct State {
-    /// When the bar was last drawn and its metric logged.
-    last: Option<Instant>,
     /// The position last logged.
     logged: Option<u64>,
     /// The bar's line is on the screen, not ended.
@@ -69,6 +70,7 @@ impl Progress {
             metric,
             draws: std::io::stderr().is_terminal(),
             started: Instant::now(),
+            next: AtomicU64::new(0),
             state: Mutex::new(State::default()),
         });
         if inner.draws {
@@ -110,20 +112,20 @@ impl Drop for Inner {
 
 impl Inner {
     /// Draws and logs, if the last time was long enough ago (or `now`).
+    ///
+    /// A call between two of those reads the clock and one atomic, and takes no lock.
     fn update(&self, now: bool) {
+        let time = Instant::now();
+        let since_start = nanos(time.duration_since(self.started));
+        if !now && since_start < self.next.load(Ordering::Relaxed) {
+            return;
+        }
         let mut state = lock(&self.state);
         if state.finished {
             return;
         }
-        let time = Instant::now();
-        if !now
-            && state
-                .last
-                .is_some_and(|last| time.duration_since(last) < EVERY)
-        {
-            return;
-        }
-        state.last = Some(time);
+        self.next
+            .store(since_start.saturating_add(nanos(EVERY)), Ordering::Relaxed);
         self.log(&mut state);
         if self.draws {
             crate::capture::draw_stderr(&format!("\r{}\u{1b}[K", self.line(time)));
@@ -232,8 +234,9 @@ pub(crate) fn around_bar(text: &str, write: impl FnOnce(&str)) {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+/// A duration in whole nanoseconds (saturating: a bar does not run for 584 years).
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
