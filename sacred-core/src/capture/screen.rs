@@ -183,12 +183,21 @@ impl Screen {
                 self.row = self.row.saturating_sub(count);
             }
             'B' => self.row = (self.row + count).min(self.rows.len() - 1),
-            'C' => self.current().cursor += count,
+            // The cursor stops at the right edge, as on a terminal (`ESC[999C` is "go to
+            // the end of the line", not 999 spaces).
+            'C' => {
+                let last = self.width - 1;
+                let line = self.current();
+                line.cursor = line.cursor.saturating_add(count).min(last.max(line.cursor));
+            }
             'D' => {
                 let line = self.current();
                 line.cursor = line.cursor.saturating_sub(count);
             }
-            'G' => self.current().cursor = count - 1,
+            'G' => {
+                let last = self.width - 1;
+                self.current().cursor = (count - 1).min(last);
+            }
             'K' => self.current().erase(first.unwrap_or(0)),
             'J' => match first.unwrap_or(0) {
                 0 => {
@@ -322,6 +331,15 @@ mod tests {
         assert_eq!(screen.feed("0123456789X\n"), "0123456789X\n");
         screen.set_width(0);
         assert_eq!(screen.feed("keep   \n"), "keep\n");
+    }
+
+    #[test]
+    fn cursor_moves_stop_at_the_right_edge() {
+        let mut screen = Screen::new(10);
+        assert_eq!(screen.feed("ab\u{1b}[999Cx\n"), "ab       x\n");
+        assert_eq!(screen.feed("\u{1b}[4000000000Gy\n"), "         y\n");
+        // A line already past the edge (long lines are not wrapped) keeps its cursor.
+        assert_eq!(screen.feed("0123456789abc\u{1b}[5Cd\n"), "0123456789abcd\n");
     }
 
     #[test]
