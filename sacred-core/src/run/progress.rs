@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -19,6 +19,9 @@ const WIDTH: usize = 30;
 /// The bar on the terminal now, if any: the output functions clear its line before a line
 /// of text and draw it again after, so that text never lands on the bar.
 static ON_SCREEN: Mutex<Option<Weak<Inner>>> = Mutex::new(None);
+
+/// Whether a bar may be on the terminal: the output functions look no further when not.
+static BAR_DRAWN: AtomicBool = AtomicBool::new(false);
 
 /// A progress bar of the run, made by [`Run::progress`](crate::Run::progress).
 ///
@@ -75,6 +78,7 @@ impl Progress {
         });
         if inner.draws {
             *lock(&ON_SCREEN) = Some(Arc::downgrade(&inner));
+            BAR_DRAWN.store(true, Ordering::Relaxed);
         }
         inner.update(true);
         Progress { inner }
@@ -126,17 +130,28 @@ impl Inner {
         }
         self.next
             .store(since_start.saturating_add(nanos(EVERY)), Ordering::Relaxed);
-        self.log(&mut state);
+        let point = self.to_log(&mut state);
         if self.draws {
             crate::capture::draw_stderr(&format!("\r{}\u{1b}[K", self.line(time)));
             state.shown = true;
         }
+        drop(state);
+        self.log(point);
     }
 
-    fn log(&self, state: &mut State) {
+    /// The position to log, if it changed since it was last logged.
+    fn to_log(&self, state: &mut State) -> Option<u64> {
         let position = self.position.load(Ordering::Relaxed);
-        if state.logged != Some(position) {
+        (state.logged != Some(position)).then(|| {
             state.logged = Some(position);
+            position
+        })
+    }
+
+    /// Logs a position, without the bar's lock held: a full ring waits for the pump, and
+    /// lines written meanwhile must not wait for it too.
+    fn log(&self, point: Option<u64>) {
+        if let Some(position) = point {
             // Positions beyond 2^53 lose precision as f64; bars do not get there.
             #[allow(clippy::cast_precision_loss)]
             self.metric.log(position as f64);
@@ -149,13 +164,23 @@ impl Inner {
             return;
         }
         state.finished = true;
-        self.log(&mut state);
+        let point = self.to_log(&mut state);
         if self.draws {
             let line = self.line(Instant::now());
             crate::capture::draw_stderr(&format!("\r{line}\u{1b}[K\n"));
             crate::capture::capture_stderr(&format!("{line}\n"));
             state.shown = false;
+            let mut on_screen = lock(&ON_SCREEN);
+            if on_screen
+                .as_ref()
+                .is_some_and(|bar| std::ptr::eq(bar.as_ptr(), self))
+            {
+                *on_screen = None;
+                BAR_DRAWN.store(false, Ordering::Relaxed);
+            }
         }
+        drop(state);
+        self.log(point);
     }
 
     /// `name [#####>-----] 12/40 30% 0:00:04 eta 0:00:09`: the bar at `time`.
@@ -220,7 +245,7 @@ fn render(name: &str, position: u64, total: u64, elapsed: Duration) -> String {
 /// Writes `text` with the bar on the screen taken off its line first and drawn again
 /// after, when `text` ends a line; otherwise just writes it.
 pub(crate) fn around_bar(text: &str, write: impl FnOnce(&str)) {
-    let bar = if text.contains('\n') {
+    let bar = if BAR_DRAWN.load(Ordering::Relaxed) && text.contains('\n') {
         lock(&ON_SCREEN).as_ref().and_then(Weak::upgrade)
     } else {
         None
