@@ -22,6 +22,7 @@ use mongodb::options::{IndexOptions, ReturnDocument};
 use mongodb::{Client, Collection, IndexModel};
 use sacred_core::observer::{
     DeadAction, DeadRun, ObserverError, RunId, RunStore, StoredRun, WorkerTag, silence_limit,
+    silent_too_long,
 };
 use sacred_core::time::Timestamp;
 
@@ -282,7 +283,7 @@ fn dead_run(run: &Document, now: Timestamp, dead_after: Option<Duration>) -> Opt
     let time = |key: &str| {
         run.get_datetime(key)
             .ok()
-            .map(|d: &DateTime| Timestamp::from_micros(d.timestamp_millis() * 1000))
+            .map(|d: &DateTime| Timestamp::from_micros(d.timestamp_millis().saturating_mul(1000)))
     };
     let last_beat = time("heartbeat").or_else(|| time("start_time"));
     let meta = run.get_document("meta").ok();
@@ -295,8 +296,7 @@ fn dead_run(run: &Document, now: Timestamp, dead_after: Option<Duration>) -> Opt
                 .and_then(number),
         )
     });
-    let silent_for = last_beat.map_or(Duration::MAX, |t| now.since(t));
-    if silent_for <= limit {
+    if !silent_too_long(last_beat, limit, now) {
         return None;
     }
     let requeued = meta
@@ -320,7 +320,7 @@ fn dead_run(run: &Document, now: Timestamp, dead_after: Option<Duration>) -> Opt
             .unwrap_or_default()
             .to_owned(),
         last_beat,
-        silent_for,
+        silent_for: last_beat.map_or(Duration::MAX, |t| now.since(t)),
         host,
         requeued,
     })

@@ -15,10 +15,8 @@ use crate::{Env, Error, Outcome};
 pub(crate) const MAX_REQUEUES: u32 = 3;
 /// How long an idle worker waits before it asks again.
 const POLL: Duration = Duration::from_millis(500);
-/// How often a busy worker looks for dead runs (an idle one looks at every poll).
+/// How often a worker looks for dead runs, between its runs and while idle.
 const DEAD_CHECK: Duration = Duration::from_secs(10);
-/// Sacred's beat interval, when none is given.
-const DEFAULT_BEAT: f64 = 10.0;
 
 /// Runs queued runs until `--max-runs` are done or the queue stayed empty for
 /// `--idle-exit` seconds.
@@ -40,7 +38,11 @@ pub(crate) fn worker<E: Experiment>(
     let tag = WorkerTag {
         host,
         pid: std::process::id(),
-        beat_interval: flags.beat_interval.unwrap_or(DEFAULT_BEAT),
+        // As its runs will beat: `-b`, else `sacred.toml`, else Sacred's 10 s.
+        beat_interval: flags
+            .beat_interval
+            .or(crate::settings::Settings::load(env)?.beat_interval)
+            .unwrap_or(crate::plan::DEFAULT_BEAT_INTERVAL),
     };
     let dead_after = flags.dead_after.map(Duration::from_secs_f64);
     let idle_exit = flags.idle_exit.map(Duration::from_secs_f64);
@@ -54,7 +56,7 @@ pub(crate) fn worker<E: Experiment>(
     let mut idle_since: Option<Instant> = None;
     let mut dead_checked: Option<Instant> = None;
     while flags.max_runs.is_none_or(|max| done < max) {
-        if dead_checked.is_none_or(|t| t.elapsed() >= DEAD_CHECK) || idle_since.is_some() {
+        if dead_checked.is_none_or(|t| t.elapsed() >= DEAD_CHECK) {
             requeue_dead(store.as_mut(), &experiment, dead_after, logger)?;
             dead_checked = Some(Instant::now());
         }

@@ -24,7 +24,9 @@ pub use event::{
 
 #[cfg(feature = "test-util")]
 pub use recording::{RecordedEvent, Recording, RecordingObserver};
-pub use store::{DeadAction, DeadRun, RunStore, StoredRun, WorkerTag, silence_limit};
+pub use store::{
+    DeadAction, DeadRun, RunStore, StoredRun, WorkerTag, silence_limit, silent_too_long,
+};
 
 use std::time::Instant;
 

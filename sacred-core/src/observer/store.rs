@@ -36,8 +36,6 @@ pub struct StoredRun {
     pub meta: serde_json::Value,
 }
 
-/// The beat interval of a run that records none: Sacred's 10 s.
-const DEFAULT_BEAT: f64 = 10.0;
 /// How many beats a run may miss before it counts as dead.
 const BEATS_TO_DEATH: f64 = 3.0;
 /// The shortest silence that counts as dead, whatever the beat interval.
@@ -46,14 +44,25 @@ const LEAST_SILENCE: Duration = Duration::from_secs(5);
 /// How long a RUNNING run may go without a beat before it counts as dead: three of its
 /// beat intervals (at least 5 s). The interval is the one its worker recorded
 /// (`meta.worker.beat_interval`), else the `-b` it was started with
-/// (`meta.options.--beat-interval`), else Sacred's 10 s. `runs ls` (which shows such a run
-/// as `DEAD`), `dead` and the workers all use this rule.
+/// (`meta.options.--beat-interval`), else Sacred's 10 s. A run recorded with an interval
+/// of 0 (`-b 0`: a final beat only) never counts as dead by its silence. `runs ls` (which
+/// shows such a run as `DEAD`), `dead` and the workers all use this rule, through
+/// [`silent_too_long`].
 pub fn silence_limit(worker_beat: Option<f64>, option_beat: Option<f64>) -> Duration {
     let beat = worker_beat
-        .filter(|b| b.is_finite() && *b > 0.0)
-        .or(option_beat.filter(|b| b.is_finite() && *b > 0.0))
-        .unwrap_or(DEFAULT_BEAT);
+        .filter(|b| b.is_finite())
+        .or(option_beat.filter(|b| b.is_finite()))
+        .unwrap_or(crate::plan::DEFAULT_BEAT_INTERVAL);
+    if beat <= 0.0 {
+        return Duration::MAX;
+    }
     Duration::from_secs_f64(beat * BEATS_TO_DEATH).max(LEAST_SILENCE)
+}
+
+/// Whether a RUNNING run whose last beat (or start) was at `last_beat` has been silent for
+/// longer than `limit` at `now`. A RUNNING run with neither has never beaten: dead.
+pub fn silent_too_long(last_beat: Option<Timestamp>, limit: Duration, now: Timestamp) -> bool {
+    last_beat.is_none_or(|t| now.since(t) > limit)
 }
 
 /// A RUNNING run whose last beat is older than its limit.
@@ -137,4 +146,34 @@ pub trait RunStore: Send {
     /// The `-m` argument that starts the stored run `id` in place, secrets included: for a
     /// child process of this one only, never to be shown.
     fn in_place_argument(&self, id: &RunId) -> Option<String>;
+}
+
+#[cfg(test)]
+mod silence_tests {
+    use super::*;
+
+    #[test]
+    fn the_silence_limit_is_three_beats_of_the_run_s_own_interval() {
+        // Sacred's 10 s without any.
+        assert_eq!(silence_limit(None, None), Duration::from_secs(30));
+        // The run's -b, then its worker's, which wins.
+        assert_eq!(silence_limit(None, Some(60.0)), Duration::from_secs(180));
+        assert_eq!(silence_limit(Some(2.0), Some(60.0)), Duration::from_secs(6));
+        // At least 5 s.
+        assert_eq!(silence_limit(Some(1.0), None), Duration::from_secs(5));
+        // -b 0: only a final beat, so silence says nothing.
+        assert_eq!(silence_limit(None, Some(0.0)), Duration::MAX);
+        assert_eq!(silence_limit(Some(f64::NAN), None), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_run_is_silent_too_long_past_its_limit_or_without_any_beat() {
+        let now = Timestamp::from_micros(100_000_000);
+        let limit = Duration::from_secs(30);
+        let at = |secs: i64| Some(Timestamp::from_micros((100 - secs) * 1_000_000));
+        assert!(!silent_too_long(at(30), limit, now));
+        assert!(silent_too_long(at(31), limit, now));
+        assert!(silent_too_long(None, limit, now));
+        assert!(!silent_too_long(at(1_000), Duration::MAX, now));
+    }
 }

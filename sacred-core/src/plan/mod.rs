@@ -18,7 +18,7 @@ use crate::settings::{DEFAULT_JOURNAL_DIR, Settings};
 use crate::{Env, Error};
 
 /// Sacred's default beat interval, in seconds.
-const DEFAULT_BEAT_INTERVAL: f64 = 10.0;
+pub(crate) const DEFAULT_BEAT_INTERVAL: f64 = 10.0;
 
 /// A run's settings, resolved from the flags, the settings and the environment.
 pub(crate) struct RunPlan {

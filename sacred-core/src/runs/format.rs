@@ -35,7 +35,7 @@ pub(crate) fn status(run: &RunRecord, now: Timestamp) -> String {
             run.field("meta.worker.beat_interval").and_then(number),
             run.field("meta.options.--beat-interval").and_then(number),
         );
-        if last.is_some_and(|t| now.since(t) > limit) {
+        if crate::observer::silent_too_long(last, limit, now) {
             return "DEAD".to_owned();
         }
     }
