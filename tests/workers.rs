@@ -435,6 +435,36 @@ fn dead_runs_are_listed_and_marked() {
 }
 
 #[test]
+fn a_worker_with_max_runs_leaves_the_rest_queued() {
+    let db = TestDb::new("max_runs");
+    let dir = tmp();
+    ok(&sweep(
+        &["sweep", "with", "lr=[0.1,0.2,0.3]", "-q", "-m", db.url()],
+        dir.path(),
+    ));
+    let out = common::example("sweep_demo", dir.path())
+        .args([
+            "worker",
+            "-m",
+            db.url(),
+            "--max-runs",
+            "2",
+            "--idle-exit",
+            "30",
+        ])
+        .output()
+        .unwrap();
+    ok(&out);
+    assert!(
+        text(&out.stderr).contains("Worker done after 2 run(s)"),
+        "{}",
+        text(&out.stderr)
+    );
+    let statuses: Vec<Value> = runs(&db).iter().map(|r| r["status"].clone()).collect();
+    assert_eq!(statuses, ["COMPLETED", "COMPLETED", "QUEUED"]);
+}
+
+#[test]
 fn a_queued_run_that_cannot_be_stored_exits_non_zero() {
     let dir = tmp();
     let out = sweep(

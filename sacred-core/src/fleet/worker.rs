@@ -73,7 +73,14 @@ pub(crate) fn worker<E: Experiment>(
             None => {
                 let since = *idle_since.get_or_insert_with(Instant::now);
                 if idle_exit.is_some_and(|limit| since.elapsed() >= limit) {
-                    break;
+                    // A last look before leaving: a run whose worker died meanwhile is
+                    // not left RUNNING because every worker left between two looks.
+                    dead_checked = Some(Instant::now());
+                    if requeue_dead(store.as_mut(), &experiment, dead_after, logger)? == 0 {
+                        break;
+                    }
+                    idle_since = None;
+                    continue;
                 }
                 std::thread::sleep(POLL);
             }
@@ -84,13 +91,14 @@ pub(crate) fn worker<E: Experiment>(
 }
 
 /// Puts the dead runs of `experiment` back in the queue, or marks them FAILED once they
-/// were put back [`MAX_REQUEUES`] times.
+/// were put back [`MAX_REQUEUES`] times; how many went back in the queue.
 fn requeue_dead(
     store: &mut dyn RunStore,
     experiment: &str,
     dead_after: Option<Duration>,
     logger: &Logger,
-) -> Result<(), Error> {
+) -> Result<usize, Error> {
+    let mut requeued = 0;
     let failed = |e: crate::observer::ObserverError| Error::Io {
         action: "look for dead runs".to_owned(),
         source: std::io::Error::other(e.message),
@@ -103,7 +111,10 @@ fn requeue_dead(
         };
         if store.settle_dead(&run, action).map_err(failed)? {
             let what = match action {
-                DeadAction::Requeue => "put back in the queue",
+                DeadAction::Requeue => {
+                    requeued += 1;
+                    "put back in the queue"
+                }
                 DeadAction::MarkFailed => "marked FAILED (put back too often)",
             };
             logger.log(
@@ -117,7 +128,7 @@ fn requeue_dead(
             );
         }
     }
-    Ok(())
+    Ok(requeued)
 }
 
 /// Runs the claimed `run` in a child process, started in place with its stored config
