@@ -212,8 +212,19 @@ impl MongoReader {
                     .map_err(OpFailure::Driver)?;
             files.extend(named.into_iter().map(|f| f.id));
             for file in &files {
-                // A file already gone is what removal wants.
-                let _ = timed(self.timeout, self.bucket.delete(file.clone())).await;
+                match timed(self.timeout, self.bucket.delete(file.clone())).await {
+                    Ok(()) => {}
+                    // A file already gone is what removal wants; any other failure keeps
+                    // the run document, so that the files stay findable for another try.
+                    Err(OpFailure::Driver(e))
+                        if matches!(
+                            *e.kind,
+                            mongodb::error::ErrorKind::GridFs(
+                                mongodb::error::GridFsErrorKind::FileNotFound { .. }
+                            )
+                        ) => {}
+                    Err(failure) => return Err(failure),
+                }
             }
             timed(
                 self.timeout,
