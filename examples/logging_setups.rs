@@ -2,7 +2,9 @@
 //! tests of `tests/logging.rs` run them all). The variable `SETUP` chooses what `main`
 //! installs before the run; the config value `body` what the experiment function tries
 //! when it starts. Then the function logs through `tracing` (in a span, and on a thread of
-//! its own) and `log`.
+//! its own) and `log`. The experiment is marked `logging = "sacred"`: sacred installs its
+//! own subscriber and logger where `main` set none, which `init()` in the function then
+//! finds in place (`examples/own_logging.rs` is the usual setup, without the mark).
 //!
 //! ```text
 //! SETUP=fmt-init cargo run --example logging_setups
@@ -14,7 +16,7 @@ use tracing_subscriber::prelude::*;
 
 /// Logs a little after the setup that `body` names: none, fmt-try-init, registry-try-init,
 /// set-global-default, env-logger-try-init, fmt-init or env-logger-init.
-#[experiment(name = "setups")]
+#[experiment(name = "setups", logging = "sacred")]
 fn experiment(#[default(String::from("none"))] body: String) -> Result<(), String> {
     let installed = match body.as_str() {
         "none" => None,

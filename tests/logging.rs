@@ -1,8 +1,8 @@
-//! End-to-end: logging in real experiment processes (`examples/logging.rs` and
-//! `examples/logging_setups.rs`), read back from the run's `cout.txt` in file storage.
-//! `tracing` and `log` records become Sacred's lines; a program's own subscriber or logger,
-//! set up before the run, is kept; `try_init` in the experiment function leaves the run
-//! going; every record reaches the captured output exactly once.
+//! End-to-end: logging in real experiment processes (`examples/logging.rs`,
+//! `examples/logging_setups.rs` and `examples/own_logging.rs`), read back from the run's
+//! `cout.txt` in file storage. `tracing` and `log` records become Sacred's lines; a
+//! program's own subscriber or logger, set up before the run or in the experiment function,
+//! is kept; every record reaches the captured output exactly once.
 
 // Test helpers may unwrap, as tests do: a panic is how a test reports failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -271,10 +271,72 @@ fn init_in_the_experiment_fails_the_run_with_a_hint() {
             count(
                 &cout,
                 "ERROR - setups - the experiment set up logging of its own while sacred's was \
-                 in place"
+                 in place: mark it `#[experiment(logging = \"own\")]`"
             ),
             1,
             "{cout}"
         );
     }
+}
+
+/// Runs the `own_logging` example in `cwd` with `args`, recording into `cwd/fs`.
+fn own_logging(cwd: &Path, args: &[&str]) -> Output {
+    let mut command = common::example("own_logging", cwd);
+    command.env_remove("RUST_LOG").args(["-F", "fs"]).args(args);
+    command.output().unwrap()
+}
+
+/// The status stored for run `id` in `cwd/fs`.
+fn status(cwd: &Path, id: u32) -> String {
+    let path = cwd.join(format!("fs/{id}/run.json"));
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    run["status"].as_str().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn tracing_subscriber_fmt_init_in_the_experiment_function_logs_and_is_captured() {
+    let dir = tmp();
+    let out = own_logging(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(status(dir.path(), 1), "COMPLETED");
+    let terminal = text(&out.stdout);
+    let cout = captured(dir.path(), 1);
+    // fmt's lines, `log` records through its `LogTracer` and an event of another thread,
+    // once each on the terminal and in the record.
+    for line in [
+        "INFO own_logging: epoch done epoch=0 loss=0.5",
+        "INFO own_logging: epoch done epoch=2 loss=0.125",
+        "INFO own_logging: a log record after 3 epochs",
+        "WARN own_logging: from a worker thread",
+    ] {
+        assert_eq!(count(&terminal, line), 1, "`{line}` once in:\n{terminal}");
+        assert_eq!(count(&cout, line), 1, "`{line}` once in:\n{cout}");
+    }
+    // The run's own lines are sacred's; sacred's subscriber is not there to add its own.
+    for line in [
+        "INFO - own_logging - Running command 'main'",
+        "INFO - own_logging - Started run with ID \"1\"",
+        "INFO - own_logging - Result: 0.125",
+    ] {
+        has_once(&cout, &[line]);
+    }
+    assert_eq!(count(&cout, "INFO - own_logging - epoch done"), 0, "{cout}");
+}
+
+#[test]
+fn env_logger_init_in_the_experiment_function_logs_and_is_captured() {
+    let dir = tmp();
+    let out = own_logging(dir.path(), &["with", "logger=env_logger", "epochs=2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(status(dir.path(), 1), "COMPLETED");
+    let cout = captured(dir.path(), 1);
+    has_once(
+        &cout,
+        &[
+            "[INFO  own_logging] a log record after 2 epochs",
+            "INFO - own_logging - Result: 0.25",
+        ],
+    );
+    assert_eq!(count(&text(&out.stderr), "a log record after 2 epochs"), 1);
 }

@@ -77,7 +77,12 @@ pub(crate) fn run_observed<E: Experiment>(
     };
     let capture = Arc::new(start_capture(plan.capture, logger)?);
     if env.is_process() {
-        crate::logging::install_for_run(flags.loglevel, env.var("RUST_LOG"), logger);
+        crate::logging::install_for_run(
+            flags.loglevel,
+            env.var("RUST_LOG"),
+            E::INFO.own_logging,
+            logger,
+        );
     }
     logger.info(&format!("Running command '{}'", request.command));
     let start_time = Timestamp::now();

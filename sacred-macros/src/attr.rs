@@ -54,11 +54,15 @@ pub(crate) struct ExperimentArgs {
     pub(crate) config: Option<Ident>,
     /// `named_configs(path, …)`: the functions marked `#[named_config]`.
     pub(crate) named_configs: Vec<Path>,
+    /// `logging = "own"` (`true`) or `"sacred"` (`false`): whether the experiment sets up
+    /// its own `tracing` subscriber or `log` logger; `None` means found by reading the code
+    /// (see [`crate::own_logging`]).
+    pub(crate) own_logging: Option<bool>,
 }
 
 /// The valid `#[experiment]` arguments, for diagnostics.
 const EXPERIMENT_ARGS: &str =
-    "expected `name = \"…\"`, `config = Ident` or `named_configs(path, …)`";
+    "expected `name = \"…\"`, `config = Ident`, `named_configs(path, …)` or `logging = \"own\"`";
 
 impl ExperimentArgs {
     /// Reads the tokens inside `#[experiment(…)]`.
@@ -74,6 +78,10 @@ impl ExperimentArgs {
         let mut named_configs = Attr::none(
             ctxt,
             "duplicate `#[experiment]` argument `named_configs`; list every named config in one `named_configs(…)`",
+        );
+        let mut own_logging = Attr::none(
+            ctxt,
+            "duplicate `#[experiment]` argument `logging`; give it once",
         );
         let parser = syn::meta::parser(|meta| {
             let key = meta.path.get_ident().map(Ident::to_string);
@@ -91,6 +99,11 @@ impl ExperimentArgs {
                 Some("named_configs") => {
                     if let Some(paths) = parse_named_configs(&meta, ctxt)? {
                         named_configs.set(&meta.path, paths);
+                    }
+                }
+                Some("logging") => {
+                    if let Some(own) = parse_logging(&meta, ctxt)? {
+                        own_logging.set(&meta.path, own);
                     }
                 }
                 _ => {
@@ -113,16 +126,41 @@ impl ExperimentArgs {
             name: name.get(),
             config: config.get(),
             named_configs: named_configs.get().unwrap_or_default(),
+            own_logging: own_logging.get(),
         }
     }
 }
 
 /// `name = "…"`.
 fn parse_name(meta: &ParseNestedMeta<'_>, ctxt: &Ctxt) -> syn::Result<Option<LitStr>> {
-    const MSG: &str =
-        "`#[experiment]` argument `name` takes a string, e.g. `name = \"my_experiment\"`";
+    parse_string(
+        meta,
+        ctxt,
+        "`#[experiment]` argument `name` takes a string, e.g. `name = \"my_experiment\"`",
+    )
+}
+
+/// `logging = "own"` or `logging = "sacred"`: whether the experiment's own code sets up
+/// logging.
+fn parse_logging(meta: &ParseNestedMeta<'_>, ctxt: &Ctxt) -> syn::Result<Option<bool>> {
+    const MSG: &str = "`#[experiment]` argument `logging` takes `\"own\"` (the experiment sets up its own `tracing` subscriber or `log` logger, e.g. `tracing_subscriber::fmt::init()`) or `\"sacred\"` (sacred installs its own)";
+    let Some(lit) = parse_string(meta, ctxt, MSG)? else {
+        return Ok(None);
+    };
+    match lit.value().as_str() {
+        "own" => Ok(Some(true)),
+        "sacred" => Ok(Some(false)),
+        _ => {
+            ctxt.error_spanned_by(lit, MSG);
+            Ok(None)
+        }
+    }
+}
+
+/// `key = "…"`: the string; anything else is reported with `msg`.
+fn parse_string(meta: &ParseNestedMeta<'_>, ctxt: &Ctxt, msg: &str) -> syn::Result<Option<LitStr>> {
     if !meta.input.peek(Token![=]) {
-        ctxt.error_spanned_by(&meta.path, MSG);
+        ctxt.error_spanned_by(&meta.path, msg);
         skip_value(meta)?;
         return Ok(None);
     }
@@ -131,7 +169,7 @@ fn parse_name(meta: &ParseNestedMeta<'_>, ctxt: &Ctxt) -> syn::Result<Option<Lit
             lit: Lit::Str(lit), ..
         }) => Ok(Some(lit)),
         other => {
-            ctxt.error_spanned_by(other, MSG);
+            ctxt.error_spanned_by(other, msg);
             Ok(None)
         }
     }

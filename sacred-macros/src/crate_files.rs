@@ -77,7 +77,7 @@ impl CrateFiles {
 
 /// The file that holds the macro call, as an absolute path; `None` outside a macro
 /// expansion (unit tests) or when the call is not in a file on disk.
-fn call_site_file() -> Option<PathBuf> {
+pub(crate) fn call_site_file() -> Option<PathBuf> {
     if !proc_macro::is_available() {
         return None;
     }

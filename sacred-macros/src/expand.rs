@@ -2,7 +2,7 @@
 //! its `Experiment` impl made of constant tables, and, for `main`, a one-line `main`.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens as _, format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Ident, Path};
@@ -144,6 +144,10 @@ fn info(model: &Experiment) -> TokenStream {
     let named_configs = model.args.named_configs.iter().map(named_config_const);
     let seed_max = seed_max(model);
     let build = build_info();
+    let own_logging = model
+        .args
+        .own_logging
+        .unwrap_or_else(|| crate::own_logging::detect(&model.func.to_token_stream()));
     quote! {
         const INFO: ::sacred::__private::ExperimentInfo = ::sacred::__private::ExperimentInfo {
             name: #name,
@@ -151,6 +155,7 @@ fn info(model: &Experiment) -> TokenStream {
             params: &[#(#params),*],
             named_configs: &[#(#named_configs),*],
             seed_max: #seed_max,
+            own_logging: #own_logging,
             build: #build,
         };
     }
@@ -414,6 +419,28 @@ mod tests {
         let model = Experiment::from_ast(args, func, &ctxt);
         assert!(ctxt.check().is_ok(), "a valid experiment");
         squash(&experiment(&model).to_string())
+    }
+
+    #[test]
+    fn own_logging_is_found_in_the_function_or_given() {
+        let setup: syn::ItemFn = parse_quote! {
+            fn main() { tracing_subscriber::fmt::init(); }
+        };
+        let plain: syn::ItemFn = parse_quote! {
+            fn main() { tracing::info!("x"); }
+        };
+        for (args, func, own) in [
+            (quote!(), setup.clone(), true),
+            (quote!(), plain.clone(), false),
+            (quote!(logging = "sacred"), setup, false),
+            (quote!(logging = "own"), plain, true),
+        ] {
+            let out = expand(args.clone(), func);
+            assert!(
+                out.contains(&format!("own_logging:{own},")),
+                "{args}: {out}"
+            );
+        }
     }
 
     #[test]

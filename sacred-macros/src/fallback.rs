@@ -51,6 +51,7 @@ pub(crate) fn experiment(model: &Experiment) -> TokenStream {
                 params: &[],
                 named_configs: &[],
                 seed_max: ::core::primitive::u64::MAX,
+                own_logging: false,
                 build: #build,
             };
 

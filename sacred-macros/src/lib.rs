@@ -18,6 +18,7 @@ mod fallback;
 mod linked;
 mod model;
 mod named_config;
+mod own_logging;
 mod serde_names;
 mod source_text;
 #[cfg(test)]
@@ -67,7 +68,16 @@ use proc_macro::TokenStream;
 /// All optional:
 /// - `name = "…"`: the experiment's name (default: the binary's name);
 /// - `config = Ident`: the name of the generated config struct (default: `Config`);
-/// - `named_configs(path, …)`: functions marked [`#[named_config]`](macro@named_config).
+/// - `named_configs(path, …)`: functions marked [`#[named_config]`](macro@named_config);
+/// - `logging = "own"` or `logging = "sacred"`: whether the experiment sets up its own
+///   `tracing` subscriber or `log` logger (`tracing_subscriber::fmt::init()`,
+///   `env_logger::init()`, …). Each can be set once per process, so sacred installs its own
+///   only when the experiment does not; with `"own"` the run records what the experiment's
+///   logger prints. Without the argument, the macro looks for such a setup in the file
+///   holding the experiment and the module files it declares (`mod x;`): the name of a
+///   logging crate (`tracing_subscriber`, `env_logger`, `fern`, …) or of `tracing`'s
+///   `set_global_default` or `log`'s `set_logger`. Give the argument when the setup is
+///   elsewhere (a function of your library).
 ///
 /// # Parameters
 ///

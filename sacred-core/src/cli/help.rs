@@ -351,6 +351,7 @@ mod tests {
         params: PARAMS,
         named_configs: NAMED,
         seed_max: u64::MAX,
+        own_logging: false,
         build: crate::experiment::BuildInfo::TEST,
     };
 

@@ -189,6 +189,7 @@ impl Experiment for Train {
             build: linear,
         }],
         seed_max: u64::MAX,
+        own_logging: false,
         build: crate::experiment::BuildInfo::TEST,
     };
 

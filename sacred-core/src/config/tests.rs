@@ -59,6 +59,7 @@ impl Experiment for Cfg {
             },
         ],
         seed_max: u64::MAX,
+        own_logging: false,
         build: crate::experiment::BuildInfo::TEST,
     };
 

@@ -15,9 +15,28 @@
 //! Whoever is first wins, as always with these process-wide slots: a subscriber or logger
 //! set up before the run (in a `main` of your own that then calls `sacred::main`) is kept,
 //! and sacred adds nothing to it; add [`tracing_layer`] to your subscriber for Sacred's
-//! lines. Inside the experiment function the slots are taken: `try_init()` and
-//! `set_global_default` return an error there (the run goes on, with sacred's lines), and
-//! `init()`, which panics on that error, fails the run.
+//! lines.
+//!
+//! # An experiment that sets up its own
+//!
+//! The usual setup of a Rust program, `tracing_subscriber::fmt::init()` or
+//! `env_logger::init()` at the start of the experiment function, works as it does without
+//! sacred: the `#[experiment]` macro finds it in the file holding the experiment (or in a
+//! module file that file declares) and the run installs neither of sacred's, leaving both
+//! slots free. `#[experiment(logging = "own")]` says so when the setup is elsewhere, and
+//! `logging = "sacred"` overrules what the macro found. Then:
+//!
+//! - what that logger prints to standard output or error is in the run's captured output
+//!   under `-C fd` (the default); under `-C sys`, which sees only sacred's own writes, add
+//!   [`tracing_layer`]`().capture_only()` to the subscriber;
+//! - its own filter decides what it prints (`fmt::init()` reads `RUST_LOG` itself), and `-l`
+//!   filters only a [`SacredLayer`] added to it and the runtime's own lines;
+//! - a record logged before the setup reaches no logger, as in any Rust program.
+//!
+//! With sacred's in place, a setup in the function cannot take the slots: `try_init()` and
+//! `set_global_default` return an error (the run goes on with sacred's lines) and `init()`,
+//! which panics on that error, fails the run, whose last lines say to mark the experiment
+//! `logging = "own"`.
 //!
 //! # Which records
 //!
@@ -70,18 +89,25 @@ pub(crate) struct Installed {
 }
 
 /// Installs the logging of a run in this process: the filter of `-l` (`loglevel`) and
-/// `RUST_LOG` (`rust_log`), and sacred's subscriber and logger where the program has none.
-/// Warns through `logger` about each directive it ignored.
+/// `RUST_LOG` (`rust_log`), and sacred's subscriber and logger where the program has none,
+/// unless the experiment sets up its own (`own`): then both slots are left to it, and only
+/// the filter is set, for a [`SacredLayer`] it may add. Warns through `logger` about each
+/// directive it ignored.
 pub(crate) fn install_for_run(
     loglevel: Option<u8>,
     rust_log: Option<&str>,
+    own: bool,
     logger: &crate::log::Logger,
-) -> Installed {
+) {
     let (filter, ignored) = Filter::from_settings(loglevel, rust_log);
     for message in ignored {
         logger.log(crate::log::WARNING, &message);
     }
-    install(filter)
+    if own {
+        set_filter(filter);
+    } else {
+        install(filter);
+    }
 }
 
 /// After a run failed with `message`: when that says a global `tracing` subscriber or `log`
@@ -103,16 +129,16 @@ fn setup_hint(message: &str) -> Option<&'static str> {
         "attempted to set a logger after the logging system was already initialized",
     ];
     TAKEN.iter().any(|taken| message.contains(taken)).then_some(
-        "the experiment set up logging of its own while sacred's was in place: set it up \
-         in a `main` of your own before calling `sacred::main`, or use `try_init()`, which \
-         leaves sacred's in place (see sacred's `logging` docs)",
+        "the experiment set up logging of its own while sacred's was in place: mark it \
+         `#[experiment(logging = \"own\")]`, and sacred leaves the logging to it (see \
+         sacred's `logging` docs)",
     )
 }
 
 /// Makes `filter` the run's filter, and the first time installs sacred's `tracing`
 /// subscriber and `log` logger where the program has none (see the [module](self) docs).
 pub(crate) fn install(filter: Filter) -> Installed {
-    *FILTER.write().unwrap_or_else(PoisonError::into_inner) = filter;
+    set_filter(filter);
     let installed = *INSTALLED.get_or_init(|| {
         let subscriber = tracing_subscriber::registry().with(SacredLayer::gate());
         Installed {
@@ -127,6 +153,11 @@ pub(crate) fn install(filter: Filter) -> Installed {
         ::log::set_max_level(log_level(LevelFilter::current()));
     }
     installed
+}
+
+/// Makes `filter` the run's filter.
+fn set_filter(filter: Filter) {
+    *FILTER.write().unwrap_or_else(PoisonError::into_inner) = filter;
 }
 
 /// Whether the run's filter lets a record of Sacred level `rank` from `target` through.

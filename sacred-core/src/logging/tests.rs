@@ -218,7 +218,7 @@ fn a_failure_from_setting_up_logging_twice_gets_a_hint() {
         "attempted to set a logger after the logging system was already initialized",
     ] {
         assert!(
-            setup_hint(message).is_some_and(|hint| hint.contains("sacred::main")),
+            setup_hint(message).is_some_and(|hint| hint.contains("logging = \"own\"")),
             "{message}"
         );
     }

@@ -145,6 +145,7 @@ mod tests {
             params: &[],
             named_configs: &[],
             seed_max: u64::MAX,
+            own_logging: false,
             build: BuildInfo {
                 sources,
                 main_file: "src/main.rs",
@@ -174,6 +175,7 @@ mod tests {
             params: &[],
             named_configs: &[],
             seed_max: u64::MAX,
+            own_logging: false,
             build: BuildInfo {
                 manifest_dir: env!("CARGO_MANIFEST_DIR"),
                 ..build()
