@@ -40,19 +40,10 @@ fn pseudo_terminal() -> (File, OwnedFd) {
     (File::from(master), slave)
 }
 
-/// Runs example `name` with standard output and error on a pseudo-terminal; its exit
-/// code and what the terminal received.
-fn on_terminal(name: &str, args: &[&str], cwd: &Path) -> (Option<i32>, String) {
-    let (mut master, slave) = pseudo_terminal();
-    let mut child = common::example(name, cwd)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(slave.try_clone().unwrap()))
-        .stderr(Stdio::from(slave))
-        .spawn()
-        .unwrap();
-    // The master reads until the last slave closes (EIO); the child holds the only ones.
-    let reader = std::thread::spawn(move || {
+/// A thread that reads what `master`'s terminal receives until the last slave closes (EIO;
+/// the child holds the only ones).
+fn read_terminal(mut master: File) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
         let mut screen = Vec::new();
         let mut chunk = [0u8; 4096];
         while let Ok(n) = master.read(&mut chunk) {
@@ -62,10 +53,44 @@ fn on_terminal(name: &str, args: &[&str], cwd: &Path) -> (Option<i32>, String) {
             screen.extend_from_slice(&chunk[..n]);
         }
         screen
-    });
+    })
+}
+
+/// Runs example `name` with standard output and error on a pseudo-terminal; its exit
+/// code and what the terminal received.
+fn on_terminal(name: &str, args: &[&str], cwd: &Path) -> (Option<i32>, String) {
+    let (master, slave) = pseudo_terminal();
+    let mut child = common::example(name, cwd)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::from(slave))
+        .spawn()
+        .unwrap();
+    let reader = read_terminal(master);
     let status = child.wait().unwrap();
     let screen = reader.join().unwrap();
     (status.code(), text(&screen))
+}
+
+/// Runs example `name` with standard output into a pipe and standard error on a
+/// pseudo-terminal (`> out.log`): its exit code, what the pipe and what the terminal got.
+fn output_redirected(name: &str, args: &[&str], cwd: &Path) -> (Option<i32>, String, String) {
+    let (master, slave) = pseudo_terminal();
+    let (mut out_reader, out_writer) = std::io::pipe().unwrap();
+    let mut child = common::example(name, cwd)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(out_writer)
+        .stderr(Stdio::from(slave))
+        .spawn()
+        .unwrap();
+    let terminal = read_terminal(master);
+    let mut out = Vec::new();
+    out_reader.read_to_end(&mut out).unwrap();
+    let status = child.wait().unwrap();
+    let screen = terminal.join().unwrap();
+    (status.code(), text(&out), text(&screen))
 }
 
 /// Runs example `name` with standard output and error into one pipe (`2>&1`).
@@ -99,6 +124,21 @@ fn assert_in_order(haystack: &str, needles: &[&str]) {
     }
 }
 
+/// Asserts that `screen` got a bar, drawn more than twice and redrawn in place: its
+/// lines hold `bar`.
+fn assert_redrawn(screen: &str, bar: &str) {
+    assert!(screen.contains("\r\u{1b}[2K"), "no redraw in: {screen:?}");
+    assert!(screen.matches(bar).count() > 2, "{screen:?}");
+}
+
+/// Asserts that the record `cout` has the last state of a bar whose lines hold `bar`, once,
+/// and no escape sequence or carriage return.
+fn assert_collapsed(cout: &str, bar: &str) {
+    assert!(!cout.contains('\u{1b}'), "{cout:?}");
+    assert!(!cout.contains('\r'), "{cout:?}");
+    assert_eq!(cout.matches(bar).count(), 1, "{cout}");
+}
+
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -117,8 +157,7 @@ fn a_progress_bar_draws_on_a_terminal_and_its_last_state_is_recorded() {
         screen.contains("standard output is a terminal: true"),
         "{screen}"
     );
-    assert!(screen.contains("\r\u{1b}[2K"), "no redraw in: {screen:?}");
-    assert!(screen.matches("/60").count() > 2, "{screen:?}");
+    assert_redrawn(&screen, "/60");
     assert_in_order(
         &screen,
         &[
@@ -135,9 +174,7 @@ fn a_progress_bar_draws_on_a_terminal_and_its_last_state_is_recorded() {
 
     // The record has what the screen showed last: one line for the bar, no escapes.
     let cout = read(&dir.path().join("runs/1/cout.txt"));
-    assert!(!cout.contains('\u{1b}'), "{cout:?}");
-    assert!(!cout.contains('\r'), "{cout:?}");
-    assert_eq!(cout.matches("/60").count(), 1, "{cout}");
+    assert_collapsed(&cout, "/60");
     assert_in_order(
         &cout,
         &[
@@ -154,6 +191,45 @@ fn a_progress_bar_draws_on_a_terminal_and_its_last_state_is_recorded() {
     let metrics: sacred::serde_json::Value =
         sacred::serde_json::from_str(&read(&dir.path().join("runs/1/metrics.json"))).unwrap();
     assert_eq!(metrics["step"]["steps"].as_array().unwrap().len(), 60);
+}
+
+#[test]
+fn a_bar_on_standard_error_draws_on_the_terminal_when_standard_output_is_redirected() {
+    let dir = tmp();
+    let (code, out, screen) = output_redirected(
+        "progress",
+        &["-F", "runs", "with", "steps=60", "pause_ms=5"],
+        dir.path(),
+    );
+    assert_eq!(code, Some(0), "{out}{screen}");
+    // indicatif draws on standard error, which is still a terminal, as without capture.
+    assert!(
+        out.contains("standard output is a terminal: false"),
+        "{out}"
+    );
+    assert_redrawn(&screen, "/60");
+    assert!(
+        screen.contains("#################### 60/60 done"),
+        "{screen:?}"
+    );
+    assert!(!out.contains("/60"), "{out}");
+
+    // The record has the bar's last state once, and each stream's lines in its order.
+    let cout = read(&dir.path().join("runs/1/cout.txt"));
+    assert_collapsed(&cout, "/60");
+    assert_in_order(
+        &cout,
+        &["standard output is a terminal: false\n", "after the bar\n"],
+    );
+    assert_in_order(
+        &cout,
+        &[
+            "INFO - progress - Running command 'main'\n",
+            "halfway\n",
+            "#################### 60/60 done",
+            "INFO - progress - Completed after",
+        ],
+    );
 }
 
 #[test]

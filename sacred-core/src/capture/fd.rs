@@ -3,12 +3,17 @@
 //!
 //! What they point at depends on where the output went before:
 //! - a terminal: a pseudo-terminal of the same size, so that programs draw progress bars
-//!   and colours as without capture; standard error shares it when it went to the same
-//!   terminal. The record gets what the screen showed ([`Screen`]).
-//! - both to the same file or pipe (`> log 2>&1`): one pipe for both, so the record keeps
-//!   the order in which the two were written.
-//! - elsewhere: a pipe each. Their lines keep their order within each stream; between the
-//!   streams, the order in which the readers got them.
+//!   and colours as without capture. The record gets what the screen showed ([`Screen`]).
+//!   Standard output and error each get one when each went to a terminal (`> out.log`
+//!   leaves a bar drawn on standard error on the terminal), one shared when both went to
+//!   the same terminal.
+//! - both to the same file or pipe (`> log 2>&1`): one pipe for both.
+//! - a file or pipe each: a pipe each.
+//!
+//! Both streams to the same place share one pseudo-terminal or pipe, so the record keeps
+//! the order in which the two were written. Sent to different places, their lines keep
+//! their order within each stream; between the streams, the record has the order in which
+//! the readers got them, as two pipes (or terminals) carry no order between them.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -42,8 +47,8 @@ enum Feed {
     /// A pipe: text as written.
     Pipe(Stream),
     /// A pseudo-terminal's master side (to give it the terminal's size when that
-    /// changes): what the screen shows.
-    Terminal(OwnedFd),
+    /// changes) in place of `Stream`'s terminal: what the screen shows.
+    Terminal(OwnedFd, Stream),
 }
 
 impl Redirect {
@@ -56,38 +61,11 @@ impl Redirect {
         let (done, readers) = mpsc::channel();
         // Readers end when what they read has no writer left; should anything below fail,
         // that happens when the write ends are dropped on return.
-        let out_writer: OwnedFd = match open_terminal(&stdout) {
-            Some((master, slave)) => {
-                let resize = master.as_fd().try_clone_to_owned()?;
-                spawn_reader(
-                    Feed::Terminal(resize),
-                    master,
-                    &stdout,
-                    buffer,
-                    done.clone(),
-                )?;
-                slave
-            }
-            None => {
-                // `std::io::pipe` opens both ends close-on-exec: child processes inherit
-                // only the write ends that become file descriptors 1 and 2 below.
-                let (reader, writer) = io::pipe()?;
-                spawn_reader(
-                    Feed::Pipe(Stream::Out),
-                    reader,
-                    &stdout,
-                    buffer,
-                    done.clone(),
-                )?;
-                writer.into()
-            }
-        };
-        let err_writer: OwnedFd = if shared {
+        let out_writer = writer_for(Stream::Out, &stdout, buffer, &done)?;
+        let err_writer = if shared {
             out_writer.try_clone()?
         } else {
-            let (reader, writer) = io::pipe()?;
-            spawn_reader(Feed::Pipe(Stream::Err), reader, &stderr, buffer, done)?;
-            writer.into()
+            writer_for(Stream::Err, &stderr, buffer, &done)?
         };
         rustix::stdio::dup2_stdout(&out_writer)?;
         if let Err(error) = rustix::stdio::dup2_stderr(&err_writer) {
@@ -122,6 +100,34 @@ impl Redirect {
 fn flush_std() {
     let _ = io::stdout().flush();
     let _ = io::stderr().flush();
+}
+
+/// What `stream` writes into in place of `destination`: the slave side of a pseudo-terminal
+/// when `destination` is a terminal, else the write end of a pipe; a reader copies what
+/// arrives to `destination` and into `buffer`.
+fn writer_for(
+    stream: Stream,
+    destination: &Arc<File>,
+    buffer: &Arc<SharedBuffer>,
+    done: &Sender<()>,
+) -> io::Result<OwnedFd> {
+    if let Some((master, slave)) = open_terminal(destination) {
+        let resize = master.as_fd().try_clone_to_owned()?;
+        let feed = Feed::Terminal(resize, stream);
+        spawn_reader(feed, master, destination, buffer, done.clone())?;
+        return Ok(slave);
+    }
+    // `std::io::pipe` opens both ends close-on-exec: child processes inherit only the
+    // write ends that become file descriptors 1 and 2.
+    let (reader, writer) = io::pipe()?;
+    spawn_reader(
+        Feed::Pipe(stream),
+        reader,
+        destination,
+        buffer,
+        done.clone(),
+    )?;
+    Ok(writer.into())
 }
 
 /// A pseudo-terminal in place of `terminal`, when that is one: its master and slave
@@ -169,7 +175,7 @@ fn spawn_reader(
     let tee = Arc::clone(tee);
     let name = match feed {
         Feed::Pipe(stream) => format!("sacred-capture-{stream:?}"),
-        Feed::Terminal(_) => "sacred-capture-pty".to_owned(),
+        Feed::Terminal(_, stream) => format!("sacred-capture-pty-{stream:?}"),
     };
     thread::Builder::new().name(name).spawn(move || {
         let _done = done;
@@ -191,7 +197,7 @@ fn spawn_reader(
             let text = decoder.decode(bytes);
             match &feed {
                 Feed::Pipe(stream) => buffer.push(*stream, &text),
-                Feed::Terminal(master) => {
+                Feed::Terminal(master, stream) => {
                     // A resized terminal: the pseudo-terminal follows, for the next draw.
                     let now = rustix::termios::tcgetwinsize(&*tee).ok();
                     if now.is_some() && now != size {
@@ -203,19 +209,21 @@ fn spawn_reader(
                     let width = size.map_or(0, |s| usize::from(s.ws_col));
                     let screen = screen.get_or_insert_with(|| Screen::new(width));
                     screen.set_width(width);
-                    buffer.push(Stream::Out, &screen.feed(&text));
+                    buffer.push(*stream, &screen.feed(&text));
                 }
             }
         }
         let rest = decoder.finish();
         match (&feed, screen.as_mut()) {
             (Feed::Pipe(stream), _) => buffer.push(*stream, &rest),
-            (Feed::Terminal(_), Some(screen)) => {
+            (Feed::Terminal(_, stream), Some(screen)) => {
                 let mut text = screen.feed(&rest);
                 text.push_str(&screen.finish());
-                buffer.push(Stream::Out, &text);
+                buffer.push(*stream, &text);
             }
-            (Feed::Terminal(_), None) => buffer.push(Stream::Out, &Screen::default().feed(&rest)),
+            (Feed::Terminal(_, stream), None) => {
+                buffer.push(*stream, &Screen::default().feed(&rest));
+            }
         }
     })?;
     Ok(())
