@@ -41,7 +41,7 @@ fn main(
     #[default(3)] steps: u32,
     #[default(Optimizer { name: "adam".into(), betas: vec![0.9, 0.999] })] optimizer: Optimizer,
     /// ok | fail | panic | thread-panic | wait | paced | steady | odd | child | threads |
-    /// progress | spam | many
+    /// progress | interleave | spam | many
     #[default(String::from("ok"))]
     mode: String,
     /// the data file, opened as a resource
@@ -116,6 +116,13 @@ fn main(
                 .and_then(|()| out.write_all("after the bytes\n".as_bytes()))
                 .and_then(|()| out.flush())
                 .map_err(|e| e.to_string())?;
+        }
+        "interleave" => {
+            // Standard output and error in turns, for the order of the record.
+            for i in 0..200 {
+                println!("out {i}");
+                eprintln!("err {i}");
+            }
         }
         "spam" => {
             // About 20 MB of output, for the tests of stores with size limits.

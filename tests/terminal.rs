@@ -295,6 +295,45 @@ fn standard_output_and_error_keep_their_order_in_the_record() {
 }
 
 #[test]
+fn standard_output_and_error_to_different_pipes_keep_their_order_in_the_record() {
+    let dir = tmp();
+    let expected: Vec<String> = (0..200)
+        .flat_map(|i| [format!("out {i}"), format!("err {i}")])
+        .collect();
+    for id in 1..=3 {
+        // Two pipes, as `subprocess.run(…, capture_output=True)` gives.
+        let out = common::example("golden", dir.path())
+            .args(["-F", "runs", "with", "mode=interleave"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        // Each stream got its own lines.
+        let stdout = text(&out.stdout);
+        let stderr = text(&out.stderr);
+        assert_eq!(stdout.matches("out ").count(), 200, "{stdout}");
+        assert_eq!(stdout.matches("err ").count(), 0, "{stdout}");
+        assert_eq!(stderr.matches("err ").count(), 200, "{stderr}");
+        // The record has them in the order they were written, after Sacred's lines.
+        let cout = read(&dir.path().join(format!("runs/{id}/cout.txt")));
+        let lines: Vec<&str> = cout
+            .lines()
+            .filter(|line| line.starts_with("out ") || line.starts_with("err "))
+            .collect();
+        assert_eq!(lines, expected, "run {id}:\n{cout}");
+        assert_in_order(
+            &cout,
+            &[
+                "Started run with ID",
+                "\nout 0\nerr 0\nout 1\n",
+                "\nerr 199\n",
+                "Completed after",
+            ],
+        );
+    }
+}
+
+#[test]
 fn the_run_s_own_bar_is_a_metric_and_lines_never_land_on_it() {
     let dir = tmp();
     let (code, screen) = on_terminal(

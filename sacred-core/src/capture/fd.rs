@@ -11,17 +11,23 @@
 //! - a file or pipe each: a pipe each.
 //!
 //! Both streams to the same place share one pseudo-terminal or pipe, so the record keeps
-//! the order in which the two were written. Sent to different places, their lines keep
-//! their order within each stream; between the streams, the record has the order in which
-//! the readers got them, as two pipes (or terminals) carry no order between them.
+//! the order in which the two were written. Sent to different places, each stream keeps its
+//! order, but two pipes carry no order between them: the readers get what was written to
+//! each when they get it. So before sacred's output functions write to one stream (the
+//! print macros of the experiment's file, log lines, bars), they wait, briefly, until
+//! everything written to the other stream so far is in the record ([`settle`]): what goes
+//! through them keeps its order with everything written before it, whoever wrote that.
+//! Other writes to the two streams (`std::io::stdout()` directly, child processes) are
+//! recorded in the order the readers got them.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::buffer::{SharedBuffer, Stream, Utf8Decoder};
 use super::screen::Screen;
@@ -31,6 +37,114 @@ const READ_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Bytes read from a pipe at once.
 const CHUNK: usize = 16 * 1024;
+
+/// How long [`settle`] waits for a reader whose destination does not take what it copies
+/// (a reader stuck in that copy); after that, writes no longer wait for it until it has
+/// caught up.
+const SETTLE_TIMEOUT: Duration = Duration::from_millis(200);
+
+/// How long [`settle`] waits at most, whatever the reader does: a reader that is only
+/// slow to be scheduled on a loaded machine gets this long.
+const SETTLE_LIMIT: Duration = Duration::from_secs(5);
+
+/// The streams' channels while they go to different places, for [`settle`]: standard
+/// output's, then standard error's. `None` while no such capture runs.
+static CHANNELS: Mutex<Option<[Arc<Channel>; 2]>> = Mutex::new(None);
+
+/// What a reader reads from, as the writers see it: how much is still unread, and when the
+/// reader has put what it read into the record.
+#[derive(Debug)]
+struct Channel {
+    /// A copy of the end the reader reads.
+    read_end: OwnedFd,
+    /// Held by the reader from each read until what it read is in the record, so that
+    /// nothing is unread and unrecorded both while a writer holds it.
+    gate: Mutex<()>,
+    /// Set by the reader, under the gate, from each read until what it read is in the
+    /// record: when it is clear after the channel was seen empty, all that was read is
+    /// recorded, and a writer need not take the gate.
+    busy: AtomicBool,
+    /// Notified each time the reader has recorded what it read.
+    recorded: Condvar,
+    /// Set while the reader copies to the destination, which may not take it.
+    copying: AtomicBool,
+    /// Set when a writer gave up waiting; cleared once the reader has caught up.
+    stalled: AtomicBool,
+}
+
+impl Channel {
+    fn new(read_end: OwnedFd) -> Channel {
+        Channel {
+            read_end,
+            gate: Mutex::new(()),
+            busy: AtomicBool::new(false),
+            recorded: Condvar::new(),
+            copying: AtomicBool::new(false),
+            stalled: AtomicBool::new(false),
+        }
+    }
+
+    fn gate(&self) -> MutexGuard<'_, ()> {
+        self.gate.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether bytes wait to be read.
+    fn unread(&self) -> bool {
+        rustix::io::ioctl_fionread(&self.read_end).is_ok_and(|n| n > 0)
+    }
+
+    /// Waits until everything written to the channel so far is in the record: at most
+    /// [`SETTLE_TIMEOUT`] while the reader is stuck copying to its destination, and
+    /// [`SETTLE_LIMIT`] in all. Returns at once while the reader is stalled.
+    fn wait_recorded(&self) {
+        // Seen empty, then not busy: whatever was read before is recorded. (Busy first,
+        // then empty, would miss a read that began in between.)
+        if !self.unread() && !self.busy.load(Ordering::SeqCst) {
+            return;
+        }
+        if self.stalled.load(Ordering::Relaxed) {
+            return;
+        }
+        let start = Instant::now();
+        let mut gate = self.gate();
+        while self.unread() {
+            let waited = start.elapsed();
+            if waited >= SETTLE_LIMIT
+                || (waited >= SETTLE_TIMEOUT && self.copying.load(Ordering::Relaxed))
+            {
+                self.stalled.store(true, Ordering::Relaxed);
+                return;
+            }
+            gate = self
+                .recorded
+                .wait_timeout(gate, SETTLE_TIMEOUT / 4)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+}
+
+/// Before a write to `stream` through sacred's output functions: while the two streams
+/// go to different places, waits until what was written to the other one so far (Rust's
+/// buffered standard output flushed first) is in the record, so that the record has the
+/// two in the order they were written. Returns at once otherwise.
+pub(super) fn settle(stream: Stream) {
+    let other = match CHANNELS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_ref()
+    {
+        Some([out, err]) => match stream {
+            Stream::Out => Arc::clone(err),
+            Stream::Err => Arc::clone(out),
+        },
+        None => return,
+    };
+    if stream == Stream::Err {
+        let _ = io::stdout().flush();
+    }
+    other.wait_recorded();
+}
 
 /// File descriptors 1 and 2 while they point at the capture's pipes or pseudo-terminal.
 #[derive(Debug)]
@@ -61,15 +175,22 @@ impl Redirect {
         let (done, readers) = mpsc::channel();
         // Readers end when what they read has no writer left; should anything below fail,
         // that happens when the write ends are dropped on return.
-        let out_writer = writer_for(Stream::Out, &stdout, buffer, &done)?;
+        let (out_writer, out_channel) = writer_for(Stream::Out, &stdout, buffer, &done)?;
         let err_writer = if shared {
             out_writer.try_clone()?
         } else {
-            writer_for(Stream::Err, &stderr, buffer, &done)?
+            let (err_writer, err_channel) = writer_for(Stream::Err, &stderr, buffer, &done)?;
+            *CHANNELS.lock().unwrap_or_else(PoisonError::into_inner) =
+                Some([out_channel, err_channel]);
+            err_writer
         };
-        rustix::stdio::dup2_stdout(&out_writer)?;
-        if let Err(error) = rustix::stdio::dup2_stderr(&err_writer) {
-            let _ = rustix::stdio::dup2_stdout(&*stdout);
+        let redirected = rustix::stdio::dup2_stdout(&out_writer).and_then(|()| {
+            rustix::stdio::dup2_stderr(&err_writer).inspect_err(|_| {
+                let _ = rustix::stdio::dup2_stdout(&*stdout);
+            })
+        });
+        if let Err(error) = redirected {
+            *CHANNELS.lock().unwrap_or_else(PoisonError::into_inner) = None;
             return Err(error.into());
         }
         Ok(Redirect {
@@ -85,6 +206,7 @@ impl Redirect {
     /// A child process that still holds a copy of a pipe keeps its reader running after the
     /// timeout; it goes on copying to the original destination, but no longer captures.
     pub(super) fn restore(self) {
+        *CHANNELS.lock().unwrap_or_else(PoisonError::into_inner) = None;
         flush_std();
         // The redirected descriptors were the last writers of the pipes (apart from child
         // processes): replacing them makes the readers see the end of their pipes.
@@ -104,30 +226,37 @@ fn flush_std() {
 
 /// What `stream` writes into in place of `destination`: the slave side of a pseudo-terminal
 /// when `destination` is a terminal, else the write end of a pipe; a reader copies what
-/// arrives to `destination` and into `buffer`.
+/// arrives to `destination` and into `buffer`. With it, the channel the reader reads.
 fn writer_for(
     stream: Stream,
     destination: &Arc<File>,
     buffer: &Arc<SharedBuffer>,
     done: &Sender<()>,
-) -> io::Result<OwnedFd> {
+) -> io::Result<(OwnedFd, Arc<Channel>)> {
     if let Some((master, slave)) = open_terminal(destination) {
+        let channel = Arc::new(Channel::new(master.as_fd().try_clone_to_owned()?));
         let resize = master.as_fd().try_clone_to_owned()?;
-        let feed = Feed::Terminal(resize, stream);
-        spawn_reader(feed, master, destination, buffer, done.clone())?;
-        return Ok(slave);
+        let reader = Reader {
+            feed: Feed::Terminal(resize, stream),
+            channel: Arc::clone(&channel),
+            tee: Arc::clone(destination),
+            buffer: Arc::clone(buffer),
+        };
+        reader.spawn(master, done.clone())?;
+        return Ok((slave, channel));
     }
     // `std::io::pipe` opens both ends close-on-exec: child processes inherit only the
     // write ends that become file descriptors 1 and 2.
-    let (reader, writer) = io::pipe()?;
-    spawn_reader(
-        Feed::Pipe(stream),
-        reader,
-        destination,
-        buffer,
-        done.clone(),
-    )?;
-    Ok(writer.into())
+    let (source, writer) = io::pipe()?;
+    let channel = Arc::new(Channel::new(source.as_fd().try_clone_to_owned()?));
+    let reader = Reader {
+        feed: Feed::Pipe(stream),
+        channel: Arc::clone(&channel),
+        tee: Arc::clone(destination),
+        buffer: Arc::clone(buffer),
+    };
+    reader.spawn(source, done.clone())?;
+    Ok((writer.into(), channel))
 }
 
 /// A pseudo-terminal in place of `terminal`, when that is one: its master and slave
@@ -162,44 +291,73 @@ fn open_terminal(terminal: &File) -> Option<(File, OwnedFd)> {
     Some((File::from(master), slave))
 }
 
-/// Starts the thread that copies what `source` gives to `tee` and into `buffer`, until it
-/// ends. Its copy of `done` is dropped when it ends.
-fn spawn_reader(
+/// A reader thread's parts: it copies what its source gives to `tee` and into `buffer`.
+struct Reader {
     feed: Feed,
-    mut source: impl Read + Send + 'static,
-    tee: &Arc<File>,
-    buffer: &Arc<SharedBuffer>,
-    done: Sender<()>,
-) -> io::Result<()> {
-    let buffer = Arc::clone(buffer);
-    let tee = Arc::clone(tee);
-    let name = match feed {
-        Feed::Pipe(stream) => format!("sacred-capture-{stream:?}"),
-        Feed::Terminal(_, stream) => format!("sacred-capture-pty-{stream:?}"),
-    };
-    thread::Builder::new().name(name).spawn(move || {
-        let _done = done;
+    channel: Arc<Channel>,
+    tee: Arc<File>,
+    buffer: Arc<SharedBuffer>,
+}
+
+impl Reader {
+    /// Starts the thread that reads `source` until it ends. Its copy of `done` is dropped
+    /// when it ends.
+    fn spawn(self, source: impl Read + AsFd + Send + 'static, done: Sender<()>) -> io::Result<()> {
+        // Reads happen only once `poll` says there is something to read (see `run`); a
+        // source that blocks all the same would hold the channel's gate.
+        rustix::io::ioctl_fionbio(&source, true)?;
+        let name = match self.feed {
+            Feed::Pipe(stream) => format!("sacred-capture-{stream:?}"),
+            Feed::Terminal(_, stream) => format!("sacred-capture-pty-{stream:?}"),
+        };
+        thread::Builder::new().name(name).spawn(move || {
+            let _done = done;
+            self.run(source);
+        })?;
+        Ok(())
+    }
+
+    /// Copies until `source` ends: each read, and the recording of what it gave, happen
+    /// under the channel's gate; the copy to the destination, which may block, after.
+    fn run(self, mut source: impl Read + AsFd) {
         let mut decoder = Utf8Decoder::default();
         let mut screen = None;
         let mut size = None;
         let mut chunk = vec![0; CHUNK];
         loop {
+            let mut ready = [rustix::event::PollFd::new(
+                &source,
+                rustix::event::PollFlags::IN,
+            )];
+            match rustix::event::poll(&mut ready, None) {
+                Ok(_) => {}
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(_) => break,
+            }
+            let gate = self.channel.gate();
+            self.channel.busy.store(true, Ordering::SeqCst);
             let n = match source.read(&mut chunk) {
                 Ok(0) => break,
                 Ok(n) => n,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+                    ) =>
+                {
+                    self.channel.busy.store(false, Ordering::SeqCst);
+                    continue;
+                }
                 // A pseudo-terminal whose last slave closed reads as an error (EIO).
                 Err(_) => break,
             };
             let bytes = chunk.get(..n).unwrap_or_default();
-            // The terminal shows everything at once, whatever the capture does.
-            let _ = (&*tee).write_all(bytes);
             let text = decoder.decode(bytes);
-            match &feed {
-                Feed::Pipe(stream) => buffer.push(*stream, &text),
+            match &self.feed {
+                Feed::Pipe(stream) => self.buffer.push(*stream, &text),
                 Feed::Terminal(master, stream) => {
                     // A resized terminal: the pseudo-terminal follows, for the next draw.
-                    let now = rustix::termios::tcgetwinsize(&*tee).ok();
+                    let now = rustix::termios::tcgetwinsize(&*self.tee).ok();
                     if now.is_some() && now != size {
                         size = now;
                         if let Some(size) = size {
@@ -209,24 +367,33 @@ fn spawn_reader(
                     let width = size.map_or(0, |s| usize::from(s.ws_col));
                     let screen = screen.get_or_insert_with(|| Screen::new(width));
                     screen.set_width(width);
-                    buffer.push(*stream, &screen.feed(&text));
+                    self.buffer.push(*stream, &screen.feed(&text));
                 }
             }
+            if self.channel.stalled.load(Ordering::Relaxed) && !self.channel.unread() {
+                self.channel.stalled.store(false, Ordering::Relaxed);
+            }
+            self.channel.busy.store(false, Ordering::SeqCst);
+            drop(gate);
+            self.channel.recorded.notify_all();
+            // The terminal shows everything, whatever the capture does.
+            self.channel.copying.store(true, Ordering::Relaxed);
+            let _ = (&*self.tee).write_all(bytes);
+            self.channel.copying.store(false, Ordering::Relaxed);
         }
         let rest = decoder.finish();
-        match (&feed, screen.as_mut()) {
-            (Feed::Pipe(stream), _) => buffer.push(*stream, &rest),
+        match (&self.feed, screen.as_mut()) {
+            (Feed::Pipe(stream), _) => self.buffer.push(*stream, &rest),
             (Feed::Terminal(_, stream), Some(screen)) => {
                 let mut text = screen.feed(&rest);
                 text.push_str(&screen.finish());
-                buffer.push(*stream, &text);
+                self.buffer.push(*stream, &text);
             }
             (Feed::Terminal(_, stream), None) => {
-                buffer.push(*stream, &Screen::default().feed(&rest));
+                self.buffer.push(*stream, &Screen::default().feed(&rest));
             }
         }
-    })?;
-    Ok(())
+    }
 }
 
 /// Which file a file descriptor refers to (device and inode); `None` when it cannot be
@@ -240,4 +407,53 @@ fn identity(fd: impl AsFd) -> Option<(u64, u64)> {
 #[cfg(test)]
 pub(super) fn file_identity(fd: impl AsFd) -> (u64, u64) {
     identity(fd).unwrap()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_writer_waits_for_a_stalled_reader_once_then_not_until_it_caught_up() {
+        let (reader, mut writer) = io::pipe().unwrap();
+        let channel = Channel::new(reader.as_fd().try_clone_to_owned().unwrap());
+        // Nothing written: nothing to wait for.
+        channel.wait_recorded();
+        assert!(!channel.stalled.load(Ordering::Relaxed));
+        // Bytes a reader stuck in its copy does not take: the wait gives up and marks
+        // the reader stalled.
+        writer.write_all(b"unread\n").unwrap();
+        channel.copying.store(true, Ordering::Relaxed);
+        assert!(channel.unread());
+        channel.wait_recorded();
+        assert!(channel.stalled.load(Ordering::Relaxed));
+        // While stalled, a writer does not wait (this would take the timeout again).
+        channel.wait_recorded();
+        assert!(channel.unread());
+    }
+
+    #[test]
+    fn a_writer_waits_until_the_reader_recorded_what_was_written() {
+        let (source, mut writer) = io::pipe().unwrap();
+        let channel = Arc::new(Channel::new(source.as_fd().try_clone_to_owned().unwrap()));
+        let buffer = Arc::new(SharedBuffer::default());
+        let tee = Arc::new(File::options().write(true).open("/dev/null").unwrap());
+        let (done, ended) = mpsc::channel();
+        let reader = Reader {
+            feed: Feed::Pipe(Stream::Out),
+            channel: Arc::clone(&channel),
+            tee,
+            buffer: Arc::clone(&buffer),
+        };
+        reader.spawn(source, done).unwrap();
+        for i in 0..50 {
+            writer.write_all(format!("line {i}\n").as_bytes()).unwrap();
+            channel.wait_recorded();
+            // Everything written is in the record once the wait returns.
+            assert!(buffer.take().contains(&format!("line {i}\n")), "line {i}");
+        }
+        assert!(!channel.stalled.load(Ordering::Relaxed));
+        drop(writer);
+        let _ = ended.recv_timeout(Duration::from_secs(10));
+    }
 }

@@ -4,10 +4,11 @@
 //! `captured_out`; the terminal still shows everything as it is written. The modes follow
 //! Sacred's:
 //!
-//! - [`CaptureMode::Fd`] points file descriptors 1 and 2 at pipes and copies what arrives
-//!   both to the original destinations and into the capture, so it also sees the output of
-//!   child processes and C code. Standard output and standard error are separate pipes, so
-//!   their relative order in the capture can differ from the terminal's (as in Sacred).
+//! - [`CaptureMode::Fd`] points file descriptors 1 and 2 at pipes (or pseudo-terminals)
+//!   and copies what arrives both to the original destinations and into the capture, so it
+//!   also sees the output of child processes and C code. Both streams to the same place
+//!   share one pipe, which keeps their order; sent to different places, what sacred's
+//!   output functions write keeps its order with the other stream too (see `fd.rs`).
 //! - [`CaptureMode::Sys`] leaves file descriptors alone: only what goes through
 //!   [`write_stdout`] and [`write_stderr`] (the `sacred` print macros, the runtime's log
 //!   lines and the log lines of [`crate::logging`]) is captured, not child processes.

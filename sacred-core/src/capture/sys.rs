@@ -62,12 +62,14 @@ pub(crate) fn capture_stderr(text: &str) {
 /// The `sacred` macros route `print!` and `println!` in experiment code through this. Like
 /// `print!` it writes through Rust's line-buffered standard output, so in `fd` mode the text
 /// reaches file descriptor 1 (and the capture) once its line ends or the stream is flushed.
-/// A failed write (a closed terminal) is ignored.
+/// A failed write (a closed terminal) is ignored. When standard output and error go to
+/// different places, the record has it after everything written to standard error before.
 ///
 /// A line of text never lands on a [`Progress`](crate::run::Progress) bar: the bar is
 /// taken off its line first and drawn again after.
 pub fn write_stdout(text: &str) {
     crate::run::around_bar(text, |text| {
+        settle(Stream::Out);
         let _ = io::stdout().lock().write_all(text.as_bytes());
         record(Stream::Out, text);
     });
@@ -77,15 +79,28 @@ pub fn write_stdout(text: &str) {
 /// that capture.
 ///
 /// The `sacred` macros route `eprint!` and `eprintln!` in experiment code through this, and
-/// the runtime writes its log lines with it. A failed write is ignored.
+/// the runtime writes its log lines with it. A failed write is ignored. When standard
+/// output and error go to different places, Rust's standard output is flushed first, and
+/// the record has the text after everything written to standard output before.
 ///
 /// A line of text never lands on a [`Progress`](crate::run::Progress) bar, as with
 /// [`write_stdout`].
 pub fn write_stderr(text: &str) {
     crate::run::around_bar(text, |text| {
+        settle(Stream::Err);
         draw_stderr(text);
         record(Stream::Err, text);
     });
+}
+
+/// Under an `fd` capture whose streams go to different places, waits until what was written
+/// to the other stream is in the record, so that what is written next to `stream` follows
+/// it there too.
+fn settle(stream: Stream) {
+    #[cfg(unix)]
+    super::fd::settle(stream);
+    #[cfg(not(unix))]
+    let _ = stream;
 }
 
 /// Writes to standard error only, never into a `sys` capture: how a progress bar draws
