@@ -125,9 +125,9 @@ impl Channel {
 }
 
 /// Before a write to `stream` through sacred's output functions: while the two streams
-/// go to different places, waits until what was written to the other one so far (Rust's
-/// buffered standard output flushed first) is in the record, so that the record has the
-/// two in the order they were written. Returns at once otherwise.
+/// go to different places, waits until what was written to the other one so far is in the
+/// record, so that the record has the two in the order they were written. Returns at once
+/// otherwise.
 pub(super) fn settle(stream: Stream) {
     let other = match CHANNELS
         .lock()
@@ -140,9 +140,8 @@ pub(super) fn settle(stream: Stream) {
         },
         None => return,
     };
-    if stream == Stream::Err {
-        let _ = io::stdout().flush();
-    }
+    // Rust's standard output is not flushed here: that would wait for its lock, which a
+    // thread blocked on a full pipe holds. `println!` has written its line already.
     other.wait_recorded();
 }
 

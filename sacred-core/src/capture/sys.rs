@@ -80,8 +80,9 @@ pub fn write_stdout(text: &str) {
 ///
 /// The `sacred` macros route `eprint!` and `eprintln!` in experiment code through this, and
 /// the runtime writes its log lines with it. A failed write is ignored. When standard
-/// output and error go to different places, Rust's standard output is flushed first, and
-/// the record has the text after everything written to standard output before.
+/// output and error go to different places, the record has the text after everything
+/// written to standard output before (a `print!` without its newline is still in Rust's
+/// buffer, and comes later).
 ///
 /// A line of text never lands on a [`Progress`](crate::run::Progress) bar, as with
 /// [`write_stdout`].
