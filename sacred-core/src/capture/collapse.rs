@@ -63,6 +63,9 @@ pub(super) fn compact(line: &str) -> String {
 pub(super) struct LineState {
     pub(super) chars: Vec<char>,
     pub(super) cursor: usize,
+    /// Whether the line looks like a bar's: drawn in place (a `'\r'` or an erase on it),
+    /// or a write that ended exactly at the terminal's width. The screen's business only.
+    pub(super) redrawn: bool,
 }
 
 impl LineState {

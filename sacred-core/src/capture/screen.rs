@@ -13,8 +13,11 @@
 //!   that moved the cursor up by at most `k` lines so far keeps its last `k` lines open
 //!   (at most [`MAX_OPEN`]). Plain output is handed out line by line at once.
 //! - lines are not wrapped at the terminal's width, so that long lines stay whole in the
-//!   record, except a line padded with spaces to exactly the width (how bar libraries end
-//!   a line without `'\n'`): the text after it starts a new line.
+//!   record, except a bar's line that fills exactly the width, which is how bar libraries
+//!   end a line without `'\n'` (a bar as wide as the terminal, or a line padded to it):
+//!   the text after it starts a new line. A bar's line is one drawn in place (a `'\r'` or
+//!   an erase on it), or one that a write ended exactly at the width (a bar's first
+//!   frame); a long line written at once is not.
 //! - trailing spaces are dropped: the screen shows none.
 
 use std::collections::VecDeque;
@@ -88,10 +91,12 @@ impl Screen {
                     '\u{1b}' => self.escape = Escape::Start,
                     '\n' => self.line_feed(&mut done),
                     c => {
-                        if self.padded_to_width() && !matches!(c, '\r' | '\u{8}') {
+                        if self.filled_to_width() && !matches!(c, '\r' | '\u{8}') {
                             self.line_feed(&mut done);
                         }
-                        self.current().put(c);
+                        let line = self.current();
+                        line.redrawn |= c == '\r';
+                        line.put(c);
                     }
                 },
                 Escape::Start => match c {
@@ -121,6 +126,13 @@ impl Screen {
                 }
             }
         }
+        // A write that ended exactly at the width: a bar's frame, which the terminal wraps
+        // after.
+        let width = self.width;
+        let line = self.current();
+        if line.cursor == width && line.chars.len() == width {
+            line.redrawn = true;
+        }
         done
     }
 
@@ -138,13 +150,12 @@ impl Screen {
         out
     }
 
-    /// Whether the cursor stands just past a line that spaces pad to the full width: a
-    /// terminal would wrap the next character to a new line.
-    fn padded_to_width(&self) -> bool {
+    /// Whether the cursor stands just past a line drawn in place that fills the full
+    /// width: a terminal would wrap the next character to a new line, and a bar library
+    /// counts on that. (A line of text as long, drawn once, is left whole.)
+    fn filled_to_width(&self) -> bool {
         let line = &self.rows[self.row];
-        line.cursor == self.width
-            && line.chars.len() == self.width
-            && line.chars.last() == Some(&' ')
+        line.redrawn && line.cursor == self.width && line.chars.len() == self.width
     }
 
     fn current(&mut self) -> &mut LineState {
@@ -198,7 +209,11 @@ impl Screen {
                 let last = self.width - 1;
                 self.current().cursor = (count - 1).min(last);
             }
-            'K' => self.current().erase(first.unwrap_or(0)),
+            'K' => {
+                let line = self.current();
+                line.redrawn = true;
+                line.erase(first.unwrap_or(0));
+            }
             'J' => match first.unwrap_or(0) {
                 0 => {
                     self.current().erase(0);
@@ -211,6 +226,7 @@ impl Screen {
                     self.rows = VecDeque::from([LineState {
                         chars: Vec::new(),
                         cursor,
+                        redrawn: false,
                     }]);
                     self.row = 0;
                 }
@@ -317,7 +333,7 @@ mod tests {
     }
 
     #[test]
-    fn a_line_padded_to_the_width_ends_there_and_long_lines_stay_whole() {
+    fn a_drawn_line_that_fills_the_width_ends_there_and_long_lines_stay_whole() {
         let mut screen = Screen::new(10);
         // "halfway" padded to 10 columns, then a bar drawn and redrawn after it.
         assert_eq!(screen.feed("\r\u{1b}[2Khalfway   [##>]"), "halfway\n");
@@ -329,6 +345,18 @@ mod tests {
         );
         // Exactly the width without padding: no break either.
         assert_eq!(screen.feed("0123456789X\n"), "0123456789X\n");
+        // Nor a line of text with a space at the width, drawn once (a log line).
+        assert_eq!(screen.feed("012345678 }\n"), "012345678 }\n");
+        // Padded after an erase, as a bar's line: the text after it starts a new line.
+        assert_eq!(screen.feed("\u{1b}[2Kdone      after\n"), "done\nafter\n");
+        // A bar as wide as the terminal, drawn in place, too.
+        assert_eq!(
+            screen.feed("\r[#####---]\r[########]after\n"),
+            "[########]\nafter\n"
+        );
+        // Its first frame, a write ending at the width, then a line written later.
+        assert_eq!(screen.feed("[##------]"), "");
+        assert_eq!(screen.feed("log line\n"), "[##------]\nlog line\n");
         screen.set_width(0);
         assert_eq!(screen.feed("keep   \n"), "keep\n");
     }
