@@ -23,7 +23,7 @@ fn main(
     /// pause per step, in milliseconds
     #[default(2)]
     pause_ms: u64,
-    /// which bar draws: `indicatif` or `run`
+    /// which bar draws: `indicatif`, `multi` (two of them) or `run`
     #[default(String::from("indicatif"))]
     bar: String,
     run: &Run,
@@ -50,6 +50,27 @@ fn main(
             }
             bar.finish_with_message("done");
         }
+        "multi" => {
+            // Two bars, redrawn together with cursor moves.
+            let bars = indicatif::MultiProgress::new();
+            let style = ProgressStyle::with_template("{bar:20} {pos}/{len} {msg}")
+                .map_err(|e| e.to_string())?
+                .progress_chars("#>-");
+            let first = bars.add(ProgressBar::new(steps).with_style(style.clone()));
+            let second = bars.add(ProgressBar::new(steps / 2).with_style(style));
+            first.set_message("first");
+            second.set_message("second");
+            for step in 0..steps {
+                run.log_scalar("step", step as f64);
+                std::thread::sleep(pause);
+                first.inc(1);
+                if step % 2 == 1 {
+                    second.inc(1);
+                }
+            }
+            first.finish_with_message("first done");
+            second.finish_with_message("second done");
+        }
         "run" => {
             let bar = run.progress("steps", steps);
             for step in 0..steps {
@@ -61,7 +82,11 @@ fn main(
             }
             bar.finish();
         }
-        other => return Err(format!("bar={other:?}: expected `indicatif` or `run`")),
+        other => {
+            return Err(format!(
+                "bar={other:?}: expected `indicatif`, `multi` or `run`"
+            ));
+        }
     }
     println!("after the bar");
     Ok(steps)

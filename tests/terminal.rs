@@ -233,6 +233,33 @@ fn a_bar_on_standard_error_draws_on_the_terminal_when_standard_output_is_redirec
 }
 
 #[test]
+fn several_bars_redrawn_together_are_recorded_in_their_last_state_once() {
+    let dir = tmp();
+    let (code, screen) = on_terminal(
+        "progress",
+        &["-F", "runs", "with", "bar=multi", "steps=40", "pause_ms=5"],
+        dir.path(),
+    );
+    assert_eq!(code, Some(0), "{screen}");
+    // indicatif's MultiProgress moved the cursor up to redraw both.
+    assert!(screen.contains("\u{1b}[1A"), "{screen:?}");
+    assert_redrawn(&screen, "/40 first");
+    let cout = read(&dir.path().join("runs/1/cout.txt"));
+    assert_collapsed(&cout, "/40 first");
+    assert_collapsed(&cout, "/20 second");
+    assert_in_order(
+        &cout,
+        &[
+            "standard output is a terminal: true\n",
+            "#################### 40/40 first done\n",
+            "#################### 20/20 second done\n",
+            "after the bar\n",
+            "INFO - progress - Result: 40\n",
+        ],
+    );
+}
+
+#[test]
 fn without_capture_the_bar_draws_and_nothing_is_recorded() {
     let dir = tmp();
     let (code, screen) = on_terminal(

@@ -11,7 +11,9 @@
 //!   (`m`, `?25l`, …) are dropped, as are OSC sequences (window titles, links);
 //! - a line is final, and handed out, once the cursor can no longer reach it: a program
 //!   that moved the cursor up by at most `k` lines so far keeps its last `k` lines open
-//!   (at most [`MAX_OPEN`]). Plain output is handed out line by line at once.
+//!   (at most [`MAX_OPEN`]), and bars' lines (below) just above the cursor stay open until
+//!   a line of another kind follows them. Plain output is handed out line by line at
+//!   once.
 //! - lines are not wrapped at the terminal's width, so that long lines stay whole in the
 //!   record, except a bar's line that fills exactly the width, which is how bar libraries
 //!   end a line without `'\n'` (a bar as wide as the terminal, or a line padded to it):
@@ -158,6 +160,11 @@ impl Screen {
         line.redrawn && line.cursor == self.width && line.chars.len() == self.width
     }
 
+    /// Whether `row` is a bar's line: drawn in place.
+    fn is_bar(row: &LineState) -> bool {
+        row.redrawn
+    }
+
     fn current(&mut self) -> &mut LineState {
         &mut self.rows[self.row]
     }
@@ -171,6 +178,13 @@ impl Screen {
             self.rows.push_back(LineState::default());
         }
         while self.row > self.open {
+            // Bars just above the cursor stay open while nothing else follows them: a
+            // program that draws several (indicatif's `MultiProgress`) moves up to redraw
+            // them only after its first frame.
+            let bars_above = self.rows.iter().take(self.row).all(Self::is_bar);
+            if bars_above && self.row <= MAX_OPEN {
+                break;
+            }
             let Some(row) = self.rows.pop_front() else {
                 break;
             };
@@ -312,7 +326,7 @@ mod tests {
     #[test]
     fn bars_redrawn_with_cursor_up_are_recorded_once() {
         // Two bars, redrawn in place, as multi-bar libraries do. The first frame is drawn
-        // before any cursor moves up, so it is final at once and stays in the record.
+        // before any cursor moves up: bars' lines stay open, so it is redrawn too.
         let mut chunks = vec!["head\n".to_owned()];
         for i in 1..=4 {
             if i > 1 {
@@ -322,7 +336,7 @@ mod tests {
         }
         chunks.push("tail\n".to_owned());
         let chunks: Vec<&str> = chunks.iter().map(String::as_str).collect();
-        assert_eq!(replay(&chunks), "head\na 1\nb 1\na 4\nb 4\ntail\n");
+        assert_eq!(replay(&chunks), "head\na 4\nb 4\ntail\n");
 
         // Lines the cursor can reach wait; the ones above are handed out.
         let mut screen = Screen::default();
@@ -335,13 +349,14 @@ mod tests {
     #[test]
     fn a_drawn_line_that_fills_the_width_ends_there_and_long_lines_stay_whole() {
         let mut screen = Screen::new(10);
-        // "halfway" padded to 10 columns, then a bar drawn and redrawn after it.
-        assert_eq!(screen.feed("\r\u{1b}[2Khalfway   [##>]"), "halfway\n");
-        assert_eq!(screen.feed("\r\u{1b}[2K[###]\n"), "[###]\n");
+        // "halfway" padded to 10 columns, then a bar drawn and redrawn after it: lines
+        // drawn in place, which stay open until a line of another kind follows.
+        assert_eq!(screen.feed("\r\u{1b}[2Khalfway   [##>]"), "");
+        assert_eq!(screen.feed("\r\u{1b}[2K[###]\n"), "");
         // A long line is not cut at the width.
         assert_eq!(
             screen.feed("a long line of text, longer than ten\n"),
-            "a long line of text, longer than ten\n"
+            "halfway\n[###]\na long line of text, longer than ten\n"
         );
         // Exactly the width without padding: no break either.
         assert_eq!(screen.feed("0123456789X\n"), "0123456789X\n");
@@ -359,6 +374,11 @@ mod tests {
         assert_eq!(screen.feed("log line\n"), "[##------]\nlog line\n");
         screen.set_width(0);
         assert_eq!(screen.feed("keep   \n"), "keep\n");
+
+        // At most MAX_OPEN bars' lines wait.
+        let mut screen = Screen::new(10);
+        let bars = "\rbar\n".repeat(MAX_OPEN + 2);
+        assert_eq!(screen.feed(&bars), "bar\nbar\n");
     }
 
     #[test]
