@@ -62,12 +62,7 @@ pub(crate) fn store(flags: &Flags, env: &Env, command: &str) -> Result<Box<dyn R
         )));
     };
     let masked = crate::secret::mask_url(spec);
-    let Some(factory) = env.factory() else {
-        return Err(Error::usage(format!(
-            "-m/--mongo_db `{masked}`: this binary was built without MongoDB support; expected \
-             the `mongo` feature of sacred"
-        )));
-    };
+    let factory = env.mongo_factory(&format!("-m/--mongo_db `{masked}`"))?;
     factory.store(spec).map_err(|e| Error::Io {
         action: format!("reach the queue at `{masked}`"),
         source: std::io::Error::other(masked.scrub(&e.message)),
