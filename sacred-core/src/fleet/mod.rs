@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 
 use crate::cli::Flags;
 use crate::experiment::Experiment;
-use crate::observer::RunStore;
+use crate::observer::{ObserverError, RunStore};
 use crate::seed::SEED_KEY;
 use crate::{Env, Error};
 
@@ -62,11 +62,19 @@ pub(crate) fn store(flags: &Flags, env: &Env, command: &str) -> Result<Box<dyn R
         )));
     };
     let masked = crate::secret::mask_url(spec);
-    let factory = env.mongo_factory(&format!("-m/--mongo_db `{masked}`"))?;
-    factory.store(spec).map_err(|e| Error::Io {
-        action: format!("reach the queue at `{masked}`"),
-        source: std::io::Error::other(masked.scrub(&e.message)),
-    })
+    env.mongo_factory(&format!("-m/--mongo_db `{masked}`"))?
+        .store(spec)
+        .map_err(|e| ObserverError::new(masked.scrub(&e.message)))
+        .map_err(store_failed(&format!("reach the queue at `{masked}`")))
+}
+
+/// The runtime's error for a store that failed to `action` (`claim a queued run`), its
+/// message as the cause.
+pub(crate) fn store_failed(action: &str) -> impl Fn(ObserverError) -> Error + Copy + '_ {
+    move |e| Error::Io {
+        action: action.to_owned(),
+        source: std::io::Error::other(e.message),
+    }
 }
 
 /// The config `stored` as it applies to `E` now: the values of its parameters (the seed

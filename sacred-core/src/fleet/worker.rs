@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{args::run_flags, spawn_self, store};
+use super::{args::run_flags, spawn_self, store, store_failed};
 use crate::cli::Flags;
 use crate::experiment::Experiment;
 use crate::log::{ERROR, Logger, WARNING};
@@ -60,10 +60,9 @@ pub(crate) fn worker<E: Experiment>(
             requeue_dead(store.as_mut(), &experiment, dead_after, logger)?;
             dead_checked = Some(Instant::now());
         }
-        let claimed = store.claim(&experiment, &tag).map_err(|e| Error::Io {
-            action: "claim a queued run".to_owned(),
-            source: std::io::Error::other(e.message),
-        })?;
+        let claimed = store
+            .claim(&experiment, &tag)
+            .map_err(store_failed("claim a queued run"))?;
         match claimed {
             Some(run) => {
                 idle_since = None;
@@ -99,10 +98,7 @@ fn requeue_dead(
     logger: &Logger,
 ) -> Result<usize, Error> {
     let mut requeued = 0;
-    let failed = |e: crate::observer::ObserverError| Error::Io {
-        action: "look for dead runs".to_owned(),
-        source: std::io::Error::other(e.message),
-    };
+    let failed = store_failed("look for dead runs");
     for run in store.dead(Some(experiment), dead_after).map_err(failed)? {
         let action = if run.requeued < MAX_REQUEUES {
             DeadAction::Requeue
