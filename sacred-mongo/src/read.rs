@@ -23,7 +23,7 @@ use sacred_core::time::Timestamp;
 use serde_json::Value;
 
 use crate::connect::{self, timed};
-use crate::encode::id_bson;
+use crate::encode::{id_bson, timestamp};
 use crate::error::{MongoError, OpFailure};
 use crate::limits::Limits;
 use crate::spec::MongoSpec;
@@ -472,7 +472,7 @@ fn append_points(metric: &mut StoredMetric, document: &Document) {
             _ => f64::NAN,
         });
         metric.timestamps.push(match &timestamps[i] {
-            Bson::DateTime(t) => Timestamp::from_micros(t.timestamp_millis().saturating_mul(1000)),
+            Bson::DateTime(t) => timestamp(t),
             _ => Timestamp::from_micros(0),
         });
     }

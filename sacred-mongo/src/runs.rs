@@ -7,6 +7,7 @@ use sacred_core::runs::{Artifact, Listed, Query, ReadError, RunReader, RunRecord
 use serde_json::Value;
 
 use crate::MongoError;
+use crate::encode::run_id;
 use crate::read::{MongoReader, RunFilter, to_json};
 use crate::spec::MongoSpec;
 
@@ -63,12 +64,8 @@ impl MongoRuns {
 /// of the record. A document without an `_id` or with a config that is no object cannot
 /// be read as a run.
 fn record(document: &Document) -> Result<RunRecord, (String, String)> {
-    let id = match document.get("_id") {
-        Some(Bson::String(s)) => s.clone(),
-        Some(Bson::Int32(n)) => n.to_string(),
-        Some(Bson::Int64(n)) => n.to_string(),
-        Some(other) => other.to_string(),
-        None => return Err(("?".into(), "the document has no `_id`".into())),
+    let Some(id) = document.get("_id").map(|id| run_id(id).to_string()) else {
+        return Err(("?".into(), "the document has no `_id`".into()));
     };
     let Value::Object(mut fields) = to_json(&Bson::Document(document.clone())) else {
         return Err((id, "the document is no object".into()));
