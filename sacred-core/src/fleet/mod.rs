@@ -79,16 +79,26 @@ pub(crate) fn store_failed(action: &str) -> impl Fn(ObserverError) -> Error + Co
 
 /// The config `stored` as it applies to `E` now: the values of its parameters (the seed
 /// included); keys the experiment no longer has are left out.
-pub(crate) fn stored_config<E: Experiment>(stored: &Value) -> Map<String, Value> {
+///
+/// # Errors
+/// `stored` is not a JSON object (a missing or corrupted `config`); the reason names it.
+pub(crate) fn stored_config<E: Experiment>(stored: &Value) -> Result<Map<String, Value>, String> {
     let Some(map) = stored.as_object() else {
-        return Map::new();
+        let mut shown = stored.to_string();
+        if shown.chars().count() > 60 {
+            shown = shown.chars().take(60).chain("…".chars()).collect();
+        }
+        return Err(format!(
+            "the stored `config` is `{shown}`; expected a JSON object of config values"
+        ));
     };
-    map.iter()
+    Ok(map
+        .iter()
         .filter(|(key, _)| {
             key.as_str() == SEED_KEY || E::INFO.params.iter().any(|p| p.name == key.as_str())
         })
         .map(|(key, value)| (key.clone(), value.clone()))
-        .collect()
+        .collect())
 }
 
 /// Starts this binary again as a child process with `args` (without the program name), in

@@ -63,6 +63,7 @@ pub(crate) fn rerun<E: Experiment>(
         )));
     }
     let updates: Vec<Update> = stored_config::<E>(&config)
+        .map_err(|reason| Error::usage(format!("`rerun {id}`: {reason}")))?
         .into_iter()
         .map(|(key, value)| Update::Set {
             token: format!("{key}={value}"),
