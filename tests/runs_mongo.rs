@@ -10,7 +10,8 @@ mod common;
 
 use common::runs::{golden, ids, ok, runs, words_of};
 use common::{text, tmp};
-use sacred::mongo::bson::doc;
+use sacred::mongo::bson::oid::ObjectId;
+use sacred::mongo::bson::{DateTime, doc};
 use sacred::serde_json::{self, Value};
 use sacred_test_support::fixtures;
 use sacred_test_support::mongo::TestDb;
@@ -164,6 +165,46 @@ fn a_document_that_is_no_run_is_listed_as_corrupt() {
         "{list}"
     );
     assert_eq!(ids(&list).len(), 4, "{list}");
+}
+
+#[test]
+fn show_sizes_every_artifact_and_names_the_missing_ones() {
+    let db = python_db("runs_artifacts");
+    let stored = ObjectId::parse_str("6b09fe1a528f2849a4e4bb70").unwrap();
+    db.insert(
+        "fs.files",
+        doc! {
+            "_id": "by-name", "filename": "notes.txt", "chunkSize": 261_120,
+            "length": 2048_i64, "uploadDate": DateTime::now(),
+        },
+    );
+    db.update(
+        "runs",
+        doc! { "_id": 2 },
+        doc! { "$set": { "artifacts": [
+            { "name": "model.bin", "file_id": stored },
+            { "name": "gone.bin", "file_id": ObjectId::new() },
+            { "name": "notes.txt", "file_id": "by-name" },
+            { "name": "unsaved.txt" },
+            "no artifact",
+        ] } },
+    );
+    let dir = tmp();
+    let show = ok(dir.path(), &["show", "2", "-m", db.url()]);
+    let artifacts = &show[show
+        .find("Artifacts:\n")
+        .unwrap_or_else(|| panic!("{show}"))..];
+    assert_eq!(
+        artifacts.lines().take(5).collect::<Vec<_>>(),
+        [
+            "Artifacts:",
+            "  model.bin    9 B",
+            "  gone.bin     missing",
+            "  notes.txt    2.0 KiB",
+            "  unsaved.txt  missing",
+        ],
+        "{show}"
+    );
 }
 
 #[test]

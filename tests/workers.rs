@@ -11,7 +11,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, Output};
+use std::process::{Child, Command, Output};
 
 use common::{text, tmp};
 use sacred::mongo::bson::{Bson, DateTime, Document, doc};
@@ -434,6 +434,22 @@ fn dead_runs_are_listed_and_marked() {
     assert_eq!(after[1]["status"], "RUNNING");
 }
 
+/// A worker of the test's database that takes at most `max_runs` runs and leaves after
+/// `idle_exit` seconds without one.
+fn worker_taking(db: &TestDb, dir: &Path, max_runs: &str, idle_exit: &str) -> Command {
+    let mut worker = common::example("sweep_demo", dir);
+    worker.args([
+        "worker",
+        "-m",
+        db.url(),
+        "--max-runs",
+        max_runs,
+        "--idle-exit",
+        idle_exit,
+    ]);
+    worker
+}
+
 #[test]
 fn a_worker_with_max_runs_leaves_the_rest_queued() {
     let db = TestDb::new("max_runs");
@@ -442,18 +458,7 @@ fn a_worker_with_max_runs_leaves_the_rest_queued() {
         &["sweep", "with", "lr=[0.1,0.2,0.3]", "-q", "-m", db.url()],
         dir.path(),
     ));
-    let out = common::example("sweep_demo", dir.path())
-        .args([
-            "worker",
-            "-m",
-            db.url(),
-            "--max-runs",
-            "2",
-            "--idle-exit",
-            "30",
-        ])
-        .output()
-        .unwrap();
+    let out = worker_taking(&db, dir.path(), "2", "30").output().unwrap();
     ok(&out);
     assert!(
         text(&out.stderr).contains("Worker done after 2 run(s)"),
@@ -519,4 +524,89 @@ fn a_dead_run_is_requeued_and_run_until_it_was_requeued_too_often() {
     assert_eq!(after[1]["meta"]["requeued"], 2);
     assert_eq!(after[1]["config"]["seed"], 7);
     assert_eq!(after[1]["config"]["lr"], 0.5);
+}
+
+/// A QUEUED run of the example's experiment with `config`, as a worker finds it.
+fn queued(id: impl Into<Bson>, config: impl Into<Bson>) -> Document {
+    doc! {
+        "_id": id.into(),
+        "experiment": { "name": "sweep_demo" },
+        "status": "QUEUED",
+        "command": "main",
+        "config": config.into(),
+        "meta": {},
+    }
+}
+
+/// The first line of the `fail_trace` of `run`, which must be FAILED.
+fn fail_reason(run: &Value) -> String {
+    assert_eq!(run["status"], "FAILED", "{run}");
+    assert!(run["stop_time"].is_string(), "{run}");
+    run["fail_trace"][0]
+        .as_str()
+        .unwrap_or_else(|| panic!("no fail_trace: {run}"))
+        .to_owned()
+}
+
+#[test]
+fn claimed_runs_that_cannot_run_end_failed_with_their_reason() {
+    let db = TestDb::new("unrunnable");
+    let dir = tmp();
+    // A config the experiment refuses, a config that is no object, an id that cannot be
+    // started in place.
+    db.insert("runs", queued(1, doc! { "steps": "many", "seed": 1 }));
+    db.insert("runs", queued(2, "corrupted"));
+    db.insert("runs", queued("three", doc! { "seed": 3 }));
+    let out = worker_taking(&db, dir.path(), "3", "5").output().unwrap();
+    ok(&out);
+    let log = text(&out.stderr);
+    let stored = db.find("runs", doc! {});
+    let by_id = |id: Bson| -> Value {
+        let run = stored
+            .iter()
+            .find(|r| r.get("_id") == Some(&id))
+            .unwrap_or_else(|| panic!("no run {id}"));
+        to_json(&Bson::Document(run.clone()))
+    };
+    let refused = fail_reason(&by_id(Bson::Int32(1)));
+    assert!(refused.contains("steps"), "{refused}");
+    let corrupted = fail_reason(&by_id(Bson::Int32(2)));
+    assert!(corrupted.contains("`config`"), "{corrupted}");
+    assert!(corrupted.contains("corrupted"), "{corrupted}");
+    let string_id = fail_reason(&by_id(Bson::String("three".to_owned())));
+    assert!(string_id.contains("in place"), "{string_id}");
+    for id in ["1", "2", "three"] {
+        assert!(
+            log.lines()
+                .any(|l| l.starts_with("ERROR") && l.contains(&format!("run {id} "))),
+            "no ERROR line names the run {id}:\n{log}"
+        );
+    }
+    assert!(log.contains("Worker done after 3 run(s)"), "{log}");
+}
+
+#[test]
+fn a_worker_that_cannot_start_a_claimed_run_fails_it_and_stops() {
+    let db = TestDb::new("worker_broken");
+    let dir = tmp();
+    db.insert("runs", queued(1, doc! { "steps": 2, "seed": 1 }));
+    db.insert("runs", queued(2, doc! { "steps": 2, "seed": 2 }));
+    // No temporary directory to write the run's config to.
+    let out = worker_taking(&db, dir.path(), "2", "5")
+        .env("TMPDIR", dir.path().join("missing"))
+        .output()
+        .unwrap();
+    let log = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    let after = runs(&db);
+    let reason = fail_reason(&after[0]);
+    assert!(reason.contains("missing"), "{reason}");
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("ERROR") && l.contains("run 1 ")),
+        "{log}"
+    );
+    // The worker stopped rather than fail the rest of the queue for a fault of its own.
+    assert_eq!(after[1]["status"], "QUEUED", "{}", after[1]);
+    assert!(!after.iter().any(|r| r["status"] == "RUNNING"), "{after:?}");
 }

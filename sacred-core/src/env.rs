@@ -144,9 +144,22 @@ impl Env {
         self
     }
 
-    /// The registered observer builder, if any.
-    pub(crate) fn factory(&self) -> Option<&Arc<dyn ObserverFactory>> {
-        self.factory.as_ref()
+    /// The registered builder of MongoDB observers, stores and readers, for `-m`.
+    ///
+    /// # Errors
+    /// None is registered (a binary built without the `mongo` feature): a usage error that
+    /// starts with `what`, the argument that asked for MongoDB (its password masked), and
+    /// names the feature to enable.
+    pub(crate) fn mongo_factory(
+        &self,
+        what: &str,
+    ) -> Result<&Arc<dyn ObserverFactory>, crate::Error> {
+        self.factory.as_ref().ok_or_else(|| {
+            crate::Error::usage(format!(
+                "{what}: this binary was built without MongoDB support; expected the `mongo` \
+                 feature of sacred: sacred = {{ version = \"…\", features = [\"mongo\"] }}"
+            ))
+        })
     }
 
     /// Takes the observers added with [`Env::with_observer`].

@@ -2,6 +2,7 @@
 //!
 //! Users depend on the `sacred` facade crate; observer authors depend on this crate alone.
 
+mod ansi;
 mod atomic;
 mod capture;
 mod cli;

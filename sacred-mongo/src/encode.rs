@@ -1,4 +1,5 @@
-//! JSON values and run events as BSON, with the types pymongo gives Sacred's records.
+//! JSON values and run events as BSON, with the types pymongo gives Sacred's records
+//! (and run ids and times back from BSON).
 //!
 //! - integers that fit in 32 bits are `Int32` (pymongo sends small Python ints so), others
 //!   `Int64`; integers above `i64::MAX` become `Double`;
@@ -40,6 +41,22 @@ pub(crate) fn id_bson(id: &RunId) -> Bson {
         RunId::Int(n) => int(*n),
         RunId::Str(s) => Bson::String(s.clone()),
     }
+}
+
+/// The `_id` of a run's document as a [`RunId`]: integers as [`RunId::Int`], anything else
+/// as its text.
+pub(crate) fn run_id(id: &Bson) -> RunId {
+    match id {
+        Bson::Int32(n) => RunId::Int(i64::from(*n)),
+        Bson::Int64(n) => RunId::Int(*n),
+        Bson::String(s) => RunId::Str(s.clone()),
+        other => RunId::Str(other.to_string()),
+    }
+}
+
+/// A BSON date as a [`Timestamp`] (whole milliseconds).
+pub(crate) fn timestamp(date: &DateTime) -> Timestamp {
+    Timestamp::from_micros(date.timestamp_millis().saturating_mul(1000))
 }
 
 /// A JSON value as BSON.
@@ -162,6 +179,14 @@ mod tests {
             date(t),
             Bson::DateTime(DateTime::from_millis(1_795_817_129_077))
         );
+        assert_eq!(
+            timestamp(&DateTime::from_millis(1_795_817_129_077)),
+            Timestamp::from_micros(1_795_817_129_077_000)
+        );
+        for id in [RunId::Int(3), RunId::Int(1 << 35), RunId::Str("x".into())] {
+            assert_eq!(run_id(&id_bson(&id)), id);
+        }
+        assert_eq!(run_id(&Bson::Double(1.5)), RunId::Str("1.5".into()));
     }
 
     #[test]

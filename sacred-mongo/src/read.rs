@@ -23,7 +23,7 @@ use sacred_core::time::Timestamp;
 use serde_json::Value;
 
 use crate::connect::{self, timed};
-use crate::encode::id_bson;
+use crate::encode::{id_bson, timestamp};
 use crate::error::{MongoError, OpFailure};
 use crate::limits::Limits;
 use crate::spec::MongoSpec;
@@ -160,24 +160,33 @@ impl MongoReader {
             .is_some())
     }
 
-    /// The size in bytes of the GridFS file `file_id`, if there is one.
+    /// The size in bytes of each GridFS file of `file_ids`, in their order (`None` where
+    /// there is no such file), read with one query.
     ///
     /// # Errors
     /// The server cannot be reached or refuses the query.
-    pub fn file_length(&self, file_id: &Bson) -> Result<Option<u64>, MongoError> {
+    pub fn file_lengths(&self, file_ids: &[Bson]) -> Result<Vec<Option<u64>>, MongoError> {
+        if file_ids.is_empty() {
+            return Ok(Vec::new());
+        }
         let files: Vec<mongodb::gridfs::FilesCollectionDocument> = self
             .block(async {
                 let cursor = timed(
                     self.timeout,
-                    self.bucket.find(doc! { "_id": file_id.clone() }),
+                    self.bucket
+                        .find(doc! { "_id": { "$in": file_ids.to_vec() } }),
                 )
                 .await?;
                 cursor.try_collect().await.map_err(OpFailure::Driver)
             })
-            .map_err(|f: OpFailure| {
-                f.into_error(&self.spec, &format!("read the GridFS file {file_id}"))
-            })?;
-        Ok(files.first().map(|f| f.length))
+            .map_err(|f: OpFailure| f.into_error(&self.spec, "read the sizes of GridFS files"))?;
+        // Keyed by the id's text, which tells its type too (`ObjectId("…")`, `"…"`).
+        let lengths: std::collections::HashMap<String, u64> =
+            files.iter().map(|f| (f.id.to_string(), f.length)).collect();
+        Ok(file_ids
+            .iter()
+            .map(|id| lengths.get(&id.to_string()).copied())
+            .collect())
     }
 
     /// Removes run `id` and what only it refers to: its `metrics` documents and their
@@ -472,7 +481,7 @@ fn append_points(metric: &mut StoredMetric, document: &Document) {
             _ => f64::NAN,
         });
         metric.timestamps.push(match &timestamps[i] {
-            Bson::DateTime(t) => Timestamp::from_micros(t.timestamp_millis().saturating_mul(1000)),
+            Bson::DateTime(t) => timestamp(t),
             _ => Timestamp::from_micros(0),
         });
     }

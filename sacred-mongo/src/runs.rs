@@ -1,12 +1,14 @@
 //! The `runs` commands' reader of MongoDB: [`MongoRuns`] implements
 //! [`sacred_core::runs::RunReader`] over a [`MongoReader`].
 
+use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{Bson, Document};
 use sacred_core::observer::RunId;
 use sacred_core::runs::{Artifact, Listed, Query, ReadError, RunReader, RunRecord, Series};
 use serde_json::Value;
 
 use crate::MongoError;
+use crate::encode::{run_id, to_bson};
 use crate::read::{MongoReader, RunFilter, to_json};
 use crate::spec::MongoSpec;
 
@@ -59,16 +61,31 @@ impl MongoRuns {
     }
 }
 
+/// The GridFS ids a `file_id` read back as JSON may stand for: [`to_json`] writes an
+/// ObjectId as its hex text, so such a text is looked up as both; other values as
+/// themselves (Extended JSON objects as what they encode); `null` as none.
+fn file_id_candidates(file_id: &Value) -> Vec<Bson> {
+    match file_id {
+        Value::Null => Vec::new(),
+        Value::String(text) => {
+            let mut ids = Vec::with_capacity(2);
+            if let Ok(oid) = ObjectId::parse_str(text) {
+                ids.push(Bson::ObjectId(oid));
+            }
+            ids.push(Bson::String(text.clone()));
+            ids
+        }
+        Value::Object(_) => Bson::try_from(file_id.clone()).into_iter().collect(),
+        other => vec![to_bson(other)],
+    }
+}
+
 /// A run document as a [`RunRecord`]: JSON with ISO times; `config` and `info` taken out
 /// of the record. A document without an `_id` or with a config that is no object cannot
 /// be read as a run.
 fn record(document: &Document) -> Result<RunRecord, (String, String)> {
-    let id = match document.get("_id") {
-        Some(Bson::String(s)) => s.clone(),
-        Some(Bson::Int32(n)) => n.to_string(),
-        Some(Bson::Int64(n)) => n.to_string(),
-        Some(other) => other.to_string(),
-        None => return Err(("?".into(), "the document has no `_id`".into())),
+    let Some(id) = document.get("_id").map(|id| run_id(id).to_string()) else {
+        return Err(("?".into(), "the document has no `_id`".into()));
     };
     let Value::Object(mut fields) = to_json(&Bson::Document(document.clone())) else {
         return Err((id, "the document is no object".into()));
@@ -144,24 +161,37 @@ impl RunReader for MongoRuns {
         Ok(metrics)
     }
 
-    fn artifacts(&self, id: &str) -> Result<Vec<Artifact>, ReadError> {
-        let document = self.document(id)?;
-        let Ok(artifacts) = document.get_array("artifacts") else {
+    fn artifacts(&self, run: &RunRecord) -> Result<Vec<Artifact>, ReadError> {
+        let Some(Value::Array(artifacts)) = run.record.get("artifacts") else {
             return Ok(Vec::new());
         };
-        let mut listed = Vec::with_capacity(artifacts.len());
-        for artifact in artifacts {
-            let Bson::Document(artifact) = artifact else {
-                continue;
-            };
-            let name = artifact.get_str("name").unwrap_or("?").to_owned();
-            let size = match artifact.get("file_id") {
-                Some(file) => self.reader.file_length(file).map_err(|e| self.store(&e))?,
-                None => None,
-            };
-            listed.push(Artifact { name, size });
-        }
-        Ok(listed)
+        let artifacts: Vec<&serde_json::Map<String, Value>> =
+            artifacts.iter().filter_map(Value::as_object).collect();
+        // Every id each artifact's `file_id` may have been, for one query of them all.
+        let candidates: Vec<Vec<Bson>> = artifacts
+            .iter()
+            .map(|a| a.get("file_id").map(file_id_candidates).unwrap_or_default())
+            .collect();
+        let all: Vec<Bson> = candidates.iter().flatten().cloned().collect();
+        let lengths = self.reader.file_lengths(&all).map_err(|e| self.store(&e))?;
+        let mut rest = lengths.as_slice();
+        Ok(artifacts
+            .iter()
+            .zip(&candidates)
+            .map(|(artifact, ids)| {
+                let (own, after) = rest.split_at(ids.len().min(rest.len()));
+                rest = after;
+                let size = own.iter().flatten().next().copied();
+                Artifact {
+                    name: artifact
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("?")
+                        .to_owned(),
+                    size,
+                }
+            })
+            .collect())
     }
 
     fn remove(&self, id: &str) -> Result<(), ReadError> {

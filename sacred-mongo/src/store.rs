@@ -17,7 +17,7 @@
 
 use std::time::Duration;
 
-use mongodb::bson::{Bson, DateTime, Document, doc};
+use mongodb::bson::{Bson, Document, doc};
 use mongodb::options::{IndexOptions, ReturnDocument};
 use mongodb::{Client, Collection, IndexModel};
 use sacred_core::observer::{
@@ -27,7 +27,7 @@ use sacred_core::observer::{
 use sacred_core::time::Timestamp;
 
 use crate::connect::{self, timed};
-use crate::encode::{date, id_bson};
+use crate::encode::{date, id_bson, run_id, timestamp};
 use crate::error::{MongoError, OpFailure};
 use crate::limits::Limits;
 use crate::read::to_json;
@@ -254,7 +254,7 @@ fn requeued_filter(count: u32) -> Bson {
 fn stored_run(run: &Document) -> StoredRun {
     let text = |value: Option<&Bson>| value.and_then(Bson::as_str).unwrap_or_default().to_owned();
     StoredRun {
-        id: run_id(run.get("_id")),
+        id: id_of(run),
         status: text(run.get("status")),
         experiment: text(
             run.get_document("experiment")
@@ -267,24 +267,15 @@ fn stored_run(run: &Document) -> StoredRun {
     }
 }
 
-/// A run's `_id` as a [`RunId`].
-fn run_id(id: Option<&Bson>) -> RunId {
-    match id {
-        Some(Bson::Int32(n)) => RunId::Int(i64::from(*n)),
-        Some(Bson::Int64(n)) => RunId::Int(*n),
-        Some(Bson::String(s)) => RunId::Str(s.clone()),
-        Some(other) => RunId::Str(other.to_string()),
-        None => RunId::Str(String::new()),
-    }
+/// A run's `_id` as a [`RunId`]; an empty text when it has none.
+fn id_of(run: &Document) -> RunId {
+    run.get("_id")
+        .map_or_else(|| RunId::Str(String::new()), run_id)
 }
 
 /// `run` as a [`DeadRun`] when it has been silent for longer than its limit at `now`.
 fn dead_run(run: &Document, now: Timestamp, dead_after: Option<Duration>) -> Option<DeadRun> {
-    let time = |key: &str| {
-        run.get_datetime(key)
-            .ok()
-            .map(|d: &DateTime| Timestamp::from_micros(d.timestamp_millis().saturating_mul(1000)))
-    };
+    let time = |key: &str| run.get_datetime(key).ok().map(timestamp);
     let last_beat = time("heartbeat").or_else(|| time("start_time"));
     let meta = run.get_document("meta").ok();
     let worker = meta.and_then(|m| m.get_document("worker").ok());
@@ -312,7 +303,7 @@ fn dead_run(run: &Document, now: Timestamp, dead_after: Option<Duration>) -> Opt
         })
         .map(str::to_owned);
     Some(DeadRun {
-        id: run_id(run.get("_id")),
+        id: id_of(run),
         experiment: run
             .get_document("experiment")
             .ok()

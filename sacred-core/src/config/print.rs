@@ -5,14 +5,9 @@ use serde_json::Value;
 use super::Resolved;
 use super::render::{compact, lookup};
 use crate::ConfigSource;
+use crate::ansi::{BLUE, DIM, GREEN, RED, RESET, paint};
 use crate::experiment::ExperimentInfo;
 use crate::seed::{SEED_DOC, SEED_KEY};
-
-const BLUE: &str = "\x1b[34m";
-const GREEN: &str = "\x1b[32m";
-const RED: &str = "\x1b[31m";
-const DIM: &str = "\x1b[2m";
-const RESET: &str = "\x1b[0m";
 
 /// The column at which docs start: Sacred pads `  key = value` of the top level to 35
 /// characters after the indent, so docs line up at column 37 (counting from 0) on every
@@ -124,11 +119,7 @@ impl Printer<'_> {
         let mut width = indent.len() + entry.chars().count();
         if let Some(doc) = doc {
             pad(out, &mut width);
-            if color {
-                out.push_str(&format!("{DIM}# {doc}{RESET}"));
-            } else {
-                out.push_str(&format!("# {doc}"));
-            }
+            out.push_str(&paint(&format!("# {doc}"), DIM, color));
             width += 2 + doc.chars().count();
         }
         if let Some(source) = source {
@@ -252,11 +243,7 @@ pub(crate) fn render_named_configs(info: &ExperimentInfo, color: bool) -> String
         out.push_str(&name);
         // Sacred writes the doc three spaces after the name, unaligned.
         if let Some(doc) = named.doc.lines().next().filter(|d| !d.is_empty()) {
-            if color {
-                out.push_str(&format!("{DIM}   # {doc}{RESET}"));
-            } else {
-                out.push_str(&format!("   # {doc}"));
-            }
+            out.push_str(&paint(&format!("   # {doc}"), DIM, color));
         }
         out.push('\n');
     }

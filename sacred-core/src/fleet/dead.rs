@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::store;
+use super::{store, store_failed};
 use crate::cli::Flags;
 use crate::log::Logger;
 use crate::observer::DeadAction;
@@ -16,10 +16,7 @@ use crate::{Env, Error, Outcome};
 /// No `-m`, or the store cannot be reached.
 pub(crate) fn dead(flags: &Flags, env: &Env, logger: &Logger) -> Result<Outcome, Error> {
     let mut store = store(flags, env, "dead")?;
-    let failed = |e: crate::observer::ObserverError| Error::Io {
-        action: "look for dead runs".to_owned(),
-        source: std::io::Error::other(e.message),
-    };
+    let failed = store_failed("look for dead runs");
     let dead_after = flags.dead_after.map(Duration::from_secs_f64);
     let runs = store.dead(Some(&logger.name), dead_after).map_err(failed)?;
     let mut marked = 0;

@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 
 use crate::cli::Flags;
 use crate::experiment::Experiment;
-use crate::observer::RunStore;
+use crate::observer::{ObserverError, RunStore};
 use crate::seed::SEED_KEY;
 use crate::{Env, Error};
 
@@ -62,30 +62,43 @@ pub(crate) fn store(flags: &Flags, env: &Env, command: &str) -> Result<Box<dyn R
         )));
     };
     let masked = crate::secret::mask_url(spec);
-    let Some(factory) = env.factory() else {
-        return Err(Error::usage(format!(
-            "-m/--mongo_db `{masked}`: this binary was built without MongoDB support; expected \
-             the `mongo` feature of sacred"
-        )));
-    };
-    factory.store(spec).map_err(|e| Error::Io {
-        action: format!("reach the queue at `{masked}`"),
-        source: std::io::Error::other(masked.scrub(&e.message)),
-    })
+    env.mongo_factory(&format!("-m/--mongo_db `{masked}`"))?
+        .store(spec)
+        .map_err(|e| ObserverError::new(masked.scrub(&e.message)))
+        .map_err(store_failed(&format!("reach the queue at `{masked}`")))
+}
+
+/// The runtime's error for a store that failed to `action` (`claim a queued run`), its
+/// message as the cause.
+pub(crate) fn store_failed(action: &str) -> impl Fn(ObserverError) -> Error + Copy + '_ {
+    move |e| Error::Io {
+        action: action.to_owned(),
+        source: std::io::Error::other(e.message),
+    }
 }
 
 /// The config `stored` as it applies to `E` now: the values of its parameters (the seed
 /// included); keys the experiment no longer has are left out.
-pub(crate) fn stored_config<E: Experiment>(stored: &Value) -> Map<String, Value> {
+///
+/// # Errors
+/// `stored` is not a JSON object (a missing or corrupted `config`); the reason names it.
+pub(crate) fn stored_config<E: Experiment>(stored: &Value) -> Result<Map<String, Value>, String> {
     let Some(map) = stored.as_object() else {
-        return Map::new();
+        let mut shown = stored.to_string();
+        if shown.chars().count() > 60 {
+            shown = shown.chars().take(60).chain("…".chars()).collect();
+        }
+        return Err(format!(
+            "the stored `config` is `{shown}`; expected a JSON object of config values"
+        ));
     };
-    map.iter()
+    Ok(map
+        .iter()
         .filter(|(key, _)| {
             key.as_str() == SEED_KEY || E::INFO.params.iter().any(|p| p.name == key.as_str())
         })
         .map(|(key, value)| (key.clone(), value.clone()))
-        .collect()
+        .collect())
 }
 
 /// Starts this binary again as a child process with `args` (without the program name), in

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{store, stored_config};
+use super::{store, store_failed, stored_config};
 use crate::cli::{Flags, Update};
 use crate::experiment::Experiment;
 use crate::lifecycle::{Request, run_observed};
@@ -26,10 +26,9 @@ pub(crate) fn rerun<E: Experiment>(
     let run_id = RunId::parse(id);
     let (command, config) = if flags.mongo_db.is_some() {
         let mut store = store(flags, env, "rerun")?;
-        let stored = store.load(&run_id).map_err(|e| Error::Io {
-            action: format!("read the run {id}"),
-            source: std::io::Error::other(e.message),
-        })?;
+        let stored = store
+            .load(&run_id)
+            .map_err(store_failed(&format!("read the run {id}")))?;
         let stored = stored.ok_or_else(|| {
             Error::usage(format!(
                 "`rerun {id}`: there is no run {id} in {}",
@@ -64,6 +63,7 @@ pub(crate) fn rerun<E: Experiment>(
         )));
     }
     let updates: Vec<Update> = stored_config::<E>(&config)
+        .map_err(|reason| Error::usage(format!("`rerun {id}`: {reason}")))?
         .into_iter()
         .map(|(key, value)| Update::Set {
             token: format!("{key}={value}"),

@@ -76,13 +76,7 @@ fn chosen(
 /// `mongo` feature.
 fn mongo(env: &Env, spec: &str, origin: &str) -> Result<Box<dyn Observer>, Error> {
     let masked = mask_url(spec);
-    let Some(factory) = env.factory() else {
-        return Err(Error::usage(format!(
-            "{origin} `{masked}`: this binary was built without MongoDB support; expected the \
-             `mongo` feature of sacred: sacred = {{ version = \"…\", features = [\"mongo\"] }}"
-        )));
-    };
-    factory
+    env.mongo_factory(&format!("{origin} `{masked}`"))?
         .mongo(spec)
         .map_err(|e| Error::usage(format!("{origin} `{masked}`: {}", masked.scrub(&e.message))))
 }

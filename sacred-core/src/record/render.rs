@@ -2,13 +2,9 @@
 
 use std::fmt::Write as _;
 
+use crate::ansi::{RED, paint};
 use crate::digest::md5_hex;
 use crate::observer::ExperimentRecord;
-
-/// The red of Sacred's dirty-repository marker.
-const COLOR_DIRTY: &str = "\x1b[31m";
-/// Resets the colour.
-const ENDC: &str = "\x1b[0m";
 
 /// The text of the `print_dependencies` command, in Sacred's layout:
 ///
@@ -49,10 +45,11 @@ pub(crate) fn render_dependencies(record: &ExperimentRecord, color: bool) -> Str
         out.push_str("\nVersion Control:\n");
         for repo in &record.repositories {
             let line = format!("{:<43}  {}", repo.url, repo.commit);
-            let _ = match (repo.dirty, color) {
-                (true, true) => writeln!(out, "{COLOR_DIRTY}M {line}{ENDC}"),
-                (true, false) => writeln!(out, "M {line}"),
-                (false, _) => writeln!(out, "  {line}"),
+            // Sacred's dirty-repository marker, red with `color`.
+            let _ = if repo.dirty {
+                writeln!(out, "{}", paint(&format!("M {line}"), RED, color))
+            } else {
+                writeln!(out, "  {line}")
             };
         }
     }

@@ -191,9 +191,8 @@ impl RunReader for FileReader {
             .map_err(|r| self.corrupt(id, format!("metrics.json: {r}")))
     }
 
-    fn artifacts(&self, id: &str) -> Result<Vec<Artifact>, ReadError> {
-        let run = self.run(id)?;
-        let dir = self.dir.join(id);
+    fn artifacts(&self, run: &RunRecord) -> Result<Vec<Artifact>, ReadError> {
+        let dir = self.dir.join(&run.id);
         let names = run
             .field("artifacts")
             .and_then(Value::as_array)

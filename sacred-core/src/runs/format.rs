@@ -7,15 +7,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::reader::RunRecord;
+use crate::ansi::{BLUE, DIM, GREEN, MAGENTA, RED, YELLOW, paint};
 use crate::time::Timestamp;
-
-const RED: &str = "\x1b[31m";
-const GREEN: &str = "\x1b[32m";
-const YELLOW: &str = "\x1b[33m";
-const BLUE: &str = "\x1b[34m";
-const MAGENTA: &str = "\x1b[35m";
-const DIM: &str = "\x1b[2m";
-const RESET: &str = "\x1b[0m";
 
 /// The status to show: the stored one, or `DEAD` for a `RUNNING` run whose last heartbeat
 /// (or start, when it has none) is older than its
@@ -67,14 +60,6 @@ pub(crate) fn dim_label(name: &str, value: &str, color: bool) -> String {
         dim(name, color),
         " ".repeat(9_usize.saturating_sub(name.len()))
     )
-}
-
-fn paint(text: &str, code: &str, color: bool) -> String {
-    if color {
-        format!("{code}{text}{RESET}")
-    } else {
-        text.to_owned()
-    }
 }
 
 /// How long the run ran: to its stop, or to its last heartbeat while it has none.

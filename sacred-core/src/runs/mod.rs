@@ -170,16 +170,13 @@ fn file(env: &Env, dir: PathBuf) -> Box<dyn RunReader> {
 
 fn mongo(env: &Env, spec: &str) -> Result<Box<dyn RunReader>, Error> {
     let masked = crate::secret::mask_url(spec);
-    let Some(factory) = env.factory() else {
-        return Err(Error::usage(format!(
-            "`-m {masked}`: this binary was built without MongoDB support; expected the \
-             `mongo` feature of sacred: sacred = {{ version = \"…\", features = [\"mongo\"] }}"
-        )));
-    };
-    let reader = factory.mongo_reader(spec).map_err(|e| Error::Runs {
-        message: format!("`-m {masked}`: {}", masked.scrub(&e.message)),
-        code: 1,
-    })?;
+    let reader = env
+        .mongo_factory(&format!("`-m {masked}`"))?
+        .mongo_reader(spec)
+        .map_err(|e| Error::Runs {
+            message: format!("`-m {masked}`: {}", masked.scrub(&e.message)),
+            code: 1,
+        })?;
     Ok(reader)
 }
 

@@ -31,11 +31,12 @@ pub trait RunReader {
     /// No run has this id, or its metrics cannot be read.
     fn metrics(&self, id: &str) -> Result<Vec<Series>, ReadError>;
 
-    /// The artifacts of run `id`, with their sizes when the store knows them.
+    /// The artifacts of `run` (as [`RunReader::run`] read it, so the record is not read
+    /// again), with their sizes when the store knows them.
     ///
     /// # Errors
-    /// No run has this id, or the store cannot be read.
-    fn artifacts(&self, id: &str) -> Result<Vec<Artifact>, ReadError>;
+    /// The store cannot be read.
+    fn artifacts(&self, run: &RunRecord) -> Result<Vec<Artifact>, ReadError>;
 
     /// Removes run `id` and everything only it refers to (its metrics, artifacts, output);
     /// nothing shared with other runs (sources, resources) and nothing else.

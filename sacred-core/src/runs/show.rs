@@ -104,7 +104,7 @@ fn render(context: &Context<'_>, id: &str) -> Result<String, Error> {
         }
         out.push_str(&format::columns(&rows));
     }
-    let artifacts = context.reader.artifacts(id).map_err(super::read_error)?;
+    let artifacts = context.reader.artifacts(&run).map_err(super::read_error)?;
     if !artifacts.is_empty() {
         out.push_str("Artifacts:\n");
         let rows: Vec<_> = artifacts
