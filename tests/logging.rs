@@ -340,3 +340,22 @@ fn env_logger_init_in_the_experiment_function_logs_and_is_captured() {
     );
     assert_eq!(count(&text(&out.stderr), "a log record after 2 epochs"), 1);
 }
+
+#[test]
+fn own_logging_under_sys_capture_warns_that_its_lines_are_not_captured() {
+    let dir = tmp();
+    let out = own_logging(dir.path(), &["-C", "sys"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // The lines show on the terminal, the record says why it lacks them.
+    assert_eq!(count(&text(&out.stdout), "epoch done epoch=2"), 1);
+    let cout = captured(dir.path(), 1);
+    assert_eq!(count(&cout, "epoch done"), 0, "{cout}");
+    has_once(
+        &cout,
+        &[
+            "WARNING - own_logging - the experiment sets up its own logging, whose lines `-C \
+           sys` does not capture: add `sacred::tracing_layer().capture_only()` to its \
+           subscriber, or use `-C fd`",
+        ],
+    );
+}

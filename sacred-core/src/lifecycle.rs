@@ -76,6 +76,13 @@ pub(crate) fn run_observed<E: Experiment>(
         )
     };
     let capture = Arc::new(start_capture(plan.capture, logger)?);
+    if E::INFO.own_logging && plan.capture == CaptureMode::Sys {
+        logger.log(
+            WARNING,
+            "the experiment sets up its own logging, whose lines `-C sys` does not capture: \
+             add `sacred::tracing_layer().capture_only()` to its subscriber, or use `-C fd`",
+        );
+    }
     if env.is_process() {
         crate::logging::install_for_run(
             flags.loglevel,
