@@ -9,6 +9,24 @@ pub(crate) const INFO: u8 = 20;
 pub(crate) const WARNING: u8 = 30;
 pub(crate) const ERROR: u8 = 40;
 
+/// Log levels by name, as Python's `logging` knows them, with their numbers.
+pub(crate) const LEVELS: &[(&str, u8)] = &[
+    ("DEBUG", 10),
+    ("INFO", INFO),
+    ("WARNING", WARNING),
+    ("WARN", WARNING),
+    ("ERROR", ERROR),
+    ("CRITICAL", 50),
+];
+
+/// The number of the level named `name` (any case) in [`LEVELS`].
+pub(crate) fn level_named(name: &str) -> Option<u8> {
+    LEVELS
+        .iter()
+        .find(|(known, _)| known.eq_ignore_ascii_case(name))
+        .map(|(_, level)| *level)
+}
+
 /// Writes Sacred-style log lines (`INFO - name - message`) to the environment's standard
 /// error, dropping those below the level of `-l/--loglevel`.
 #[derive(Debug, Clone)]

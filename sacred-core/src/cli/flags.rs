@@ -313,16 +313,6 @@ pub(super) const UNSUPPORTED: &[Unsupported] = &[
     },
 ];
 
-/// Log levels by name, as Python's `logging` knows them.
-const LOG_LEVELS: &[(&str, u8)] = &[
-    ("DEBUG", 10),
-    ("INFO", 20),
-    ("WARNING", 30),
-    ("WARN", 30),
-    ("ERROR", 40),
-    ("CRITICAL", 50),
-];
-
 /// A long name with `_` and `-` made the same.
 pub(super) fn normalize(long: &str) -> String {
     long.replace('_', "-")
@@ -340,11 +330,7 @@ fn loglevel(value: &str) -> Option<u8> {
     if let Ok(level) = value.parse::<u8>() {
         return (level <= 50).then_some(level);
     }
-    let upper = value.to_ascii_uppercase();
-    LOG_LEVELS
-        .iter()
-        .find(|(name, _)| *name == upper)
-        .map(|(_, level)| *level)
+    crate::log::level_named(value)
 }
 
 /// The flags given so far: their values, which ones were given, and whether help was
@@ -451,10 +437,12 @@ impl FlagSet {
             FlagId::Loglevel => {
                 let level = loglevel(&value).ok_or_else(|| {
                     let upper = value.trim().to_ascii_uppercase();
-                    let hints: Vec<String> =
-                        suggest::did_you_mean(&upper, LOG_LEVELS.iter().map(|(name, _)| *name))
-                            .into_iter()
-                            .collect();
+                    let hints: Vec<String> = suggest::did_you_mean(
+                        &upper,
+                        crate::log::LEVELS.iter().map(|(name, _)| *name),
+                    )
+                    .into_iter()
+                    .collect();
                     invalid(
                         "a number from 0 to 50 or one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
                         &hints,

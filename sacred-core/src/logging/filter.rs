@@ -110,17 +110,11 @@ fn covers(target: &str, record: &str) -> bool {
 /// A level by its name (any case, `warning` and `critical` as in Sacred) or Sacred's number;
 /// `off` turns every level off.
 fn parse_level(text: &str) -> Option<u8> {
-    let level = match text.to_ascii_lowercase().as_str() {
-        "trace" => 5,
-        "debug" => 10,
-        "info" => 20,
-        "warn" | "warning" => 30,
-        "error" => 40,
-        "critical" => 50,
-        "off" => u8::MAX,
-        number => number.parse().ok()?,
-    };
-    Some(level)
+    match text.to_ascii_lowercase().as_str() {
+        "trace" => Some(5),
+        "off" => Some(u8::MAX),
+        other => crate::log::level_named(other).or_else(|| other.parse().ok()),
+    }
 }
 
 #[cfg(test)]

@@ -150,7 +150,7 @@ pub(crate) fn install(filter: Filter) -> Installed {
     // Recomputes the maximum level `tracing`'s macros check first (and so `LogTracer`).
     tracing_core::callsite::rebuild_interest_cache();
     if installed.log {
-        ::log::set_max_level(log_level(LevelFilter::current()));
+        ::log::set_max_level(tracing_log::AsLog::as_log(&LevelFilter::current()));
     }
     installed
 }
@@ -190,14 +190,3 @@ fn level_filter(lowest: u8) -> LevelFilter {
     }
 }
 
-/// The `log` crate's level filter for a `tracing` one.
-fn log_level(level: LevelFilter) -> ::log::LevelFilter {
-    match level.into_level() {
-        None => ::log::LevelFilter::Off,
-        Some(tracing_core::Level::ERROR) => ::log::LevelFilter::Error,
-        Some(tracing_core::Level::WARN) => ::log::LevelFilter::Warn,
-        Some(tracing_core::Level::INFO) => ::log::LevelFilter::Info,
-        Some(tracing_core::Level::DEBUG) => ::log::LevelFilter::Debug,
-        Some(_) => ::log::LevelFilter::Trace,
-    }
-}
