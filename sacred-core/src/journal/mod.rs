@@ -161,11 +161,12 @@ impl Journal {
     /// Removes the journal: every observer has the whole run.
     ///
     /// # Errors
-    /// The file cannot be removed.
-    pub(crate) fn discard(self) -> io::Result<()> {
-        let path = self.path.clone();
-        drop(self.out);
-        std::fs::remove_file(path)
+    /// The file cannot be removed: the journal is handed back, still open, with the error.
+    pub(crate) fn discard(self) -> Result<(), (Journal, io::Error)> {
+        match std::fs::remove_file(&self.path) {
+            Ok(()) => Ok(()),
+            Err(e) => Err((self, e)),
+        }
     }
 }
 
@@ -378,7 +379,7 @@ mod tests {
             "{:?}",
             contents.damage
         );
-        journal.discard().unwrap_or_else(|e| panic!("{e}"));
+        journal.discard().unwrap_or_else(|(_, e)| panic!("{e}"));
         assert!(!path.exists());
     }
 

@@ -167,7 +167,7 @@ fn send(
         .all(|(name, _)| state.stored.contains(name))
         && missing.is_empty()
     {
-        journal.discard().map_err(|e| e.to_string())?;
+        journal.discard().map_err(|(_, e)| e.to_string())?;
         logger.info(&format!(
             "Every observer has the run of {}: the journal is removed",
             path.display()

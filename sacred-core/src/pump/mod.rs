@@ -509,12 +509,12 @@ impl PumpThread {
         }
         let journal = match self.journal.take() {
             Some(journal) if failures.is_empty() => {
-                let path = journal.path().to_path_buf();
                 // Every observer has the whole run; a journal that cannot be removed is
                 // left behind, and said so, with what its observers have.
-                match std::fs::remove_file(&path) {
+                match journal.discard() {
                     Ok(()) => None,
-                    Err(_) => {
+                    Err((journal, _)) => {
+                        let path = journal.path().to_path_buf();
                         self.journal = Some(journal);
                         for record in &records {
                             self.note(record);
