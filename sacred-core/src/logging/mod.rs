@@ -189,4 +189,3 @@ fn level_filter(lowest: u8) -> LevelFilter {
         _ => LevelFilter::OFF,
     }
 }
-

@@ -197,11 +197,19 @@ struct PumpThread {
 impl PumpThread {
     /// Appends a record about the observers to the journal, unless it failed before.
     fn note(&mut self, record: &Record) {
+        self.note_all(std::slice::from_ref(record));
+    }
+
+    /// [`note`](Self::note) for several records, synced once.
+    fn note_all(&mut self, records: &[Record]) {
         if self.journal_failure.is_some() {
             return;
         }
         if let Some(journal) = &mut self.journal
-            && let Err(e) = journal.append(record).and_then(|()| journal.sync())
+            && let Err(e) = records
+                .iter()
+                .try_for_each(|record| journal.append(record))
+                .and_then(|()| journal.sync())
         {
             self.journal_failure = Some(journal_error(journal, &e));
         }
@@ -503,9 +511,7 @@ impl PumpThread {
         if !failures.is_empty() {
             // Which observers have the run and which lack it: what `sync` goes by. (When
             // every observer has it, the journal is removed: nothing to write.)
-            for record in &records {
-                self.note(record);
-            }
+            self.note_all(&records);
         }
         let journal = match self.journal.take() {
             Some(journal) if failures.is_empty() => {
@@ -516,9 +522,7 @@ impl PumpThread {
                     Err((journal, _)) => {
                         let path = journal.path().to_path_buf();
                         self.journal = Some(journal);
-                        for record in &records {
-                            self.note(record);
-                        }
+                        self.note_all(&records);
                         self.journal = None;
                         Some(path)
                     }
