@@ -610,3 +610,104 @@ fn a_worker_that_cannot_start_a_claimed_run_fails_it_and_stops() {
     assert_eq!(after[1]["status"], "QUEUED", "{}", after[1]);
     assert!(!after.iter().any(|r| r["status"] == "RUNNING"), "{after:?}");
 }
+
+/// Waits until the worker `pid` runs a run that has logged a point; its id.
+fn running_run_of(db: &TestDb, worker: &mut Child, log: &Path) -> Bson {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let claimed = db.find(
+            "runs",
+            doc! { "status": "RUNNING", "meta.worker.pid": i64::from(worker.id()) },
+        );
+        if let Some(id) = claimed.first().and_then(|run| run.get("_id")) {
+            let id = id.clone();
+            if !db.find("metrics", doc! { "run_id": id.clone() }).is_empty() {
+                return id;
+            }
+        }
+        assert!(
+            worker.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline,
+            "the worker ended or took too long before running a run: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Two slow runs queued, and a worker taking them, its output in `dir/worker.log`, in a
+/// process group of its own.
+fn slow_queue_and_worker(db: &TestDb, dir: &Path) -> Child {
+    ok(&sweep(
+        &[
+            "sweep",
+            "with",
+            "lr=[0.1,0.2]",
+            "pause=0.2",
+            "-q",
+            "-m",
+            db.url(),
+        ],
+        dir,
+    ));
+    let log = std::fs::File::create(dir.join("worker.log")).unwrap();
+    // Its runs beat every 0.5 s, so their points are stored while they run.
+    worker_taking(db, dir, "2", "30")
+        .args(["-b", "0.5"])
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .unwrap()
+}
+
+/// Sends `signal` (`TERM`, `INT`) to `target` (a pid, or `-PGID`).
+fn send(signal: &str, target: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), "--", target])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn sigterm_to_a_worker_interrupts_its_run_which_records_it_and_the_worker_leaves() {
+    let db = TestDb::new("worker_sigterm");
+    let dir = tmp();
+    let mut worker = slow_queue_and_worker(&db, dir.path());
+    let log = dir.path().join("worker.log");
+    let id = running_run_of(&db, &mut worker, &log);
+    // To the worker alone, as `kill PID` or a container's stop does.
+    send("TERM", &worker.id().to_string());
+    let status = worker.wait().unwrap();
+    let output = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(status.code(), Some(143), "{output}");
+    assert!(
+        output.contains("Worker stopped by SIGTERM after 1 run(s)"),
+        "{output}"
+    );
+    let run = db.one("runs", doc! { "_id": id });
+    assert_eq!(run.get_str("status").unwrap(), "INTERRUPTED", "{run}");
+    assert!(run.get("stop_time").is_some(), "{run}");
+    // The other run was not claimed.
+    let statuses: Vec<Value> = runs(&db).iter().map(|r| r["status"].clone()).collect();
+    assert_eq!(statuses, ["INTERRUPTED", "QUEUED"]);
+}
+
+#[test]
+fn ctrl_c_to_a_worker_and_its_run_interrupts_the_run_once() {
+    let db = TestDb::new("worker_sigint");
+    let dir = tmp();
+    let mut worker = slow_queue_and_worker(&db, dir.path());
+    let log = dir.path().join("worker.log");
+    let id = running_run_of(&db, &mut worker, &log);
+    // To the whole process group, as Ctrl-C on a terminal does: the run gets SIGINT from
+    // the terminal and a request from its worker, and ends once, recorded.
+    send("INT", &format!("-{}", worker.id()));
+    let status = worker.wait().unwrap();
+    let output = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(status.code(), Some(130), "{output}");
+    let run = db.one("runs", doc! { "_id": id });
+    assert_eq!(run.get_str("status").unwrap(), "INTERRUPTED", "{run}");
+    assert!(run.get("stop_time").is_some(), "{run}");
+    assert!(output.contains("Aborted after"), "{output}");
+}

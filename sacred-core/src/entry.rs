@@ -256,6 +256,7 @@ fn run_command(
 /// factory there): runs with the process's arguments, prints an error and exits with its
 /// code.
 pub fn main_in<E: Experiment>(env: Env) -> ! {
+    crate::signals::take_stop_requests_early(env.var(crate::signals::STOP_REQUEST_VAR).is_some());
     let code = match run_from::<E, _, _>(std::env::args_os(), &env) {
         Ok(outcome) => outcome.exit_code(),
         Err(error) => {

@@ -136,7 +136,10 @@ pub(crate) fn run_observed<E: Experiment>(
         program: request.program.to_owned(),
     });
     let signals = if env.is_process() {
-        watch_signals(&lifecycle)
+        watch_signals(
+            &lifecycle,
+            env.var(crate::signals::STOP_REQUEST_VAR).is_some(),
+        )
     } else {
         None
     };
@@ -312,11 +315,12 @@ impl Lifecycle {
     }
 }
 
-/// Ends the run on SIGINT or SIGTERM (see [`Lifecycle::interrupt`]); `None`, with a warning,
+/// Ends the run on SIGINT or SIGTERM (see [`Lifecycle::interrupt`]), and on a worker's
+/// request to stop in a run a worker started (`stop_requests`); `None`, with a warning,
 /// when the handlers cannot be set up.
-fn watch_signals(lifecycle: &Arc<Lifecycle>) -> Option<crate::signals::Watch> {
+fn watch_signals(lifecycle: &Arc<Lifecycle>, stop_requests: bool) -> Option<crate::signals::Watch> {
     let target = Arc::clone(lifecycle);
-    match crate::signals::watch(move |signal| target.interrupt(signal)) {
+    match crate::signals::watch(stop_requests, move |signal| target.interrupt(signal)) {
         Ok(handle) => Some(handle),
         Err(e) => {
             lifecycle.logger.log(

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use super::{args::run_flags, spawn_self};
+use super::{Starter, args::run_flags, spawn_self};
 use crate::cli::{Flags, Update};
 use crate::experiment::Experiment;
 use crate::lifecycle::{Request, run_observed};
@@ -263,7 +263,7 @@ pub(crate) fn sweep<E: Experiment>(
             Update::Named(name) => name.clone(),
         }));
         child_args.extend(run_flags(flags));
-        running.push(spawn_self(env, &child_args, Some(&meta))?);
+        running.push(spawn_self(env, &child_args, Starter::Sweep(&meta))?);
     }
     while !running.is_empty() {
         failed += reap(&mut running)?;

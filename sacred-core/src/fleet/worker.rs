@@ -2,9 +2,11 @@
 //! process of its own, started in place (`-m DB.runs:ID`), so that a run that aborts does
 //! not take the worker down and each run has its own capture and journal.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{args::run_flags, spawn_self, store, store_failed};
+use super::{Starter, args::run_flags, spawn_self, store, store_failed};
 use crate::cli::{Flags, Update};
 use crate::experiment::Experiment;
 use crate::log::{ERROR, Logger, WARNING};
@@ -17,6 +19,36 @@ pub(crate) const MAX_REQUEUES: u32 = 3;
 const POLL: Duration = Duration::from_millis(500);
 /// How often a worker looks for dead runs, between its runs and while idle.
 const DEAD_CHECK: Duration = Duration::from_secs(10);
+/// How often a worker looks whether its run's process ended, or it was told to stop; a
+/// run's process is not asked to stop before it ran this long.
+const CHILD_POLL: Duration = Duration::from_millis(50);
+/// How often a worker asks its run's process again to stop, until it ends (a request that
+/// came before the process could take it is lost).
+const ASK_AGAIN: Duration = Duration::from_secs(1);
+
+/// The signal a worker got (SIGINT or SIGTERM), if any: it then asks its run's process to
+/// stop, waits for it to record its end, and leaves with 128 + the signal's number.
+#[derive(Debug, Clone, Default)]
+struct Stop(Arc<AtomicI32>);
+
+impl Stop {
+    fn set(&self, signal: i32) {
+        self.0.store(signal, Ordering::SeqCst);
+    }
+
+    fn signal(&self) -> Option<i32> {
+        Some(self.0.load(Ordering::SeqCst)).filter(|signal| *signal != 0)
+    }
+}
+
+/// The name of a signal a worker stops on.
+fn signal_name(signal: i32) -> String {
+    match signal {
+        signal_hook::consts::SIGINT => "SIGINT".to_owned(),
+        signal_hook::consts::SIGTERM => "SIGTERM".to_owned(),
+        other => format!("signal {other}"),
+    }
+}
 
 /// Runs queued runs until `--max-runs` are done or the queue stayed empty for
 /// `--idle-exit` seconds.
@@ -52,10 +84,38 @@ pub(crate) fn worker<E: Experiment>(
         tag.pid,
         store.name()
     ));
+    let stop = Stop::default();
+    let signals = {
+        let stop = stop.clone();
+        crate::signals::watch(false, move |signal| stop.set(signal))
+    };
+    let signals = match signals {
+        Ok(watch) => Some(watch),
+        Err(e) => {
+            logger.log(
+                WARNING,
+                &format!(
+                    "cannot handle SIGINT/SIGTERM ({e}): a signal ends the worker at once, \
+                     and its run goes on alone"
+                ),
+            );
+            None
+        }
+    };
     let mut done: u64 = 0;
     let mut idle_since: Option<Instant> = None;
     let mut dead_checked: Option<Instant> = None;
     while flags.max_runs.is_none_or(|max| done < max) {
+        if let Some(signal) = stop.signal() {
+            logger.log(
+                WARNING,
+                &format!(
+                    "Worker stopped by {} after {done} run(s)",
+                    signal_name(signal)
+                ),
+            );
+            std::process::exit(128 + signal);
+        }
         if dead_checked.is_none_or(|t| t.elapsed() >= DEAD_CHECK) {
             requeue_dead(store.as_mut(), &experiment, dead_after, logger)?;
             dead_checked = Some(Instant::now());
@@ -66,7 +126,7 @@ pub(crate) fn worker<E: Experiment>(
         match claimed {
             Some(run) => {
                 idle_since = None;
-                execute::<E>(store.as_mut(), &run, flags, env, logger)?;
+                execute::<E>(store.as_mut(), &run, flags, env, logger, &stop)?;
                 done += 1;
             }
             None => {
@@ -84,6 +144,9 @@ pub(crate) fn worker<E: Experiment>(
                 std::thread::sleep(POLL);
             }
         }
+    }
+    if let Some(watch) = signals {
+        watch.close();
     }
     logger.info(&format!("Worker done after {done} run(s)"));
     Ok(Outcome::Done)
@@ -152,9 +215,10 @@ fn execute<E: Experiment>(
     flags: &Flags,
     env: &Env,
     logger: &Logger,
+    stop: &Stop,
 ) -> Result<(), Error> {
     logger.info(&format!("Claimed the run {}", run.id));
-    let not_run = match run_claimed::<E>(store, run, flags, env, logger) {
+    let not_run = match run_claimed::<E>(store, run, flags, env, logger, stop) {
         Ok(()) => return Ok(()),
         Err(not_run) => not_run,
     };
@@ -212,6 +276,7 @@ fn run_claimed<E: Experiment>(
     flags: &Flags,
     env: &Env,
     logger: &Logger,
+    stop: &Stop,
 ) -> Result<(), NotRun> {
     let Some(target) = store.in_place_argument(&run.id) else {
         return Err(NotRun::Run(format!(
@@ -228,7 +293,7 @@ fn run_claimed<E: Experiment>(
             source,
         })
     })?;
-    let status = check_and_start::<E>(&config, &target, run, flags, env);
+    let status = check_and_start::<E>(&config, &target, run, flags, env, logger, stop);
     if let Err(e) = std::fs::remove_file(&config) {
         logger.log(
             WARNING,
@@ -264,7 +329,8 @@ fn run_claimed<E: Experiment>(
 }
 
 /// Checks that the experiment accepts the run's `config` file, as the child will read it,
-/// then runs the child (`-m target`) and waits for it.
+/// then runs the child (`-m target`) and waits for it; once the worker got a signal
+/// (`stop`), asks the child to stop (see [`crate::signals`]) until it ends.
 ///
 /// # Errors
 /// The config is refused (a fault of the run), or the child cannot be started or waited
@@ -275,6 +341,8 @@ fn check_and_start<E: Experiment>(
     run: &StoredRun,
     flags: &Flags,
     env: &Env,
+    logger: &Logger,
+    stop: &Stop,
 ) -> Result<std::process::ExitStatus, NotRun> {
     let file = Update::Named(config.display().to_string());
     crate::config::resolve::<E>(std::slice::from_ref(&file), flags.force, env)
@@ -290,13 +358,38 @@ fn check_and_start<E: Experiment>(
         ..flags.clone()
     };
     args.extend(run_flags(&child_flags));
-    let mut child = spawn_self(env, &args, None).map_err(NotRun::Worker)?;
-    child.wait().map_err(|source| {
-        NotRun::Worker(Error::Io {
-            action: "wait for the run's process".to_owned(),
-            source,
-        })
-    })
+    let mut child = spawn_self(env, &args, Starter::Worker).map_err(NotRun::Worker)?;
+    let started = Instant::now();
+    let mut asked: Option<Instant> = None;
+    loop {
+        let ended = child.try_wait().map_err(|source| {
+            NotRun::Worker(Error::Io {
+                action: "wait for the run's process".to_owned(),
+                source,
+            })
+        })?;
+        if let Some(status) = ended {
+            return Ok(status);
+        }
+        if let Some(signal) = stop.signal()
+            && started.elapsed() >= CHILD_POLL
+            && asked.is_none_or(|at| at.elapsed() >= ASK_AGAIN)
+        {
+            if asked.is_none() {
+                logger.log(
+                    WARNING,
+                    &format!(
+                        "The worker got {}: asking the run {} to stop",
+                        signal_name(signal),
+                        run.id
+                    ),
+                );
+            }
+            crate::signals::request_stop(child.id());
+            asked = Some(Instant::now());
+        }
+        std::thread::sleep(CHILD_POLL);
+    }
 }
 
 #[cfg(test)]
@@ -370,7 +463,14 @@ mod tests {
             name: "golden".to_owned(),
             level: 0,
         };
-        let result = execute::<Cfg>(store, run, &Flags::default(), &env, &logger);
+        let result = execute::<Cfg>(
+            store,
+            run,
+            &Flags::default(),
+            &env,
+            &logger,
+            &Stop::default(),
+        );
         (result, env.stderr_text())
     }
 
