@@ -711,3 +711,61 @@ fn ctrl_c_to_a_worker_and_its_run_interrupts_the_run_once() {
     assert!(run.get("stop_time").is_some(), "{run}");
     assert!(output.contains("Aborted after"), "{output}");
 }
+
+/// The status of each run in the file storage `dir`, by id.
+fn statuses_in(dir: &Path) -> std::collections::BTreeMap<u32, String> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let id = entry.file_name().to_str()?.parse().ok()?;
+            let run: Value =
+                serde_json::from_str(&std::fs::read_to_string(entry.path().join("run.json")).ok()?)
+                    .ok()?;
+            Some((id, run["status"].as_str()?.to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn sigterm_to_a_sweep_interrupts_its_running_points_and_starts_no_more() {
+    let dir = tmp();
+    let log = std::fs::File::create(dir.path().join("sweep.log")).unwrap();
+    let mut sweep = common::example("sweep_demo", dir.path())
+        .args([
+            "sweep",
+            "with",
+            "lr=[0.1,0.2,0.3,0.4]",
+            "pause=0.2",
+            "-j",
+            "2",
+            "-F",
+            "fs",
+        ])
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let fs = dir.path().join("fs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while statuses_in(&fs).values().filter(|s| *s == "RUNNING").count() < 2 {
+        assert!(
+            sweep.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline,
+            "the sweep ended or took too long: {}",
+            std::fs::read_to_string(dir.path().join("sweep.log")).unwrap()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    send("TERM", &sweep.id().to_string());
+    let status = sweep.wait().unwrap();
+    let output = std::fs::read_to_string(dir.path().join("sweep.log")).unwrap();
+    assert_eq!(status.code(), Some(143), "{output}");
+    assert!(output.contains("stopped by SIGTERM: 2 of 4 run(s) started"), "{output}");
+    let statuses = statuses_in(&fs);
+    assert_eq!(
+        statuses.values().collect::<Vec<_>>(),
+        ["INTERRUPTED", "INTERRUPTED"],
+        "{output}"
+    );
+}

@@ -10,6 +10,7 @@
 mod args;
 mod dead;
 mod rerun;
+mod stop;
 mod sweep;
 mod worker;
 
@@ -101,22 +102,13 @@ pub(crate) fn stored_config<E: Experiment>(stored: &Value) -> Result<Map<String,
         .collect())
 }
 
-/// Who starts a run in a process of its own, for what the child is given.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Starter<'a> {
-    /// A sweep: the point's `meta`, in [`META_VAR`].
-    Sweep(&'a Value),
-    /// A worker: the child takes its requests to stop (see [`crate::signals`]).
-    Worker,
-}
-
 /// Starts this binary again as a child process with `args` (without the program name), in
-/// the working directory of `env`, with what its `starter` gives it; its output goes to
-/// this process's.
+/// the working directory of `env`, with `meta` in [`META_VAR`]; its output goes to this
+/// process's. The child takes this process's requests to stop (see [`stop`]).
 ///
 /// # Errors
 /// The binary cannot be found or started.
-pub(crate) fn spawn_self(env: &Env, args: &[String], starter: Starter<'_>) -> Result<Child, Error> {
+pub(crate) fn spawn_self(env: &Env, args: &[String], meta: Option<&Value>) -> Result<Child, Error> {
     let io = |action: &str, source| Error::Io {
         action: action.to_owned(),
         source,
@@ -128,14 +120,9 @@ pub(crate) fn spawn_self(env: &Env, args: &[String], starter: Starter<'_>) -> Re
         .current_dir(env.cwd())
         .stdin(Stdio::null())
         .env_remove(META_VAR)
-        .env_remove(crate::signals::STOP_REQUEST_VAR);
-    match starter {
-        Starter::Sweep(meta) => {
-            process.env(META_VAR, meta.to_string());
-        }
-        Starter::Worker => {
-            process.env(crate::signals::STOP_REQUEST_VAR, "1");
-        }
+        .env(crate::signals::STOP_REQUEST_VAR, "1");
+    if let Some(meta) = meta {
+        process.env(META_VAR, meta.to_string());
     }
     process
         .spawn()

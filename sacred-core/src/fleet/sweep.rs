@@ -13,20 +13,16 @@
 //! The point at grid index I gets the seed `seed_for(sweep_seed, "sweep.point.I")`, in the
 //! range of the experiment's seed, unless `seed` is swept.
 
-use std::time::Duration;
-
 use serde_json::{Map, Value, json};
 
-use super::{Starter, args::run_flags, spawn_self};
+use super::stop::{POLL, RunProcess, Stop};
+use super::{args::run_flags, spawn_self};
 use crate::cli::{Flags, Update};
 use crate::experiment::Experiment;
 use crate::lifecycle::{Request, run_observed};
 use crate::log::Logger;
 use crate::seed::{MAX_SAFE_SEED, SEED_KEY, seed_for};
 use crate::{Env, Error, Outcome};
-
-/// How often a sweep running points in parallel looks at its processes.
-const REAP: Duration = Duration::from_millis(50);
 
 /// One swept key and its values.
 #[derive(Debug, Clone, PartialEq)]
@@ -250,12 +246,17 @@ pub(crate) fn sweep<E: Experiment>(
         return Ok(Outcome::Done);
     }
     let jobs = usize::try_from(flags.jobs.unwrap_or(1)).unwrap_or(usize::MAX);
+    let stop = Stop::catch(logger);
     let mut running = Vec::new();
     let mut failed = 0usize;
+    let mut started = 0usize;
     let total = points.len();
     for (point_updates, _, meta) in points {
-        while running.len() >= jobs {
-            failed += reap(&mut running)?;
+        while running.len() >= jobs && stop.signal().is_none() {
+            failed += reap(&mut running, &stop)?;
+        }
+        if stop.signal().is_some() {
+            break;
         }
         let mut child_args = vec!["with".to_owned()];
         child_args.extend(point_updates.iter().map(|u| match u {
@@ -263,11 +264,16 @@ pub(crate) fn sweep<E: Experiment>(
             Update::Named(name) => name.clone(),
         }));
         child_args.extend(run_flags(flags));
-        running.push(spawn_self(env, &child_args, Starter::Sweep(&meta))?);
+        running.push(RunProcess::new(spawn_self(env, &child_args, Some(&meta))?));
+        started += 1;
     }
     while !running.is_empty() {
-        failed += reap(&mut running)?;
+        failed += reap(&mut running, &stop)?;
     }
+    stop.leave_if_caught(logger, |signal| {
+        format!("Sweep {sweep_id} stopped by {signal}: {started} of {total} run(s) started")
+    });
+    stop.release();
     if failed > 0 {
         return Err(Error::Io {
             action: "run the sweep".to_owned(),
@@ -277,25 +283,21 @@ pub(crate) fn sweep<E: Experiment>(
     Ok(Outcome::Done)
 }
 
-/// Waits until one of the `running` processes ends; how many ended without success.
-fn reap(running: &mut Vec<std::process::Child>) -> Result<usize, Error> {
+/// Waits until one of the `running` processes ends, asking them to stop once `stop`
+/// caught a signal; how many ended without success.
+fn reap(running: &mut Vec<RunProcess>, stop: &Stop) -> Result<usize, Error> {
     loop {
         let mut failed = 0;
         let mut ended = false;
         let mut i = 0;
         while i < running.len() {
-            let status = running[i].try_wait().map_err(|source| Error::Io {
-                action: "wait for a run's process".to_owned(),
-                source,
-            })?;
-            match status {
+            match running[i].poll(stop)? {
                 Some(status) => {
                     ended = true;
                     if !status.success() {
                         failed += 1;
                     }
-                    // Reaped by `try_wait` already; this returns the same status.
-                    let _ = running.swap_remove(i).wait();
+                    running.swap_remove(i);
                 }
                 None => i += 1,
             }
@@ -303,7 +305,7 @@ fn reap(running: &mut Vec<std::process::Child>) -> Result<usize, Error> {
         if ended {
             return Ok(failed);
         }
-        std::thread::sleep(REAP);
+        std::thread::sleep(POLL);
     }
 }
 

@@ -2,11 +2,10 @@
 //! process of its own, started in place (`-m DB.runs:ID`), so that a run that aborts does
 //! not take the worker down and each run has its own capture and journal.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{Starter, args::run_flags, spawn_self, store, store_failed};
+use super::stop::{POLL as CHILD_POLL, RunProcess, Stop, signal_name};
+use super::{args::run_flags, spawn_self, store, store_failed};
 use crate::cli::{Flags, Update};
 use crate::experiment::Experiment;
 use crate::log::{ERROR, Logger, WARNING};
@@ -19,37 +18,6 @@ pub(crate) const MAX_REQUEUES: u32 = 3;
 const POLL: Duration = Duration::from_millis(500);
 /// How often a worker looks for dead runs, between its runs and while idle.
 const DEAD_CHECK: Duration = Duration::from_secs(10);
-/// How often a worker looks whether its run's process ended, or it was told to stop; a
-/// run's process is not asked to stop before it ran this long.
-const CHILD_POLL: Duration = Duration::from_millis(50);
-/// How often a worker asks its run's process again to stop, until it ends (a request that
-/// came before the process could take it is lost).
-const ASK_AGAIN: Duration = Duration::from_secs(1);
-
-/// The signal a worker got (SIGINT or SIGTERM), if any: it then asks its run's process to
-/// stop, waits for it to record its end, and leaves with 128 + the signal's number.
-#[derive(Debug, Clone, Default)]
-struct Stop(Arc<AtomicI32>);
-
-impl Stop {
-    fn set(&self, signal: i32) {
-        self.0.store(signal, Ordering::SeqCst);
-    }
-
-    fn signal(&self) -> Option<i32> {
-        Some(self.0.load(Ordering::SeqCst)).filter(|signal| *signal != 0)
-    }
-}
-
-/// The name of a signal a worker stops on.
-fn signal_name(signal: i32) -> String {
-    match signal {
-        signal_hook::consts::SIGINT => "SIGINT".to_owned(),
-        signal_hook::consts::SIGTERM => "SIGTERM".to_owned(),
-        other => format!("signal {other}"),
-    }
-}
-
 /// Runs queued runs until `--max-runs` are done or the queue stayed empty for
 /// `--idle-exit` seconds.
 ///
@@ -84,38 +52,14 @@ pub(crate) fn worker<E: Experiment>(
         tag.pid,
         store.name()
     ));
-    let stop = Stop::default();
-    let signals = {
-        let stop = stop.clone();
-        crate::signals::watch(false, move |signal| stop.set(signal))
-    };
-    let signals = match signals {
-        Ok(watch) => Some(watch),
-        Err(e) => {
-            logger.log(
-                WARNING,
-                &format!(
-                    "cannot handle SIGINT/SIGTERM ({e}): a signal ends the worker at once, \
-                     and its run goes on alone"
-                ),
-            );
-            None
-        }
-    };
+    let stop = Stop::catch(logger);
     let mut done: u64 = 0;
     let mut idle_since: Option<Instant> = None;
     let mut dead_checked: Option<Instant> = None;
     while flags.max_runs.is_none_or(|max| done < max) {
-        if let Some(signal) = stop.signal() {
-            logger.log(
-                WARNING,
-                &format!(
-                    "Worker stopped by {} after {done} run(s)",
-                    signal_name(signal)
-                ),
-            );
-            std::process::exit(128 + signal);
-        }
+        stop.leave_if_caught(logger, |signal| {
+            format!("Worker stopped by {signal} after {done} run(s)")
+        });
         if dead_checked.is_none_or(|t| t.elapsed() >= DEAD_CHECK) {
             requeue_dead(store.as_mut(), &experiment, dead_after, logger)?;
             dead_checked = Some(Instant::now());
@@ -145,9 +89,7 @@ pub(crate) fn worker<E: Experiment>(
             }
         }
     }
-    if let Some(watch) = signals {
-        watch.close();
-    }
+    stop.release();
     logger.info(&format!("Worker done after {done} run(s)"));
     Ok(Outcome::Done)
 }
@@ -358,35 +300,25 @@ fn check_and_start<E: Experiment>(
         ..flags.clone()
     };
     args.extend(run_flags(&child_flags));
-    let mut child = spawn_self(env, &args, Starter::Worker).map_err(NotRun::Worker)?;
-    let started = Instant::now();
-    let mut asked: Option<Instant> = None;
+    let child = spawn_self(env, &args, None).map_err(NotRun::Worker)?;
+    let mut child = RunProcess::new(child);
+    let mut told = false;
     loop {
-        let ended = child.try_wait().map_err(|source| {
-            NotRun::Worker(Error::Io {
-                action: "wait for the run's process".to_owned(),
-                source,
-            })
-        })?;
-        if let Some(status) = ended {
+        if let Some(status) = child.poll(stop).map_err(NotRun::Worker)? {
             return Ok(status);
         }
         if let Some(signal) = stop.signal()
-            && started.elapsed() >= CHILD_POLL
-            && asked.is_none_or(|at| at.elapsed() >= ASK_AGAIN)
+            && child.asked()
+            && !std::mem::replace(&mut told, true)
         {
-            if asked.is_none() {
-                logger.log(
-                    WARNING,
-                    &format!(
-                        "The worker got {}: asking the run {} to stop",
-                        signal_name(signal),
-                        run.id
-                    ),
-                );
-            }
-            crate::signals::request_stop(child.id());
-            asked = Some(Instant::now());
+            logger.log(
+                WARNING,
+                &format!(
+                    "The worker got {}: asking the run {} to stop",
+                    signal_name(signal),
+                    run.id
+                ),
+            );
         }
         std::thread::sleep(CHILD_POLL);
     }
@@ -463,14 +395,7 @@ mod tests {
             name: "golden".to_owned(),
             level: 0,
         };
-        let result = execute::<Cfg>(
-            store,
-            run,
-            &Flags::default(),
-            &env,
-            &logger,
-            &Stop::default(),
-        );
+        let result = execute::<Cfg>(store, run, &Flags::default(), &env, &logger, &Stop::never());
         (result, env.stderr_text())
     }
 
