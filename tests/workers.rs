@@ -749,7 +749,12 @@ fn sigterm_to_a_sweep_interrupts_its_running_points_and_starts_no_more() {
         .unwrap();
     let fs = dir.path().join("fs");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while statuses_in(&fs).values().filter(|s| *s == "RUNNING").count() < 2 {
+    while statuses_in(&fs)
+        .values()
+        .filter(|s| *s == "RUNNING")
+        .count()
+        < 2
+    {
         assert!(
             sweep.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline,
             "the sweep ended or took too long: {}",
@@ -761,7 +766,10 @@ fn sigterm_to_a_sweep_interrupts_its_running_points_and_starts_no_more() {
     let status = sweep.wait().unwrap();
     let output = std::fs::read_to_string(dir.path().join("sweep.log")).unwrap();
     assert_eq!(status.code(), Some(143), "{output}");
-    assert!(output.contains("stopped by SIGTERM: 2 of 4 run(s) started"), "{output}");
+    assert!(
+        output.contains("stopped by SIGTERM: 2 of 4 run(s) started"),
+        "{output}"
+    );
     let statuses = statuses_in(&fs);
     assert_eq!(
         statuses.values().collect::<Vec<_>>(),

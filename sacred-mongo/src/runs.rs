@@ -83,11 +83,11 @@ fn file_id_candidates(file_id: &Value) -> Vec<Bson> {
 /// A run document as a [`RunRecord`]: JSON with ISO times; `config` and `info` taken out
 /// of the record. A document without an `_id` or with a config that is no object cannot
 /// be read as a run.
-fn record(document: &Document) -> Result<RunRecord, (String, String)> {
+fn record(document: Document) -> Result<RunRecord, (String, String)> {
     let Some(id) = document.get("_id").map(|id| run_id(id).to_string()) else {
         return Err(("?".into(), "the document has no `_id`".into()));
     };
-    let Value::Object(mut fields) = to_json(&Bson::Document(document.clone())) else {
+    let Value::Object(mut fields) = to_json(&Bson::Document(document)) else {
         return Err((id, "the document is no object".into()));
     };
     let config = fields
@@ -124,7 +124,7 @@ impl RunReader for MongoRuns {
             .list_run_summaries(&filter)
             .map_err(|e| self.store(&e))?;
         let mut listed: Vec<Listed> = documents
-            .iter()
+            .into_iter()
             .map(|document| match record(document) {
                 Ok(run) => Listed::Run(run),
                 Err((id, reason)) => Listed::Corrupt { id, reason },
@@ -136,7 +136,7 @@ impl RunReader for MongoRuns {
 
     fn run(&self, id: &str) -> Result<RunRecord, ReadError> {
         let document = self.document(id)?;
-        record(&document).map_err(|(_, reason)| ReadError::Corrupt {
+        record(document).map_err(|(_, reason)| ReadError::Corrupt {
             id: id.to_owned(),
             location: self.location.clone(),
             reason,
