@@ -8,7 +8,7 @@ use tracing_log::NormalizeEvent;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use super::line::{LineFields, format_line, rank};
+use super::line::{Line, LineFields, rank};
 use crate::capture::{capture_stderr, write_stderr};
 
 /// A [`tracing_subscriber::Layer`] that writes every event as Sacred's log line to standard
@@ -204,25 +204,17 @@ where
         }
         let mut fields = LineFields::default();
         event.record(&mut fields);
-        let spans: Vec<(&str, String)> = ctx
+        let mut line = Line::new(rank, metadata.target());
+        for span in ctx
             .event_scope(event)
             .into_iter()
             .flat_map(|scope| scope.from_root())
-            .map(|span| {
-                let fields = span
-                    .extensions()
-                    .get::<SpanFields>()
-                    .map(|f| f.0.clone())
-                    .unwrap_or_default();
-                (span.name(), fields)
-            })
-            .collect();
-        let line = format_line(
-            rank,
-            metadata.target(),
-            spans.iter().map(|(name, fields)| (*name, fields.as_str())),
-            &fields,
-        );
+        {
+            let extensions = span.extensions();
+            let span_fields = extensions.get::<SpanFields>().map_or("", |f| f.0.as_str());
+            line.span(span.name(), span_fields);
+        }
+        let line = line.end(&fields);
         self.write(&line);
     }
 }

@@ -33,36 +33,48 @@ pub(crate) fn label(rank: u8) -> &'static str {
     }
 }
 
-/// One line: `LEVEL - target - ` then, outermost first, each span that holds the record as
-/// `name{fields}:` (`name:` without fields) and a space, then the message and the record's
-/// other fields as ` key=value`; with its line end.
-pub(crate) fn format_line<'a>(
-    rank: u8,
-    target: &str,
-    spans: impl IntoIterator<Item = (&'a str, &'a str)>,
-    fields: &LineFields,
-) -> String {
-    let mut line = format!("{} - {target} - ", label(rank));
-    let mut any_span = false;
-    for (name, span_fields) in spans {
-        any_span = true;
-        line.push_str(name);
-        if !span_fields.is_empty() {
-            let _ = write!(line, "{{{span_fields}}}");
+/// A line, built in three steps: [`Line::new`] writes `LEVEL - target - `, then
+/// [`Line::span`] each span that holds the record, outermost first, as `name{fields}:`
+/// (`name:` without fields), then [`Line::end`] a space after the spans, the message and
+/// the record's other fields as ` key=value`, and the line end.
+pub(crate) struct Line {
+    text: String,
+    any_span: bool,
+}
+
+impl Line {
+    /// `LEVEL - target - `.
+    pub(crate) fn new(rank: u8, target: &str) -> Line {
+        Line {
+            text: format!("{} - {target} - ", label(rank)),
+            any_span: false,
         }
-        line.push(':');
     }
-    if any_span {
-        line.push(' ');
+
+    /// A span that holds the record, with its formatted fields.
+    pub(crate) fn span(&mut self, name: &str, fields: &str) {
+        self.any_span = true;
+        self.text.push_str(name);
+        if !fields.is_empty() {
+            let _ = write!(self.text, "{{{fields}}}");
+        }
+        self.text.push(':');
     }
-    line.push_str(&fields.message);
-    if fields.message.is_empty() {
-        line.push_str(fields.rest.trim_start());
-    } else {
-        line.push_str(&fields.rest);
+
+    /// The message and the other fields; the whole line.
+    pub(crate) fn end(mut self, fields: &LineFields) -> String {
+        if self.any_span {
+            self.text.push(' ');
+        }
+        self.text.push_str(&fields.message);
+        if fields.message.is_empty() {
+            self.text.push_str(fields.rest.trim_start());
+        } else {
+            self.text.push_str(&fields.rest);
+        }
+        self.text.push('\n');
+        self.text
     }
-    line.push('\n');
-    line
 }
 
 /// Collects a record's fields: the message apart, the others as ` key=value`. The fields the
