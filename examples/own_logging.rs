@@ -17,7 +17,8 @@ fn main(
     /// how many epochs
     #[default(3)]
     epochs: u32,
-    /// `tracing` (tracing_subscriber's fmt) or `env_logger`
+    /// `tracing` (tracing_subscriber's fmt), `env_logger`, or `none` (the run then warns
+    /// that the records reached no logger)
     #[default(String::from("tracing"))]
     logger: String,
     run: &Run,
@@ -28,9 +29,10 @@ fn main(
             env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
                 .init()
         }
+        "none" => {}
         other => {
             return Err(format!(
-                "unknown logger `{other}`: expected tracing or env_logger"
+                "unknown logger `{other}`: expected tracing, env_logger or none"
             ));
         }
     }

@@ -339,6 +339,7 @@ fn env_logger_init_in_the_experiment_function_logs_and_is_captured() {
         ],
     );
     assert_eq!(count(&text(&out.stderr), "a log record after 2 epochs"), 1);
+    assert_eq!(count(&cout, "reached no logger"), 0, "{cout}");
 }
 
 #[test]
@@ -358,4 +359,21 @@ fn own_logging_under_sys_capture_warns_that_its_lines_are_not_captured() {
            subscriber, or use `-C fd`",
         ],
     );
+}
+
+#[test]
+fn an_experiment_taken_to_set_up_its_logging_that_sets_up_none_is_told_so() {
+    let dir = tmp();
+    let out = own_logging(dir.path(), &["with", "logger=none"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let warning = "WARNING - own_logging - the experiment was taken to set up its own logging \
+                   (`tracing_subscriber` in the experiment function) but set up none: its \
+                   `tracing` events and `log` records reached no logger; mark it \
+                   `#[experiment(logging = \"sacred\")]` for sacred's";
+    has_once(&captured(dir.path(), 1), &[warning]);
+    assert_eq!(count(&text(&out.stderr), "reached no logger"), 1);
+    // With a logger set up, no such line.
+    let out = own_logging(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(count(&captured(dir.path(), 2), "reached no logger"), 0);
 }

@@ -86,11 +86,12 @@ pub struct ExperimentInfo {
     /// The largest seed the `seed` field's type can hold (`u32::MAX` for a `u32` seed).
     /// Drawn seeds stay below both this and 2^53.
     pub seed_max: u64,
-    /// Whether the experiment sets up its own `tracing` subscriber or `log` logger
-    /// (`#[experiment(logging = "own")]`, or such a setup found in its code). A run then
-    /// leaves both process-wide slots to it and installs neither of sacred's; see
+    /// Why the experiment is taken to set up its own `tracing` subscriber or `log` logger
+    /// (`` `#[experiment(logging = "own")]` ``, or a setup found in its code: ``
+    /// `env_logger` in src/main.rs ``); `None` when it does not. A run then leaves both
+    /// process-wide slots to it and installs neither of sacred's; see
     /// [`logging`](crate::logging).
-    pub own_logging: bool,
+    pub own_logging: Option<&'static str>,
     /// Where and what the experiment's code is, captured at compile time.
     pub build: BuildInfo,
 }

@@ -76,7 +76,7 @@ pub(crate) fn run_observed<E: Experiment>(
         )
     };
     let capture = Arc::new(start_capture(plan.capture, logger)?);
-    if E::INFO.own_logging && plan.capture == CaptureMode::Sys {
+    if E::INFO.own_logging.is_some() && plan.capture == CaptureMode::Sys {
         logger.log(
             WARNING,
             "the experiment sets up its own logging, whose lines `-C sys` does not capture: \
@@ -87,7 +87,7 @@ pub(crate) fn run_observed<E: Experiment>(
         crate::logging::install_for_run(
             flags.loglevel,
             env.var("RUST_LOG"),
-            E::INFO.own_logging,
+            E::INFO.own_logging.is_some(),
             logger,
         );
     }
@@ -151,6 +151,11 @@ pub(crate) fn run_observed<E: Experiment>(
     shared.id.wait(START_WAIT);
     let run = Run::from_shared(Arc::clone(&shared));
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| config.call(&run)));
+    if let Some(why) = E::INFO.own_logging
+        && env.is_process()
+    {
+        crate::logging::check_own_setup(why, logger);
+    }
     let elapsed = format_elapsed(started.elapsed());
     let mut resume = None;
     let (end, outcome) = match outcome {

@@ -144,10 +144,15 @@ fn info(model: &Experiment) -> TokenStream {
     let named_configs = model.args.named_configs.iter().map(named_config_const);
     let seed_max = seed_max(model);
     let build = build_info();
-    let own_logging = model
-        .args
-        .own_logging
-        .unwrap_or_else(|| crate::own_logging::detect(&model.func.to_token_stream()));
+    let why = match model.args.own_logging {
+        Some(true) => Some("`#[experiment(logging = \"own\")]`".to_owned()),
+        Some(false) => None,
+        None => crate::own_logging::detect(&model.func.to_token_stream()),
+    };
+    let own_logging = match why {
+        Some(why) => quote!(::core::option::Option::Some(#why)),
+        None => quote!(::core::option::Option::None),
+    };
     quote! {
         const INFO: ::sacred::__private::ExperimentInfo = ::sacred::__private::ExperimentInfo {
             name: #name,
@@ -430,16 +435,22 @@ mod tests {
             fn main() { tracing::info!("x"); }
         };
         for (args, func, own) in [
-            (quote!(), setup.clone(), true),
-            (quote!(), plain.clone(), false),
-            (quote!(logging = "sacred"), setup, false),
-            (quote!(logging = "own"), plain, true),
+            (
+                quote!(),
+                setup.clone(),
+                "Some(\"`tracing_subscriber` in the experiment function\")",
+            ),
+            (quote!(), plain.clone(), "None"),
+            (quote!(logging = "sacred"), setup, "None"),
+            (
+                quote!(logging = "own"),
+                plain,
+                "Some(\"`#[experiment(logging = \\\"own\\\")]`\")",
+            ),
         ] {
             let out = expand(args.clone(), func);
-            assert!(
-                out.contains(&format!("own_logging:{own},")),
-                "{args}: {out}"
-            );
+            let needle = squash(&format!("own_logging: ::core::option::Option::{own},"));
+            assert!(out.contains(&needle), "{args}: {needle}");
         }
     }
 

@@ -51,7 +51,7 @@ pub(crate) fn experiment(model: &Experiment) -> TokenStream {
                 params: &[],
                 named_configs: &[],
                 seed_max: ::core::primitive::u64::MAX,
-                own_logging: false,
+                own_logging: ::core::option::Option::None,
                 build: #build,
             };
 

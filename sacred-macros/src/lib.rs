@@ -76,8 +76,8 @@ use proc_macro::TokenStream;
 ///   logger prints. Without the argument, the macro looks for such a setup in the file
 ///   holding the experiment and the module files it declares (`mod x;`): the name of a
 ///   logging crate (`tracing_subscriber`, `env_logger`, `fern`, …) or of `tracing`'s
-///   `set_global_default` or `log`'s `set_logger`. Give the argument when the setup is
-///   elsewhere (a function of your library).
+///   `set_global_default` or `log`'s `set_logger`, outside items marked `#[cfg(test)]` or
+///   `#[test]`. Give the argument when the setup is elsewhere (a function of your library).
 ///
 /// # Parameters
 ///

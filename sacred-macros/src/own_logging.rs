@@ -34,20 +34,25 @@ const SETUP_NAMES: &[&str] = &[
 /// At most this many files are read, against cycles and very large module trees.
 const MAX_FILES: usize = 256;
 
-/// Whether the experiment `item`, in the file the macro was called from, and the modules
-/// that file declares, set up logging of their own.
-pub(crate) fn detect(item: &TokenStream) -> bool {
-    if mentions_setup(item.clone()) {
-        return true;
+/// Why the experiment `item`, in the file the macro was called from, and the modules that
+/// file declares, set up logging of their own (`` `env_logger` in src/main.rs ``), or
+/// `None` when they do not. Items marked `#[cfg(test)]` or `#[test]` are left out: their
+/// setup runs in tests only.
+pub(crate) fn detect(item: &TokenStream) -> Option<String> {
+    if let Some(name) = setup_in(item.clone()) {
+        return Some(format!("`{name}` in the experiment function"));
     }
-    match crate::crate_files::call_site_file() {
-        Some(file) => module_tree_sets_up(&file),
-        None => false,
-    }
+    let file = crate::crate_files::call_site_file()?;
+    let (name, found_in) = module_tree_setup(&file)?;
+    let shown = std::env::var_os("CARGO_MANIFEST_DIR")
+        .and_then(|dir| found_in.strip_prefix(dir).ok().map(Path::to_path_buf))
+        .unwrap_or(found_in);
+    Some(format!("`{name}` in {}", shown.display()))
 }
 
-/// Whether `file` or a module file it declares (and so on down) names a setup.
-fn module_tree_sets_up(file: &Path) -> bool {
+/// The setup name found in `file` or a module file it declares (and so on down), with the
+/// file it is in.
+fn module_tree_setup(file: &Path) -> Option<(String, PathBuf)> {
     let mut pending = vec![(file.to_path_buf(), true)];
     let mut seen = Vec::new();
     while let Some((path, root)) = pending.pop() {
@@ -61,8 +66,8 @@ fn module_tree_sets_up(file: &Path) -> bool {
         else {
             continue;
         };
-        if mentions_setup(tokens.clone()) {
-            return true;
+        if let Some(name) = setup_in(tokens.clone()) {
+            return Some((name, path));
         }
         let dir = module_dir(&path, root);
         for name in declared_modules(tokens) {
@@ -77,7 +82,7 @@ fn module_tree_sets_up(file: &Path) -> bool {
             }
         }
     }
-    false
+    None
 }
 
 /// The directory where the modules that `file` declares live: next to it for a crate root
@@ -93,16 +98,52 @@ fn module_dir(file: &Path, root: bool) -> PathBuf {
     }
 }
 
-/// Whether `tokens` name one of [`SETUP_NAMES`], at any depth.
-fn mentions_setup(tokens: TokenStream) -> bool {
-    tokens.into_iter().any(|tree| match tree {
-        TokenTree::Ident(ident) => {
-            let name = ident.to_string();
-            SETUP_NAMES.contains(&name.strip_prefix("r#").unwrap_or(&name))
+/// The first of [`SETUP_NAMES`] that `tokens` name, at any depth, outside the items marked
+/// `#[cfg(test)]` or `#[test]`.
+fn setup_in(tokens: TokenStream) -> Option<String> {
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut i = 0;
+    while i < trees.len() {
+        if let Some(after) = test_only_item(&trees[i..]) {
+            i += after;
+            continue;
         }
-        TokenTree::Group(group) => mentions_setup(group.stream()),
-        TokenTree::Punct(_) | TokenTree::Literal(_) => false,
-    })
+        match &trees[i] {
+            TokenTree::Ident(ident) => {
+                let name = ident.to_string();
+                let name = name.strip_prefix("r#").unwrap_or(&name);
+                if SETUP_NAMES.contains(&name) {
+                    return Some(name.to_owned());
+                }
+            }
+            TokenTree::Group(group) => {
+                if let Some(name) = setup_in(group.stream()) {
+                    return Some(name);
+                }
+            }
+            TokenTree::Punct(_) | TokenTree::Literal(_) => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// When `trees` start with `#[cfg(test)]` or `#[test]`: how many trees the attribute and
+/// the item it marks take (up to the item's first `{…}` block or its `;`).
+fn test_only_item(trees: &[TokenTree]) -> Option<usize> {
+    let [TokenTree::Punct(hash), TokenTree::Group(attr), rest @ ..] = trees else {
+        return None;
+    };
+    let attr = attr.stream().to_string().replace(' ', "");
+    if hash.as_char() != '#' || !(attr == "cfg(test)" || attr == "test") {
+        return None;
+    }
+    let end = rest.iter().position(|tree| match tree {
+        TokenTree::Group(group) => group.delimiter() == proc_macro2::Delimiter::Brace,
+        TokenTree::Punct(punct) => punct.as_char() == ';',
+        _ => false,
+    })?;
+    Some(2 + end + 1)
 }
 
 /// The modules that `tokens` declare from files, `mod name;` at their top level, leaving out
@@ -169,8 +210,10 @@ mod tests {
             "fn main() { tracing::subscriber::set_global_default(s).unwrap(); }",
             "fn main() { log::set_boxed_logger(Box::new(L)).unwrap(); }",
             "fn main() { if x { { fern::Dispatch::new().apply().unwrap(); } } }",
+            // After an item for the tests only.
+            "#[cfg(test)]\nmod t { fn f() {} }\nfn main() { env_logger::init(); }",
         ] {
-            assert!(mentions_setup(tokens(code)), "{code}");
+            assert!(setup_in(tokens(code)).is_some(), "{code}");
         }
     }
 
@@ -181,8 +224,12 @@ mod tests {
             "/// Uses env_logger.\nfn main() { println!(\"env_logger::init()\"); }",
             "fn main() { tracing::info!(\"x\"); log::info!(\"y\"); model.init(); }",
             "fn main() { let subscriber_count = 1; tracing::subscriber::set_default(s); }",
+            // A setup for the tests only.
+            "fn main() {}\n#[cfg(test)]\nmod tests { fn t() { env_logger::init(); } }",
+            "fn main() {}\n#[test]\nfn t() { let _ = tracing_subscriber::fmt().try_init(); }",
+            "#[cfg(test)]\nuse tracing_subscriber::fmt;\nfn main() {}",
         ] {
-            assert!(!mentions_setup(tokens(code)), "{code}");
+            assert_eq!(setup_in(tokens(code)), None, "{code}");
         }
     }
 
@@ -197,9 +244,12 @@ mod tests {
         dir.write("setup/mod.rs", "pub(crate) mod inner;");
         dir.write("tests.rs", "fn t() { env_logger::init(); }");
         dir.write("setup/inner.rs", "pub fn logs() {}");
-        assert!(!module_tree_sets_up(&root));
-        dir.write("setup/inner.rs", "pub fn logs() { env_logger::init(); }");
-        assert!(module_tree_sets_up(&root));
+        assert_eq!(module_tree_setup(&root), None);
+        let inner = dir.write("setup/inner.rs", "pub fn logs() { env_logger::init(); }");
+        assert_eq!(
+            module_tree_setup(&root),
+            Some(("env_logger".to_owned(), inner))
+        );
     }
 
     #[test]

@@ -351,7 +351,7 @@ mod tests {
         params: PARAMS,
         named_configs: NAMED,
         seed_max: u64::MAX,
-        own_logging: false,
+        own_logging: None,
         build: crate::experiment::BuildInfo::TEST,
     };
 

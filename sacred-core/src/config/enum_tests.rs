@@ -189,7 +189,7 @@ impl Experiment for Train {
             build: linear,
         }],
         seed_max: u64::MAX,
-        own_logging: false,
+        own_logging: None,
         build: crate::experiment::BuildInfo::TEST,
     };
 

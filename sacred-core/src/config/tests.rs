@@ -59,7 +59,7 @@ impl Experiment for Cfg {
             },
         ],
         seed_max: u64::MAX,
-        own_logging: false,
+        own_logging: None,
         build: crate::experiment::BuildInfo::TEST,
     };
 

@@ -22,8 +22,9 @@
 //! The usual setup of a Rust program, `tracing_subscriber::fmt::init()` or
 //! `env_logger::init()` at the start of the experiment function, works as it does without
 //! sacred: the `#[experiment]` macro finds it in the file holding the experiment (or in a
-//! module file that file declares) and the run installs neither of sacred's, leaving both
-//! slots free. `#[experiment(logging = "own")]` says so when the setup is elsewhere, and
+//! module file that file declares; items marked `#[cfg(test)]` or `#[test]` do not count)
+//! and the run installs neither of sacred's, leaving both slots free. Should the function
+//! set up neither after all, the run says so when it returns. `#[experiment(logging = "own")]` says so when the setup is elsewhere, and
 //! `logging = "sacred"` overrules what the macro found. Then:
 //!
 //! - what that logger prints to standard output or error is in the run's captured output
@@ -107,6 +108,26 @@ pub(crate) fn install_for_run(
         set_filter(filter);
     } else {
         install(filter);
+    }
+}
+
+/// After the function of an experiment taken to set up its own logging (`why` says what
+/// made it so): when it set up neither a global `tracing` subscriber nor a `log` logger,
+/// says through `logger` that its records reached no logger, and how to have sacred's.
+pub(crate) fn check_own_setup(why: &str, logger: &crate::log::Logger) {
+    let tracing_set = !tracing_core::dispatcher::get_default(|dispatch| {
+        dispatch.is::<tracing_core::subscriber::NoSubscriber>()
+    });
+    let log_set = ::log::max_level() != ::log::LevelFilter::Off;
+    if !tracing_set && !log_set {
+        logger.log(
+            crate::log::WARNING,
+            &format!(
+                "the experiment was taken to set up its own logging ({why}) but set up \
+                 none: its `tracing` events and `log` records reached no logger; mark it \
+                 `#[experiment(logging = \"sacred\")]` for sacred's"
+            ),
+        );
     }
 }
 

@@ -145,7 +145,7 @@ mod tests {
             params: &[],
             named_configs: &[],
             seed_max: u64::MAX,
-            own_logging: false,
+            own_logging: None,
             build: BuildInfo {
                 sources,
                 main_file: "src/main.rs",
@@ -175,7 +175,7 @@ mod tests {
             params: &[],
             named_configs: &[],
             seed_max: u64::MAX,
-            own_logging: false,
+            own_logging: None,
             build: BuildInfo {
                 manifest_dir: env!("CARGO_MANIFEST_DIR"),
                 ..build()
