@@ -144,6 +144,8 @@ fn a_subscriber_of_the_programs_own_is_kept_and_its_sacred_layer_captures() {
                 "WARNING - logging - done: loss 0.25",
             ],
         );
+        // Its subscriber holds sacred's layer, whose lines `-C sys` captures: no warning.
+        assert_eq!(count(&cout, "does not capture"), 0, "{cout}");
         // The program's own `fmt` layer wrote its file, which the run stored.
         let own = std::fs::read_to_string(dir.path().join(format!("fs/{id}/train.log"))).unwrap();
         assert_eq!(count(&own, "epoch done"), 2, "{own}");

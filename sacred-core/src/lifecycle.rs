@@ -76,7 +76,10 @@ pub(crate) fn run_observed<E: Experiment>(
         )
     };
     let capture = Arc::new(start_capture(plan.capture, logger)?);
-    if E::INFO.own_logging.is_some() && plan.capture == CaptureMode::Sys {
+    if E::INFO.own_logging.is_some()
+        && plan.capture == CaptureMode::Sys
+        && !crate::logging::sacred_layer_in_place()
+    {
         logger.log(
             WARNING,
             "the experiment sets up its own logging, whose lines `-C sys` does not capture: \

@@ -6,9 +6,6 @@
 
 use std::cmp::Reverse;
 
-/// Sacred's INFO, the default level.
-const INFO: u8 = 20;
-
 /// A default level and per-target levels.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Filter {
@@ -19,7 +16,7 @@ pub(crate) struct Filter {
 
 impl Default for Filter {
     fn default() -> Self {
-        Filter::new(INFO)
+        Filter::new(crate::log::INFO)
     }
 }
 
@@ -47,7 +44,7 @@ impl Filter {
         loglevel: Option<u8>,
         rust_log: Option<&str>,
     ) -> (Filter, Vec<String>) {
-        let mut filter = Filter::new(loglevel.unwrap_or(INFO));
+        let mut filter = Filter::new(loglevel.unwrap_or(crate::log::INFO));
         let mut ignored = Vec::new();
         for directive in rust_log.unwrap_or_default().split(',').map(str::trim) {
             if directive.is_empty() {

@@ -199,7 +199,10 @@ where
         let normalized = event.normalized_metadata();
         let metadata = normalized.as_ref().unwrap_or_else(|| event.metadata());
         let rank = rank(metadata.level());
-        if !self.allows(rank, metadata.target()) {
+        // Sacred's own subscriber decided in `enabled` already (a `log` record with its
+        // own target, through the bridge); in a subscriber of the user's the layer
+        // filters only what it writes, here.
+        if !self.gate && !self.allows(rank, metadata.target()) {
             return;
         }
         let mut fields = LineFields::default();

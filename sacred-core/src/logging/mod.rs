@@ -75,7 +75,7 @@ pub(crate) use line::label;
 /// The filter of the running process's run; INFO for everything before one starts.
 ///
 /// Process-wide like the `tracing` dispatcher and the `log` logger it serves.
-static FILTER: RwLock<Filter> = RwLock::new(Filter::new(20));
+static FILTER: RwLock<Filter> = RwLock::new(Filter::new(crate::log::INFO));
 
 /// What the first [`install`] put in place, for the later calls.
 static INSTALLED: OnceLock<Installed> = OnceLock::new();
@@ -109,6 +109,14 @@ pub(crate) fn install_for_run(
     } else {
         install(filter);
     }
+}
+
+/// Whether the subscriber in place holds a [`SacredLayer`]: then the records reach the run's
+/// captured output in every capture mode.
+pub(crate) fn sacred_layer_in_place() -> bool {
+    tracing_core::dispatcher::get_default(|dispatch| {
+        dispatch.downcast_ref::<SacredLayer>().is_some()
+    })
 }
 
 /// After the function of an experiment taken to set up its own logging (`why` says what
