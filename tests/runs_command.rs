@@ -507,18 +507,34 @@ fn a_running_run_without_recent_heartbeats_is_dead() {
     run["start_time"] = now.into();
     std::fs::create_dir(py.join("8")).unwrap();
     std::fs::write(py.join("8/run.json"), run.to_string()).unwrap();
+    // Silent for 40 s, past the default limit (30 s), within three beats of its own 60 s:
+    // its `-b` (as Python Sacred stores it) or its worker's interval.
+    let forty_ago = sacred::time::Timestamp::from_micros(
+        sacred::time::Timestamp::now().as_micros() - 40_000_000,
+    )
+    .to_string();
+    run["heartbeat"] = forty_ago.clone().into();
+    run["start_time"] = forty_ago.into();
+    run["meta"]["options"]["--beat-interval"] = "60".into();
+    std::fs::create_dir(py.join("9")).unwrap();
+    std::fs::write(py.join("9/run.json"), run.to_string()).unwrap();
+    run["meta"]["options"]["--beat-interval"] = serde_json::Value::Null;
+    run["meta"]["worker"] = serde_json::json!({ "beat_interval": 60.0 });
+    std::fs::create_dir(py.join("10")).unwrap();
+    std::fs::write(py.join("10/run.json"), run.to_string()).unwrap();
     let out = ok(dir.path(), &["ls", "-F", "py"]);
     let status = |id: &str| rows(&out).into_iter().find(|r| r[0] == id).unwrap()[2].clone();
     assert_eq!(status("7"), "DEAD", "{out}");
     assert_eq!(status("8"), "RUNNING", "{out}");
+    assert_eq!(status("9"), "RUNNING", "{out}");
+    assert_eq!(status("10"), "RUNNING", "{out}");
     assert_eq!(
         super_rows(&ok(dir.path(), &["ls", "-F", "py", "--status", "dead"])),
         ["7"]
     );
-    assert_eq!(
-        super_rows(&ok(dir.path(), &["ls", "-F", "py", "--status", "running"])),
-        ["8"]
-    );
+    let mut running = super_rows(&ok(dir.path(), &["ls", "-F", "py", "--status", "running"]));
+    running.sort();
+    assert_eq!(running, ["10", "8", "9"]);
     let shown = ok(dir.path(), &["show", "7", "-F", "py"]);
     assert!(shown.starts_with("Run 7 · golden · DEAD\n"), "{shown}");
 }

@@ -194,7 +194,9 @@ fn a_sweep_runs_its_points_in_processes_with_its_meta() {
         .unwrap();
         assert_eq!(run["status"], "COMPLETED", "{run}");
         assert_eq!(run["meta"]["sweep_point"]["lr"], config["lr"]);
-        sweep_ids.insert(run["meta"]["sweep_id"].to_string());
+        let sweep_id = run["meta"]["sweep_id"].as_str();
+        assert!(sweep_id.is_some_and(|id| id.len() == 14), "{run}");
+        sweep_ids.insert(sweep_id.unwrap_or_default().to_owned());
         lrs.push(config["lr"].as_f64().unwrap());
     }
     lrs.sort_by(f64::total_cmp);
@@ -266,11 +268,7 @@ fn forty_queued_runs_complete_exactly_once_with_four_workers_one_killed() {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
-    let status = std::process::Command::new("kill")
-        .args(["-KILL", "--", &format!("-{victim}")])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    send("KILL", &format!("-{victim}"));
     assert!(workers[0].wait().unwrap().code().is_none());
     for (n, w) in workers.iter_mut().enumerate().skip(1) {
         let status = w.wait().unwrap();
@@ -432,6 +430,35 @@ fn dead_runs_are_listed_and_marked() {
     assert_eq!(after[0]["status"], "FAILED");
     assert!(after[0]["fail_trace"][0].as_str().unwrap().contains("died"));
     assert_eq!(after[1]["status"], "RUNNING");
+}
+
+#[test]
+fn a_run_s_own_beat_interval_sets_when_it_is_dead() {
+    let db = TestDb::new("dead_own_beat");
+    let dir = tmp();
+    // Silent for 40 s: past the default limit (30 s), within three beats of 60 s.
+    let forty_ago = DateTime::from_millis(DateTime::now().timestamp_millis() - 40_000);
+    db.insert("runs", running(1, forty_ago, doc! {}));
+    db.insert(
+        "runs",
+        running(
+            2,
+            forty_ago,
+            doc! { "options": { "--beat-interval": "60" } },
+        ),
+    );
+    db.insert(
+        "runs",
+        running(3, forty_ago, doc! { "worker": { "beat_interval": 60.0 } }),
+    );
+    let out = sweep(&["dead", "-m", db.url()], dir.path());
+    ok(&out);
+    let listed = text(&out.stdout);
+    let ids: Vec<&str> = listed
+        .lines()
+        .filter_map(|l| l.split('\t').next())
+        .collect();
+    assert_eq!(ids, ["1"], "{listed}");
 }
 
 /// A worker of the test's database that takes at most `max_runs` runs and leaves after
@@ -634,9 +661,9 @@ fn running_run_of(db: &TestDb, worker: &mut Child, log: &Path) -> Bson {
     }
 }
 
-/// Two slow runs queued, and a worker taking them, its output in `dir/worker.log`, in a
-/// process group of its own.
-fn slow_queue_and_worker(db: &TestDb, dir: &Path) -> Child {
+/// Two slow runs queued, and a worker taking at most `max_runs` of them, its output in
+/// `dir/worker.log`, in a process group of its own.
+fn slow_queue_and_worker(db: &TestDb, dir: &Path, max_runs: &str) -> Child {
     ok(&sweep(
         &[
             "sweep",
@@ -651,7 +678,7 @@ fn slow_queue_and_worker(db: &TestDb, dir: &Path) -> Child {
     ));
     let log = std::fs::File::create(dir.join("worker.log")).unwrap();
     // Its runs beat every 0.5 s, so their points are stored while they run.
-    worker_taking(db, dir, "2", "30")
+    worker_taking(db, dir, max_runs, "30")
         .args(["-b", "0.5"])
         .stdout(log.try_clone().unwrap())
         .stderr(log)
@@ -673,7 +700,7 @@ fn send(signal: &str, target: &str) {
 fn sigterm_to_a_worker_interrupts_its_run_which_records_it_and_the_worker_leaves() {
     let db = TestDb::new("worker_sigterm");
     let dir = tmp();
-    let mut worker = slow_queue_and_worker(&db, dir.path());
+    let mut worker = slow_queue_and_worker(&db, dir.path(), "2");
     let log = dir.path().join("worker.log");
     let id = running_run_of(&db, &mut worker, &log);
     // To the worker alone, as `kill PID` or a container's stop does.
@@ -694,10 +721,29 @@ fn sigterm_to_a_worker_interrupts_its_run_which_records_it_and_the_worker_leaves
 }
 
 #[test]
+fn sigterm_during_a_worker_s_last_run_still_ends_it_as_a_signal_does() {
+    let db = TestDb::new("worker_sigterm_last");
+    let dir = tmp();
+    let mut worker = slow_queue_and_worker(&db, dir.path(), "1");
+    let log = dir.path().join("worker.log");
+    let id = running_run_of(&db, &mut worker, &log);
+    send("TERM", &worker.id().to_string());
+    let status = worker.wait().unwrap();
+    let output = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(status.code(), Some(143), "{output}");
+    assert!(
+        output.contains("Worker stopped by SIGTERM after 1 run(s)"),
+        "{output}"
+    );
+    let run = db.one("runs", doc! { "_id": id });
+    assert_eq!(run.get_str("status").unwrap(), "INTERRUPTED", "{run}");
+}
+
+#[test]
 fn ctrl_c_to_a_worker_and_its_run_interrupts_the_run_once() {
     let db = TestDb::new("worker_sigint");
     let dir = tmp();
-    let mut worker = slow_queue_and_worker(&db, dir.path());
+    let mut worker = slow_queue_and_worker(&db, dir.path(), "2");
     let log = dir.path().join("worker.log");
     let id = running_run_of(&db, &mut worker, &log);
     // To the whole process group, as Ctrl-C on a terminal does: the run gets SIGINT from

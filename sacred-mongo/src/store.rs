@@ -160,6 +160,8 @@ impl MongoStore {
         let find = self.runs.find(query).projection(doc! {
             "_id": 1, "experiment.name": 1, "heartbeat": 1, "start_time": 1,
             "host.hostname": 1, "meta.worker": 1, "meta.requeued": 1,
+            // The run's own `-b`, for its silence limit.
+            "meta.options.--beat-interval": 1,
         });
         let runs: Vec<Document> = self
             .runtime

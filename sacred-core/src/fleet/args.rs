@@ -20,7 +20,14 @@ pub(super) fn run_flags(flags: &Flags) -> Vec<String> {
     );
     valued("-c", flags.comment.clone());
     valued("-F", flags.file_storage.clone());
-    valued("-l", flags.loglevel.map(|l| l.to_string()));
+    // As given (`WARNING`), so that the child records it as Sacred does.
+    valued(
+        "-l",
+        flags
+            .loglevel_given
+            .clone()
+            .or_else(|| flags.loglevel.map(|l| l.to_string())),
+    );
     valued("-m", flags.mongo_db.clone());
     valued("-n", flags.name.clone());
     valued("-P", flags.priority.map(|p| p.to_string()));
@@ -52,11 +59,15 @@ mod tests {
             force: true,
             queue: true,
             random: Some(3),
+            loglevel: Some(30),
+            loglevel_given: Some("WARNING".to_owned()),
             ..Flags::default()
         };
         assert_eq!(
             run_flags(&flags),
-            ["-b", "0.5", "-C", "sys", "-F", "runs", "-m", "h:1:db", "-f"]
+            [
+                "-b", "0.5", "-C", "sys", "-F", "runs", "-l", "WARNING", "-m", "h:1:db", "-f"
+            ]
         );
     }
 }

@@ -89,6 +89,10 @@ pub(crate) fn worker<E: Experiment>(
             }
         }
     }
+    // A signal during the last run allowed still ends the worker as a signal does.
+    stop.leave_if_caught(logger, |signal| {
+        format!("Worker stopped by {signal} after {done} run(s)")
+    });
     stop.release();
     logger.info(&format!("Worker done after {done} run(s)"));
     Ok(Outcome::Done)

@@ -273,10 +273,26 @@ struct Named {
     name: Option<Value>,
 }
 
-/// `meta.comment`.
+/// The parts of `meta` a listing shows or needs: `comment`, and the beat intervals that
+/// decide when a RUNNING run is dead (`worker.beat_interval`, `options.--beat-interval`).
 #[derive(serde::Deserialize)]
 struct Commented {
     comment: Option<Value>,
+    worker: Option<Beating>,
+    options: Option<Options>,
+}
+
+/// `meta.worker.beat_interval`.
+#[derive(serde::Deserialize)]
+struct Beating {
+    beat_interval: Option<Value>,
+}
+
+/// `meta.options.--beat-interval`.
+#[derive(serde::Deserialize)]
+struct Options {
+    #[serde(rename = "--beat-interval")]
+    beat_interval: Option<Value>,
 }
 
 impl Listing {
@@ -299,13 +315,31 @@ impl Listing {
                 .and_then(|e| e.name)
                 .map(|name| serde_json::json!({ "name": name })),
         );
-        put(
-            "meta",
-            self.meta
-                .and_then(|m| m.comment)
-                .map(|comment| serde_json::json!({ "comment": comment })),
-        );
+        put("meta", self.meta.map(Commented::into_meta));
         Value::Object(record)
+    }
+}
+
+impl Commented {
+    /// The `meta` of the listed record: only what was read.
+    fn into_meta(self) -> Value {
+        let mut meta = serde_json::Map::new();
+        if let Some(comment) = self.comment {
+            meta.insert("comment".to_owned(), comment);
+        }
+        if let Some(interval) = self.worker.and_then(|w| w.beat_interval) {
+            meta.insert(
+                "worker".to_owned(),
+                serde_json::json!({ "beat_interval": interval }),
+            );
+        }
+        if let Some(interval) = self.options.and_then(|o| o.beat_interval) {
+            meta.insert(
+                "options".to_owned(),
+                serde_json::json!({ "--beat-interval": interval }),
+            );
+        }
+        Value::Object(meta)
     }
 }
 
