@@ -1,7 +1,7 @@
 //! Progress bars, as without capture: on a terminal the run gets a pseudo-terminal, so
 //! bars draw, and the record keeps each bar's last state. `bar=indicatif` draws with the
-//! `indicatif` crate; `bar=run` with the run's own [`Run::progress`], whose position is
-//! also a metric of the run.
+//! `indicatif` crate, `bar=multi` two of its bars at once; `bar=run` with the run's own
+//! [`Run::progress`], whose position is also a metric of the run.
 //!
 //! ```text
 //! cargo run --example progress -- -F runs

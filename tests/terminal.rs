@@ -276,6 +276,7 @@ fn without_capture_the_bar_draws_and_nothing_is_recorded() {
     let run: sacred::serde_json::Value =
         sacred::serde_json::from_str(&read(&dir.path().join("runs/1/run.json"))).unwrap();
     assert_eq!(run["status"], "COMPLETED");
+    assert_eq!(read(&dir.path().join("runs/1/cout.txt")), "");
 }
 
 #[test]

@@ -96,14 +96,14 @@ impl Channel {
     /// Waits until everything written to the channel so far is in the record: at most
     /// [`SETTLE_TIMEOUT`] while the reader is stuck copying to its destination, and
     /// [`SETTLE_LIMIT`] in all. Returns at once while the reader is stalled.
-    fn wait_recorded(&self) {
+    fn wait_recorded(&self) -> Waited {
         // Seen empty, then not busy: whatever was read before is recorded. (Busy first,
         // then empty, would miss a read that began in between.)
         if !self.unread() && !self.busy.load(Ordering::SeqCst) {
-            return;
+            return Waited::Recorded;
         }
         if self.stalled.load(Ordering::Relaxed) {
-            return;
+            return Waited::Stalled;
         }
         let start = Instant::now();
         let mut gate = self.gate();
@@ -113,7 +113,7 @@ impl Channel {
                 || (waited >= SETTLE_TIMEOUT && self.copying.load(Ordering::Relaxed))
             {
                 self.stalled.store(true, Ordering::Relaxed);
-                return;
+                return Waited::GaveUp;
             }
             gate = self
                 .recorded
@@ -121,7 +121,19 @@ impl Channel {
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
+        Waited::Recorded
     }
+}
+
+/// How a writer's wait for a reader ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Waited {
+    /// Everything written before is in the record.
+    Recorded,
+    /// The reader did not catch up in time: it is stalled from now on.
+    GaveUp,
+    /// The reader was stalled already: no wait.
+    Stalled,
 }
 
 /// Before a write to `stream` through sacred's output functions: while the two streams
@@ -413,22 +425,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_writer_waits_for_a_stalled_reader_once_then_not_until_it_caught_up() {
+    fn a_writer_gives_up_on_a_stuck_reader_once_then_does_not_wait_for_it() {
         let (reader, mut writer) = io::pipe().unwrap();
         let channel = Channel::new(reader.as_fd().try_clone_to_owned().unwrap());
         // Nothing written: nothing to wait for.
-        channel.wait_recorded();
+        assert_eq!(channel.wait_recorded(), Waited::Recorded);
         assert!(!channel.stalled.load(Ordering::Relaxed));
         // Bytes a reader stuck in its copy does not take: the wait gives up and marks
         // the reader stalled.
         writer.write_all(b"unread\n").unwrap();
         channel.copying.store(true, Ordering::Relaxed);
         assert!(channel.unread());
-        channel.wait_recorded();
+        assert_eq!(channel.wait_recorded(), Waited::GaveUp);
         assert!(channel.stalled.load(Ordering::Relaxed));
-        // While stalled, a writer does not wait (this would take the timeout again).
-        channel.wait_recorded();
-        assert!(channel.unread());
+        // While stalled, a writer does not wait for it.
+        assert_eq!(channel.wait_recorded(), Waited::Stalled);
     }
 
     #[test]
@@ -447,7 +458,7 @@ mod tests {
         reader.spawn(source, done).unwrap();
         for i in 0..50 {
             writer.write_all(format!("line {i}\n").as_bytes()).unwrap();
-            channel.wait_recorded();
+            assert_eq!(channel.wait_recorded(), Waited::Recorded, "line {i}");
             // Everything written is in the record once the wait returns.
             assert!(buffer.take().contains(&format!("line {i}\n")), "line {i}");
         }

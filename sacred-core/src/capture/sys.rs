@@ -88,7 +88,6 @@ pub fn write_stdout(text: &str) {
 /// [`write_stdout`].
 pub fn write_stderr(text: &str) {
     crate::run::around_bar(text, |text| {
-        settle(Stream::Err);
         draw_stderr(text);
         record(Stream::Err, text);
     });
@@ -107,5 +106,6 @@ fn settle(stream: Stream) {
 /// Writes to standard error only, never into a `sys` capture: how a progress bar draws
 /// (in `fd` mode the capture sees it anyway, as a terminal shows it).
 pub(crate) fn draw_stderr(text: &str) {
+    settle(Stream::Err);
     let _ = io::stderr().lock().write_all(text.as_bytes());
 }

@@ -190,23 +190,19 @@ impl Inner {
         render(&self.name, position, self.total, elapsed)
     }
 
-    /// Takes the bar off its line, if it is on the screen; whether it was.
-    fn clear(&self) -> bool {
+    /// Calls `write` with the bar taken off its line first and drawn again after, when it
+    /// is on the screen; under the bar's lock, so that no draw from another thread comes
+    /// in between and puts the bar before the text.
+    fn around(&self, write: impl FnOnce()) {
         let state = lock(&self.state);
-        if state.shown && !state.finished {
-            crate::capture::draw_stderr("\r\u{1b}[2K");
-            true
-        } else {
-            false
+        if !state.shown || state.finished {
+            drop(state);
+            write();
+            return;
         }
-    }
-
-    /// Draws the bar again after a line of text.
-    fn redraw(&self) {
-        let state = lock(&self.state);
-        if state.shown && !state.finished {
-            crate::capture::draw_stderr(&format!("\r{}\u{1b}[K", self.line(Instant::now())));
-        }
+        crate::capture::draw_stderr("\r\u{1b}[2K");
+        write();
+        crate::capture::draw_stderr(&format!("\r{}\u{1b}[K", self.line(Instant::now())));
     }
 }
 
@@ -251,11 +247,8 @@ pub(crate) fn around_bar(text: &str, write: impl FnOnce(&str)) {
         None
     };
     match bar {
-        Some(bar) if bar.clear() => {
-            write(text);
-            bar.redraw();
-        }
-        _ => write(text),
+        Some(bar) => bar.around(|| write(text)),
+        None => write(text),
     }
 }
 
