@@ -156,12 +156,12 @@ pub(super) const FLAGS: &[FlagSpec] = &[
         short: Some('m'),
         long: "mongo_db",
         value: Some(
-            "a database specification `[host:port:]db_name[.collection][!priority]` or a \
+            "a database specification `[host:port:]db_name[.collection[:run_id]][!priority]` or a \
              `mongodb://` URI",
         ),
         help: "Add a MongoDB Observer to the experiment. The argument value is the database \
                specification. Should be in the form: \
-               `[host:port:]db_name[.collection][!priority]`, or a `mongodb://` URI",
+               `[host:port:]db_name[.collection[:run_id]][!priority]`, or a `mongodb://` URI",
     },
     FlagSpec {
         id: FlagId::Name,

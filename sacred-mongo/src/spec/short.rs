@@ -14,7 +14,7 @@ use crate::error::MongoError;
 const DEFAULT_HOST: &str = "localhost:27017";
 
 /// What the short form looks like, for error messages.
-const SHORT_FORMS: &str = "expected `host:port`, `[host:port:]db_name[.collection][!priority]` or a \
+const SHORT_FORMS: &str = "expected `host:port`, `[host:port:]db_name[.collection[:run_id]][!priority]` or a \
                            `mongodb://` URI";
 
 /// Parses a short-form argument.

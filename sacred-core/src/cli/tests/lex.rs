@@ -350,7 +350,7 @@ fn missing_values() {
     assert_eq!(
         first_line(&message),
         "missing value for `--mongo` (`-m/--mongo_db`): expected a database \
-         specification `[host:port:]db_name[.collection][!priority]` or a `mongodb://` URI"
+         specification `[host:port:]db_name[.collection[:run_id]][!priority]` or a `mongodb://` URI"
     );
     let message = err("--config-file");
     assert!(message.starts_with("missing value for `--config-file`"));
