@@ -28,6 +28,13 @@ where
     closest(input, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
+/// `did you mean `a` or `b`?` for the full names `candidates` (already chosen), or `None`
+/// when there are none.
+pub(crate) fn did_you_mean_any(candidates: &[String]) -> Option<String> {
+    let quoted: Vec<String> = candidates.iter().map(|c| format!("`{c}`")).collect();
+    (!quoted.is_empty()).then(|| format!("did you mean {}?", quoted.join(" or ")))
+}
+
 /// Levenshtein distance over chars, with adjacent transpositions counted as one edit.
 fn distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();

@@ -268,13 +268,13 @@ pub(super) const FLAGS: &[FlagSpec] = &[
 
 /// The value a flag has when it is not given (and neither `sacred.toml` nor an environment
 /// variable sets it), shown by `--help`.
-pub(super) fn flag_default(id: FlagId) -> Option<&'static str> {
+pub(super) fn flag_default(id: FlagId) -> Option<String> {
     match id {
-        FlagId::BeatInterval => Some("10"),
-        FlagId::Capture => Some("fd"),
-        FlagId::FileStorage => Some("runs"),
-        FlagId::Loglevel => Some("INFO"),
-        FlagId::ConfigFile => Some("config.json"),
+        FlagId::BeatInterval => Some(crate::plan::DEFAULT_BEAT_INTERVAL.to_string()),
+        FlagId::Capture => Some(CaptureMode::Fd.as_str().to_owned()),
+        FlagId::FileStorage => Some(crate::settings::DEFAULT_FILE_STORAGE.to_owned()),
+        FlagId::Loglevel => Some(crate::logging::label(crate::log::INFO).to_owned()),
+        FlagId::ConfigFile => Some(crate::config::DEFAULT_SAVE_FILE.to_owned()),
         _ => None,
     }
 }

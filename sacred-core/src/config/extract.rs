@@ -133,10 +133,7 @@ fn unknown_key_error<E: Experiment>(
             Some(rest) if !parent.is_empty() => format!("did you mean `{parent}.{rest}"),
             _ => h,
         })
-        .or_else(|| {
-            let quoted: Vec<String> = nested.iter().map(|k| format!("`{k}`")).collect();
-            (!quoted.is_empty()).then(|| format!("did you mean {}?", quoted.join(" or ")))
-        })
+        .or_else(|| suggest::did_you_mean_any(&nested))
         .into_iter()
         .chain(std::iter::once(
             "use -f/--force to record it anyway (it is not passed to the experiment)".to_owned(),

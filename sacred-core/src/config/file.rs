@@ -128,5 +128,8 @@ fn too_deep(text: &str) -> Option<usize> {
 
 /// Where `save_config` writes when `--config-file` is not given.
 pub(crate) fn default_save_path() -> PathBuf {
-    PathBuf::from("config.json")
+    PathBuf::from(DEFAULT_SAVE_FILE)
 }
+
+/// The file `save_config` writes when not told which.
+pub(crate) const DEFAULT_SAVE_FILE: &str = "config.json";

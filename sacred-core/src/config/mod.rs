@@ -25,7 +25,7 @@ use crate::seed::{self, SEED_KEY};
 use crate::suggest;
 use crate::{ConfigSource, Env, Error};
 
-pub(crate) use file::default_save_path;
+pub(crate) use file::{DEFAULT_SAVE_FILE, default_save_path};
 use layer::Layer;
 pub(crate) use print::{PrintOptions, render_config, render_named_configs};
 pub(crate) use save::{CONFIG_FILENAME_KEY, save_config, take_config_filename};

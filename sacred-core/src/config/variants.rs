@@ -142,10 +142,10 @@ pub(crate) fn misplaced_fields(path: &str, ty: &ConfigType, value: &Value) -> Op
             .iter()
             .find(|v| v.named_fields().iter().any(|f| f.name == key.as_str()));
         if let Some(variant) = owner {
-            found.push(format!("`{path}.{}.{key}`", variant.name));
+            found.push(format!("{path}.{}.{key}", variant.name));
         }
     }
-    (!found.is_empty()).then(|| format!("did you mean {}?", found.join(" or ")))
+    crate::suggest::did_you_mean_any(&found)
 }
 
 /// `one of the variants of Schedule: Constant, {Cosine: {warmup: …}}`.
