@@ -143,6 +143,16 @@ pub(crate) enum Update {
     Named(String),
 }
 
+impl Update {
+    /// The token as given on the command line.
+    pub(crate) fn token(&self) -> &str {
+        match self {
+            Update::Set { token, .. } => token,
+            Update::Named(name) => name,
+        }
+    }
+}
+
 /// `-C/--capture`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CaptureMode {

@@ -169,13 +169,7 @@ fn sweep_seed(updates: &[Update], fixed: &[Update]) -> u64 {
         _ => None,
     });
     given.unwrap_or_else(|| {
-        let typed: Vec<&str> = updates
-            .iter()
-            .map(|u| match u {
-                Update::Set { token, .. } => token.as_str(),
-                Update::Named(name) => name.as_str(),
-            })
-            .collect();
+        let typed: Vec<&str> = updates.iter().map(Update::token).collect();
         seed_for(0, &format!("sweep:{}", typed.join(" ")))
     })
 }
@@ -259,10 +253,7 @@ pub(crate) fn sweep<E: Experiment>(
             break;
         }
         let mut child_args = vec!["with".to_owned()];
-        child_args.extend(point_updates.iter().map(|u| match u {
-            Update::Set { token, .. } => token.clone(),
-            Update::Named(name) => name.clone(),
-        }));
+        child_args.extend(point_updates.iter().map(|u| u.token().to_owned()));
         child_args.extend(run_flags(flags));
         running.push(RunProcess::new(spawn_self(env, &child_args, Some(&meta))?));
         started += 1;

@@ -13,13 +13,7 @@ pub(crate) fn meta(flags: &Flags, updates: &[Update], command: &str, resolved: &
     let text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::String);
     let number = |v: Option<f64>| v.map_or(Value::Null, |n| Value::String(n.to_string()));
     let capture = flags.capture.map(CaptureMode::as_str);
-    let tokens: Vec<&str> = updates
-        .iter()
-        .map(|u| match u {
-            Update::Set { token, .. } => token.as_str(),
-            Update::Named(name) => name.as_str(),
-        })
-        .collect();
+    let tokens: Vec<&str> = updates.iter().map(Update::token).collect();
     let named: Vec<&str> = updates
         .iter()
         .filter_map(|u| match u {
